@@ -1,0 +1,3 @@
+export { Was } from './was.js'
+export { was, currentWas, runWithWas, wasStorage } from './context.js'
+export { HttpError, isHttpError, defaultReason } from './errors.js'
