@@ -21,7 +21,11 @@ export interface MountInfo {
 export interface RequestContext {
   /** Mount point of the app handling the request, '' for the root mount. */
   readonly mountPoint: string
-  /** The raw (not decoded) path after the mount point, always starting with '/'. */
+  /**
+   * The raw (not decoded) path after the mount point, starting with '/'; '' when the URL is exactly
+   * the mount point without its trailing slash ('/rpc2' for an app mounted at '/rpc2'), which a Saddle
+   * app answers with 308 (a Node listener is given req.url '/' in that case, as Express expects).
+   */
   readonly path: string
   /** The raw query string without '?', '' when absent. */
   readonly search: string
