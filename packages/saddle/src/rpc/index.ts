@@ -1,0 +1,59 @@
+/**
+ * XML-RPC and JSON-RPC on every Saddle route (SPEC §2.9) — the entry points the request pipeline calls.
+ *
+ * Handoff with the pipeline (app.ts / pipeline.ts):
+ *   1. For a POST, before normal argument binding: `const kind = detectRpc(contentType)`.
+ *   2. When `kind !== null`: `const reply = await handleRpc(app, was, kind)`.
+ *      - `false`: not an RPC call (only possible for 'maybe-jsonrpc': an `application/json` body that is
+ *        not a JSON-RPC request). The pipeline continues as usual; the body was read through
+ *        `was.request.json()`, so it is parsed once and reused.
+ *      - an `RpcReply`: write it with the normal response writer (so cookies and sessions set by the
+ *        handler go out too): status (200, or 204 for JSON-RPC notifications only), Content-Type, body.
+ *      - throws `HttpError` for transport-level failures that are not faults: 413 (body over
+ *        `app.config.maxPostBodySize`), 400 for a body that cannot be read. The pipeline answers it as any
+ *        HttpError.
+ *   Each RPC call inside runs through `app.invokeRoute`, i.e. the same hooks, auth and argument builder.
+ */
+import { HttpError } from '@skitai/was'
+
+export type RpcKind = 'xmlrpc' | 'jsonrpc' | 'maybe-jsonrpc'
+
+/** What handleRpc hands back to the pipeline to write. */
+export interface RpcReply {
+  status: number
+  contentType: string
+  body: string
+}
+
+/**
+ * Content-Type → kind of call. Call it for POST requests only. `application/json` is only a candidate:
+ * the body decides (an object with `jsonrpc: "2.0"` and `method`, or an array of such).
+ */
+export function detectRpc(contentType: string | undefined): RpcKind | null {
+  if (contentType === undefined) return null
+  const semi = contentType.indexOf(';')
+  const mime = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase()
+  switch (mime) {
+    case 'text/xml':
+    case 'application/xml':
+      return 'xmlrpc'
+    case 'application/json-rpc':
+      return 'jsonrpc'
+    case 'application/json':
+      return 'maybe-jsonrpc'
+    default:
+      return null
+  }
+}
+
+/**
+ * Answer an RPC call posted to a route URL. `app` is the Saddle app, `was` the request's handler context.
+ * See the handoff at the top of this file.
+ */
+export async function handleRpc(app: any, was: any, kind: RpcKind): Promise<RpcReply | false> {
+  // Filled in by rpc/xmlrpc.ts and rpc/jsonrpc.ts (landing next); the signature above is the contract.
+  void app
+  void was
+  void kind
+  throw new HttpError(501, 'XML-RPC/JSON-RPC dispatch is being wired')
+}
