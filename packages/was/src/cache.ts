@@ -1,0 +1,60 @@
+/**
+ * The result cache (SPEC §3.4): results stored on request by `result.cache(ttl)` (any method, RPC
+ * too — which undici's RFC 9111 cache cannot do), keyed by method, URL, body and alias, bounded by
+ * `setMaxRcache` (LRU, default 100 entries).
+ */
+import { LRUCache } from 'lru-cache'
+
+export interface CacheEntry<T> {
+  readonly value: T
+  /** Date.now() when stored; compared with `useCache: timestamp`. */
+  readonly storedAt: number
+}
+
+let maxEntries = 100
+let lru = new LRUCache<string, CacheEntry<object>>({ max: maxEntries, ttlAutopurge: false })
+let hits = 0
+let misses = 0
+
+/** `skitai.setMaxRcache(300)`: bound the number of cached results (existing entries are kept up to n). */
+export function setMaxRcache(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error('setMaxRcache: give a positive integer')
+  maxEntries = n
+  const next = new LRUCache<string, CacheEntry<object>>({ max: n, ttlAutopurge: false })
+  // Oldest first so the most recently used stay.
+  for (const [k, v] of [...lru.entries()].reverse()) {
+    const ttl = lru.getRemainingTTL(k)
+    if (ttl > 0) next.set(k, v, { ttl })
+  }
+  lru = next
+}
+
+export function cacheKey(method: string, url: string, body: string | null, alias: string | null): string {
+  return `${method} ${url} ${alias ?? ''} ${body ?? ''}`
+}
+
+export function cacheGet<T extends object>(key: string, notBefore: number): T | undefined {
+  const e = lru.get(key)
+  if (e === undefined || e.storedAt <= notBefore) {
+    misses++
+    return undefined
+  }
+  hits++
+  return e.value as T
+}
+
+export function cacheSet(key: string, value: object, ttlSeconds: number): void {
+  if (!(ttlSeconds > 0)) return
+  lru.set(key, { value, storedAt: Date.now() }, { ttl: Math.round(ttlSeconds * 1000) })
+}
+
+export function cacheClear(): void {
+  lru.clear()
+  hits = 0
+  misses = 0
+}
+
+/** For the status page: size, bound and hit rate. */
+export function cacheStats(): { size: number; max: number; hits: number; misses: number } {
+  return { size: lru.size, max: maxEntries, hits, misses }
+}

@@ -1,0 +1,128 @@
+/**
+ * One member of an alias: its address, an undici Pool of keep-alive connections (created on first use),
+ * its current load and whether it is marked down. A member marked down is probed with a plain TCP
+ * connect every `probeMs` until it accepts connections again.
+ */
+import { connect } from 'node:net'
+import { type Dispatcher, Pool } from 'undici'
+import type { MemberSpec } from './aliases.js'
+import { dispatcherGeneration, wrapDispatcher } from './dispatchers.js'
+
+export class Member {
+  readonly host: string
+  readonly port: number
+  readonly user: string | null
+  readonly password: string | null
+  readonly database: string | null
+  readonly weight: number
+  readonly path: string | null
+  /** 'http://host:port' (or https), '' for database members. */
+  readonly origin: string
+  /** `Basic …` header value when the member carries credentials (HTTP types). */
+  readonly authorization: string | null
+  /** Requests in flight to this member. */
+  inflight: number
+  down: boolean
+  /** Why it was marked down (the last connection error), for the status page. */
+  downReason: string | null
+  private _pool: Pool | null
+  private _dispatcher: Dispatcher | null
+  private _generation: number
+  private _probe: NodeJS.Timeout | null
+  private readonly _probeMs: number
+  private readonly _connections: number | undefined
+
+  constructor(spec: MemberSpec, scheme: string, probeMs: number, connections: number | undefined) {
+    this.host = spec.host
+    this.port = spec.port
+    this.user = spec.user
+    this.password = spec.password
+    this.database = spec.database
+    this.weight = spec.weight
+    this.path = spec.path
+    const h = spec.host.includes(':') ? `[${spec.host}]` : spec.host
+    this.origin = scheme === '' ? '' : `${scheme}//${h}:${spec.port}`
+    this.authorization =
+      scheme !== '' && spec.user !== null
+        ? `Basic ${Buffer.from(`${spec.user}:${spec.password ?? ''}`).toString('base64')}`
+        : null
+    this.inflight = 0
+    this.down = false
+    this.downReason = null
+    this._pool = null
+    this._dispatcher = null
+    this._generation = -1
+    this._probe = null
+    this._probeMs = probeMs
+    this._connections = connections
+  }
+
+  /** 'host:port' as shown in logs and errors. */
+  get address(): string {
+    return this.path ?? `${this.host}:${this.port}`
+  }
+
+  /** The member's pool (through the cachefs interceptor when that is on). */
+  dispatcher(): Dispatcher {
+    if (this._generation !== dispatcherGeneration || this._dispatcher === null) {
+      this._pool ??= new Pool(this.origin, this._connections === undefined ? {} : { connections: this._connections })
+      this._dispatcher = wrapDispatcher(this._pool)
+      this._generation = dispatcherGeneration
+    }
+    return this._dispatcher
+  }
+
+  /** Mark down after a connection failure; start probing until it answers again. */
+  markDown(reason: string): void {
+    this.downReason = reason
+    if (this.down) return
+    this.down = true
+    this._schedule()
+  }
+
+  markUp(): void {
+    this.down = false
+    this.downReason = null
+    if (this._probe !== null) {
+      clearTimeout(this._probe)
+      this._probe = null
+    }
+  }
+
+  private _schedule(): void {
+    if (this._probe !== null) return
+    this._probe = setTimeout(() => {
+      this._probe = null
+      this._runProbe()
+    }, this._probeMs)
+    this._probe.unref()
+  }
+
+  private _runProbe(): void {
+    if (!this.down) return
+    if (this.path !== null) {
+      this.markUp()
+      return
+    }
+    const sock = connect({ host: this.host, port: this.port })
+    sock.setTimeout(Math.max(1000, this._probeMs))
+    const done = (ok: boolean) => {
+      sock.destroy()
+      if (ok) this.markUp()
+      else if (this.down) this._schedule()
+    }
+    sock.once('connect', () => done(true))
+    sock.once('error', () => done(false))
+    sock.once('timeout', () => done(false))
+    sock.unref()
+  }
+
+  async close(): Promise<void> {
+    if (this._probe !== null) clearTimeout(this._probe)
+    this._probe = null
+    const p = this._pool
+    this._pool = null
+    this._dispatcher = null
+    if (p !== null) await p.destroy().catch(() => {})
+  }
+}
