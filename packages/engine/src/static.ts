@@ -191,11 +191,12 @@ class StaticDirectory implements StaticHandler {
     next: () => void,
   ): Promise<void> {
     try {
-      if (decoded === '' || decoded.charCodeAt(decoded.length - 1) === 47) return next()
       const file = join(this.root, decoded)
       const located = await this.locate(file)
       if (located === ABSENT) return next()
       if (located === OUTSIDE) return refuseOutside(req, res)
+      // A directory (even one whose index file leads out) is the app's: nothing is served from it.
+      if (decoded === '' || decoded.charCodeAt(decoded.length - 1) === 47) return next()
       if (located === DENIED || (await stat(file)).isFile()) {
         res.setHeader('Allow', 'GET, HEAD')
         return writeText(req, res, 405, `Method Not Allowed: static files answer GET and HEAD, not ${req.method}`)
