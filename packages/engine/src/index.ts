@@ -1,1 +1,2 @@
 export * from './contract.js'
+export { type ConditionalResult, evaluateConditional } from './conditional.js'
