@@ -77,7 +77,7 @@ class StaticDirectory implements StaticHandler {
   private readonly maxAge: MaxAgeTable
   private readonly sendOptions: send.SendOptions
   // Bound once per mount: send calls them with `this` = the SendStream.
-  private readonly onHeaders: (res: ServerResponse) => void
+  private readonly onHeaders: (this: PendingSend) => void
   private readonly onDirectory: (this: PendingSend) => void
   private readonly onError: (this: PendingSend, err: { status?: number; headers?: Record<string, string> }) => void
 
@@ -107,8 +107,9 @@ class StaticDirectory implements StaticHandler {
       acceptRanges: true,
     }
     const maxAge = this.maxAge
-    this.onHeaders = (res: ServerResponse) => {
-      const seconds = maxAge.lookup(fullPath(res.req))
+    this.onHeaders = function (this: PendingSend) {
+      const res = this.res
+      const seconds = maxAge.lookup(fullPath(this.req))
       if (seconds === undefined) return
       res.setHeader('Cache-Control', `max-age=${seconds}`)
       res.setHeader('Expires', new Date(Date.now() + seconds * 1000).toUTCString())
