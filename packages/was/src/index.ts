@@ -24,3 +24,36 @@ export { Member } from './member.js'
 export { setMaxRcache, cacheStats, cacheClear } from './cache.js'
 export { enableCachefs, disableCachefs, cachefsEnabled, type CachefsOptions } from './dispatchers.js'
 export { deflu, setlu, getlu, onModelChanged, setLuStore, getLuStore, MemoryLuStore, type LuStore } from './lu.js'
+export { Task, type CollectOptions, type ResultFilter } from './task.js'
+export {
+  Result,
+  ResultSet,
+  type ResultStatus,
+  STATUS_PENDING,
+  STATUS_TIMEOUT,
+  STATUS_FAILED,
+  STATUS_DONE,
+  FAIL_OTHER,
+  FAIL_CONNECT,
+  FAIL_CLOSED,
+  FAIL_DNS,
+  FAIL_URL,
+  FAIL_DECODE,
+  FAIL_CANCELLED,
+  FAIL_TIMEOUT,
+} from './result.js'
+export type { Fault } from './codecs.js'
+export { setDefaultRequestType } from './was.js'
+export { fileFrom, type UploadFile } from './upload.js'
+export { pickMember, mapMembers } from './balance.js'
+export { splitAliasUrl } from './fire.js'
+export type {
+  RequestOptions,
+  BodylessVerb,
+  BodyVerb,
+  RpcService,
+  WsService,
+  DbService,
+  DbHandle,
+} from './services.js'
+export type { RpcProxy } from './rpc.js'

@@ -22,6 +22,8 @@ export class Member {
   readonly authorization: string | null
   /** Requests in flight to this member. */
   inflight: number
+  /** Smooth weighted round-robin state (balance.ts). */
+  cw: number
   down: boolean
   /** Why it was marked down (the last connection error), for the status page. */
   downReason: string | null
@@ -47,6 +49,7 @@ export class Member {
         ? `Basic ${Buffer.from(`${spec.user}:${spec.password ?? ''}`).toString('base64')}`
         : null
     this.inflight = 0
+    this.cw = 0
     this.down = false
     this.downReason = null
     this._pool = null

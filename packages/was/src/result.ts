@@ -1,0 +1,143 @@
+/**
+ * `Result` and `ResultSet` (SPEC §3.2). `status` is how the call ended (0 not finished, 1 timed out,
+ * 2 failed, 3 finished whatever the HTTP status); `status_code` is the HTTP status, or a 7xx code
+ * telling why there is none (see FAIL_* below).
+ */
+import { cacheSet } from './cache.js'
+import type { Fault } from './codecs.js'
+
+export const STATUS_PENDING = 0
+export const STATUS_TIMEOUT = 1
+export const STATUS_FAILED = 2
+export const STATUS_DONE = 3
+export type ResultStatus = 0 | 1 | 2 | 3
+
+/** 7xx codes in `status_code` when no HTTP status exists. */
+export const FAIL_OTHER = 700
+/** Connection refused, host unreachable, connect timeout, or every member of the alias down. */
+export const FAIL_CONNECT = 701
+/** The connection was reset or closed before the response was complete. */
+export const FAIL_CLOSED = 702
+/** The host name could not be resolved. */
+export const FAIL_DNS = 703
+/** Bad URL or unknown alias: nothing was sent. */
+export const FAIL_URL = 704
+/** The response arrived but its body could not be decoded (invalid JSON, malformed XML-RPC…). */
+export const FAIL_DECODE = 705
+/** Cancelled because the request that fired it ended without collecting it (`was.close()`). */
+export const FAIL_CANCELLED = 707
+/** Timed out (`getwait` timeout or the call's own `timeout`). */
+export const FAIL_TIMEOUT = 730
+
+const EMPTY_HEADERS: Readonly<Record<string, string | string[]>> = Object.freeze({})
+
+export class Result {
+  status: ResultStatus
+  status_code: number
+  reason: string
+  headers: Readonly<Record<string, string | string[] | undefined>>
+  data: unknown
+  error: Error | null
+  fault: Fault | null
+  /** The URL called (`@alias/path` as given, or the absolute URL). */
+  readonly url: string
+  /** The member that answered ('host:port'), null for absolute URLs or when none did. */
+  member: string | null
+  /** The raw response body (null when there was none). */
+  body: Buffer | null
+  /** Cache key of the call; null when the call cannot be cached (streamed body). */
+  readonly key: string | null
+
+  constructor(url: string, key: string | null) {
+    this.status = STATUS_PENDING
+    this.status_code = 0
+    this.reason = ''
+    this.headers = EMPTY_HEADERS
+    this.data = null
+    this.error = null
+    this.fault = null
+    this.url = url
+    this.member = null
+    this.body = null
+    this.key = key
+  }
+
+  /** The body as UTF-8 text ('' when there was none). */
+  get text(): string {
+    return this.body === null ? '' : this.body.toString('utf8')
+  }
+
+  /** True when the call finished with a 2xx status and no fault. */
+  get ok(): boolean {
+    return this.status === STATUS_DONE && this.status_code >= 200 && this.status_code < 300 && this.fault === null
+  }
+
+  /** Throw unless the call finished with a 2xx status and no fault; returns the result otherwise. */
+  reraise(): this {
+    if (this.ok) return this
+    throw this.asError()
+  }
+
+  /** The failure as an Error (with `status`, `status_code` and `cause`), for reraise/wait. */
+  asError(): Error & { result: Result } {
+    let msg: string
+    if (this.status === STATUS_TIMEOUT) msg = `${this.url}: timed out`
+    else if (this.status === STATUS_FAILED) msg = `${this.url}: ${this.reason}`
+    else if (this.status === STATUS_PENDING) msg = `${this.url}: not finished`
+    else if (this.fault !== null) msg = `${this.url}: fault ${this.fault.code}: ${this.fault.message}`
+    else msg = `${this.url}: HTTP ${this.status_code} ${this.reason}`
+    const e = new Error(msg, this.error === null ? undefined : { cause: this.error }) as Error & { result: Result }
+    e.result = this
+    return e
+  }
+
+  /**
+   * Store this result for `ttlSeconds` so the same call (method, URL, body, alias) is answered from
+   * memory. Only finished results whose status code is in `cacheIf` (default [200]) are stored.
+   */
+  cache(ttlSeconds = 60, cacheIf: readonly number[] = [200]): this {
+    if (this.key !== null && this.status === STATUS_DONE && this.fault === null && cacheIf.includes(this.status_code)) {
+      cacheSet(this.key, this, ttlSeconds)
+    }
+    return this
+  }
+}
+
+/** The results of a `.map` call, one per member in member order (those the filter kept). */
+export class ResultSet extends Array<Result> {
+  /** Cache key of the map call; null when not cacheable. */
+  key: string | null = null
+  /** Every member's result before the filter (what `cache` checks). */
+  all: readonly Result[] = this
+
+  // Array methods (filter, map, …) give plain arrays, not ResultSets.
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array
+  }
+
+  static build(results: Result[], all: readonly Result[], key: string | null): ResultSet {
+    const s = new ResultSet()
+    for (const r of results) s.push(r)
+    s.key = key
+    s.all = all
+    return s
+  }
+
+  get status_code(): number[] {
+    return Array.prototype.map.call(this, (r: Result) => r.status_code) as number[]
+  }
+
+  get data(): unknown[] {
+    return Array.prototype.map.call(this, (r: Result) => r.data) as unknown[]
+  }
+
+  /** Cache the whole set, only when every member finished with a code in `cacheIf`. */
+  cache(ttlSeconds = 60, cacheIf: readonly number[] = [200]): this {
+    if (this.key === null || this.length === 0) return this
+    for (const r of this.all) {
+      if (r.status !== STATUS_DONE || r.fault !== null || !cacheIf.includes(r.status_code)) return this
+    }
+    cacheSet(this.key, this, ttlSeconds)
+    return this
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The backend services of `was` (SPEC §3.1): `was.get(url, opts)`, `was.post(url, data, opts)`, …,
+ * `was.upload`, `was.rpc`, `was.jsonrpc`, `was.ws`, `was.db`, each with `.lb` and `.map`.
+ * A service is a callable made on first use for one `was` (bound to it, with `lb`/`map` as its own
+ * properties), so a request that calls no backend allocates nothing for them.
+ */
+import { getAlias, isDbType } from './aliases.js'
+import { mapMembers } from './balance.js'
+import { KIND_HTTP } from './codecs.js'
+import {
+  type Firer,
+  MODE_LB,
+  MODE_MAP,
+  type Mode,
+  type RequestOptions,
+  encodeBody,
+  failedTask,
+  fire,
+  resolveTarget,
+} from './fire.js'
+import { type RpcProxy, rpcProxy } from './rpc.js'
+import { Task } from './task.js'
+import { multipart } from './upload.js'
+import { WsCall } from './wscall.js'
+
+export type { RequestOptions }
+
+export interface BodylessVerb {
+  (url: string, opts?: RequestOptions): Task
+  /** One member per call, by weight and load, with fail-over (same as the plain call for an alias). */
+  lb(url: string, opts?: RequestOptions): Task
+  /** The same call to every live member; collect with `getswait`. */
+  map(url: string, opts?: RequestOptions): Task
+}
+
+export interface BodyVerb {
+  (url: string, data?: unknown, opts?: RequestOptions): Task
+  lb(url: string, data?: unknown, opts?: RequestOptions): Task
+  map(url: string, data?: unknown, opts?: RequestOptions): Task
+}
+
+export interface RpcService {
+  (url: string, opts?: RequestOptions): RpcProxy
+  lb(url: string, opts?: RequestOptions): RpcProxy
+  map(url: string, opts?: RequestOptions): RpcProxy
+}
+
+export interface WsService {
+  (url: string, message: unknown, opts?: Pick<RequestOptions, 'headers' | 'auth'>): Task
+  lb(url: string, message: unknown, opts?: Pick<RequestOptions, 'headers' | 'auth'>): Task
+  map(url: string, message: unknown, opts?: Pick<RequestOptions, 'headers' | 'auth'>): Task
+}
+
+export interface DbHandle {
+  /** Not yet supported: throws a clear error naming the alias and its type. */
+  execute(sql: string, params?: unknown[]): Task
+}
+
+export interface DbService {
+  (alias: string): DbHandle
+  lb(alias: string): DbHandle
+  map(alias: string): DbHandle
+}
+
+export function bodylessVerb(w: Firer, method: string): BodylessVerb {
+  const call = (mode: Mode) => (url: string, opts?: RequestOptions) => {
+    return fire(w, method, url, null, null, true, opts, KIND_HTTP, w.defaultRequestType()[1], mode)
+  }
+  const f = call(MODE_LB) as BodylessVerb
+  f.lb = f
+  f.map = call(MODE_MAP)
+  return f
+}
+
+export function bodyVerb(w: Firer, method: string): BodyVerb {
+  const call = (mode: Mode) => (url: string, data?: unknown, opts?: RequestOptions) => {
+    const [reqType, accept] = w.defaultRequestType()
+    const type = opts?.headers === undefined ? reqType : (headerValue(opts.headers, 'content-type') ?? reqType)
+    const e = encodeBody(data, type)
+    return fire(w, method, url, e.body, e.type, e.replayable, opts, KIND_HTTP, accept, mode)
+  }
+  const f = call(MODE_LB) as BodyVerb
+  f.lb = f
+  f.map = call(MODE_MAP)
+  return f
+}
+
+export function uploadVerb(w: Firer): BodyVerb {
+  const call = (mode: Mode) => (url: string, data?: unknown, opts?: RequestOptions) => {
+    const accept = w.defaultRequestType()[1]
+    let mp: ReturnType<typeof multipart>
+    try {
+      mp = multipart((data ?? {}) as Record<string, unknown>)
+    } catch (e) {
+      return failedTask(url, (e as Error).message, mode === MODE_MAP)
+    }
+    // A multipart stream can be read once: a .map upload would need one body per member.
+    if (mode === MODE_MAP)
+      return failedTask(url, 'was.upload.map is not supported: a streamed body can be sent once', true)
+    return fire(w, 'POST', url, mp.body, mp.contentType, false, opts, KIND_HTTP, accept, mode)
+  }
+  const f = call(MODE_LB) as BodyVerb
+  f.lb = f
+  f.map = call(MODE_MAP)
+  return f
+}
+
+export function rpcService(w: Firer, kind: 1 | 2): RpcService {
+  const f = ((url: string, opts?: RequestOptions) => rpcProxy(w, url, opts, kind, MODE_LB)) as RpcService
+  f.lb = f
+  f.map = (url: string, opts?: RequestOptions) => rpcProxy(w, url, opts, kind, MODE_MAP)
+  return f
+}
+
+export function wsService(w: Firer): WsService {
+  const call = (mode: Mode) => (url: string, message: unknown, opts?: Pick<RequestOptions, 'headers' | 'auth'>) => {
+    const t = resolveTarget(w, url)
+    if (typeof t === 'string') return failedTask(url, t, mode === MODE_MAP)
+    const headers: Record<string, string> = {}
+    if (opts?.headers !== undefined) for (const k in opts.headers) headers[k.toLowerCase()] = String(opts.headers[k])
+    if (typeof opts?.auth === 'string') headers.authorization = opts.auth
+    const absolute = t.cluster === null ? t.origin.replace(/^http/, 'ws') + t.path : ''
+    const members = t.cluster !== null && mode === MODE_MAP ? mapMembers(t.cluster) : [null]
+    const calls = members.map((member) => {
+      const txn = w.nextTxnHeaders()
+      const c = new WsCall(url, { cluster: t.cluster, member, path: t.path, absolute }, message, { ...headers, ...txn })
+      w.trackCall(c)
+      return c
+    })
+    const task = new Task(calls, mode === MODE_MAP, null, null, null)
+    for (const c of calls) c.start()
+    return task
+  }
+  const f = call(MODE_LB) as WsService
+  f.lb = f
+  f.map = call(MODE_MAP)
+  return f
+}
+
+export function dbService(w: Firer): DbService {
+  const handle = (alias: string): DbHandle => {
+    const name = alias.startsWith('@') ? alias.slice(1).split('/')[0] : alias
+    const cluster = w.resolveAlias(name as string) ?? getAlias(name as string)
+    if (cluster === undefined)
+      throw new Error(
+        `was.db: unknown alias '@${name}' (register it with skitai.alias('@${name}', skitai.DB_PGSQL, …))`,
+      )
+    if (!isDbType(cluster.type))
+      throw new Error(`was.db: alias '@${name}' is of type ${cluster.type}, not a database (use was.get/post/rpc)`)
+    return {
+      execute(): Task {
+        throw new Error(
+          `was.db('@${name}').execute: database aliases (${cluster.type}) are not yet supported by @skitai/was; the alias is registered, but no database driver is wired in this version`,
+        )
+      },
+    }
+  }
+  const f = handle as DbService
+  f.lb = handle
+  f.map = handle
+  return f
+}
+
+function headerValue(h: Record<string, string>, name: string): string | undefined {
+  for (const k in h) if (k.toLowerCase() === name) return h[k]
+  return undefined
+}
