@@ -59,7 +59,7 @@ class CompiledArgBuilder implements ArgBuilder {
       if (this.accepted[v] !== true && !this.hasCatchAll) {
         throw new Error(
           `route '${rule.rule}': the handler does not take the URL variable '${v}' ` +
-            `(add a parameter named '${v}', or a catch-all { ...form })`,
+            `(add a parameter named '${v}', or a catch-all { ...form })${renamedHint(v, this.names)}`,
         )
       }
     }
@@ -111,6 +111,18 @@ class CompiledArgBuilder implements ArgBuilder {
   positional(values: unknown[], urlParams: Record<string, unknown>): unknown[] {
     return this.build(this.nameValues(values, urlParams))
   }
+}
+
+/**
+ * esbuild (and so tsx) renames a parameter that shadows a name of an enclosing scope: `name` → `name2`
+ * (evanw/esbuild#2343). When a URL variable is missing and such a twin exists, say so.
+ */
+function renamedHint(v: string, names: readonly string[]): string {
+  const twin = names.find((n) => n.length > v.length && n.startsWith(v) && /^[0-9]+$/.test(n.slice(v.length)))
+  return twin === undefined
+    ? ''
+    : `; the handler has '${twin}' — if the source was compiled by esbuild/tsx, it renamed '${v}' because an ` +
+        `outer variable is also called '${v}': rename that variable, or declare params: [...] on the route`
 }
 
 /** Throws at registration when a URL variable is not a parameter of the handler and there is no catch-all. */
