@@ -27,6 +27,8 @@ export class Member {
   down: boolean
   /** Why it was marked down (the last connection error), for the status page. */
   downReason: string | null
+  /** Connection failures seen on calls to this member (each one marks it down). */
+  failures: number
   private _pool: Pool | null
   private _dispatcher: Dispatcher | null
   private _generation: number
@@ -52,6 +54,7 @@ export class Member {
     this.cw = 0
     this.down = false
     this.downReason = null
+    this.failures = 0
     this._pool = null
     this._dispatcher = null
     this._generation = -1
@@ -77,6 +80,7 @@ export class Member {
 
   /** Mark down after a connection failure; start probing until it answers again. */
   markDown(reason: string): void {
+    this.failures++
     this.downReason = reason
     if (this.down) return
     this.down = true
