@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The `skitai` command: `skitai serve.ts [--port 5000] [--address 0.0.0.0] [--devel] [--help]`.
+// Runs a serve script: TypeScript through tsx's register API, JavaScript as is. The working directory
+// becomes the script's directory and the script sees its own options in process.argv, which
+// `skitai.run()` parses (packages/engine/src/cli-options.ts) so they override run()'s arguments.
+import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+const SCRIPT = /\.(m|c)?(t|j)sx?$/
+const args = process.argv.slice(2)
+const at = args.findIndex((a) => !a.startsWith('-') && SCRIPT.test(a))
+
+const sourceMode = process.execArgv.some((a) => a.includes('skitai-source'))
+let tsxOn = false
+async function useTsx() {
+  if (tsxOn) return
+  const { register } = await import('tsx/esm/api')
+  register()
+  tsxOn = true
+}
+
+if (at < 0) {
+  if (args.includes('--help') || args.includes('-h') || args.length === 0) {
+    // the built-in options, from the same parser the engine uses
+    const here = new URL('../', import.meta.url)
+    let mod
+    if (existsSync(new URL('dist/cli-options.js', here))) mod = await import(new URL('dist/cli-options.js', here).href)
+    else {
+      await useTsx()
+      mod = await import(new URL('src/cli-options.ts', here).href)
+    }
+    process.stdout.write(mod.formatHelp([], 'SCRIPT.ts'))
+    process.exit(args.length === 0 ? 2 : 0)
+  }
+  process.stderr.write(`skitai: no serve script given (a .ts or .js file): skitai ${args.join(' ')}\n`)
+  process.exit(2)
+}
+
+const script = resolve(args[at])
+if (!existsSync(script)) {
+  process.stderr.write(`skitai: ${args[at]} does not exist\n`)
+  process.exit(2)
+}
+if (/\.(m|c)?tsx?$/.test(script) || sourceMode) await useTsx()
+process.argv = [process.argv[0], script, ...args.slice(0, at), ...args.slice(at + 1)]
+process.chdir(dirname(script))
+await import(pathToFileURL(script).href)

@@ -1,0 +1,134 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { LogSink } from './log-sink.js'
+import type { EngineRequestContext } from './request-context.js'
+
+/**
+ * The request log (SPEC §1.6), one line per request, fields separated by blanks in this order:
+ * date time client-ip host method uri version request-body-size status response-body-size gtxnid ltxnid
+ * "user" bearer-token "referer" "user-agent" x-forwarded-for worker active-connections handling-ms transfer-ms
+ * (`-` for an absent value). Also the server log (app errors with stack and transaction id).
+ */
+export class AccessLog {
+  /** False when every request is silenced (`enableAccessLog(false)` or `logOff('/')`). */
+  enabled = true
+  private prefixes: string[] = []
+  private suffixes: string[] = []
+  private hasRules = false
+  private requests: LogSink = LogSink.console('stdout')
+  private server: LogSink = LogSink.console('stderr')
+  /** `M` for a single process or a master, `W0`, `W1` … for cluster workers. */
+  workerId: string = process.env.SKITAI_WORKER_ID !== undefined ? `W${process.env.SKITAI_WORKER_ID}` : 'M'
+
+  /** Silence paths: `'/static/'` (prefix) or `'*.css'` (suffix); `'/'` silences everything. */
+  logOff(...paths: string[]): void {
+    for (const p of paths) {
+      if (p.startsWith('*')) this.suffixes.push(p.slice(1))
+      else if (p === '/' || p === '') this.enabled = false
+      else this.prefixes.push(p)
+    }
+    this.hasRules = this.prefixes.length + this.suffixes.length > 0
+  }
+
+  enable(on: boolean): void {
+    this.enabled = on
+  }
+
+  /** Whether a request for this raw path (no query) gets a log line. */
+  isLogged(path: string): boolean {
+    if (!this.enabled) return false
+    if (!this.hasRules) return true
+    for (const p of this.prefixes) if (path.startsWith(p)) return false
+    for (const s of this.suffixes) if (path.endsWith(s)) return false
+    return true
+  }
+
+  toFiles(dir: string): void {
+    void this.requests.close()
+    void this.server.close()
+    this.requests = LogSink.file(dir, 'request.log')
+    this.server = LogSink.file(dir, 'server.log')
+  }
+
+  /** A line for the server log: `date time [level] message`. */
+  serverLog(level: 'info' | 'warn' | 'error', message: string): void {
+    this.server.write(`${stamp()} [${level}] ${message}`)
+  }
+
+  /** An app error: message with the transaction id, then the stack. */
+  appError(error: unknown, txnid: string, where: string): void {
+    const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error)
+    this.server.write(`${stamp()} [error] ${txnid} ${where}: ${text}`)
+  }
+
+  request(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: EngineRequestContext,
+    headTime: number,
+    active: number,
+  ): void {
+    const now = performance.now()
+    const h = req.headers
+    const started = headTime > 0 ? headTime : now
+    const resLength = res.getHeader('content-length')
+    const auth = h.authorization
+    const line =
+      `${stamp()} ${req.socket?.remoteAddress ?? '-'} ${h.host ?? '-'} ${req.method} ${(req as any).originalUrl ?? req.url} HTTP/${req.httpVersion} ` +
+      `${ctx.requestBytes} ${res.statusCode} ${resLength === undefined ? responseBytes(res) : resLength} ` +
+      `${ctx.gtxnid} ${ctx.ltxnid} ${quoted(ctx.user ?? undefined)} ${auth !== undefined && /^bearer /i.test(auth) ? auth.slice(7).trim() || '-' : '-'} ` +
+      `${quoted(h.referer)} ${quoted(h['user-agent'])} ${first(h['x-forwarded-for'])} ${this.workerId} ${active} ` +
+      `${Math.round(started - ctx.startTime)}ms ${Math.round(now - started)}ms`
+    this.requests.write(line)
+  }
+
+  flush(): Promise<void> {
+    this.requests.flush()
+    this.server.flush()
+    return Promise.resolve()
+  }
+
+  close(): Promise<void> {
+    return Promise.all([this.requests.close(), this.server.close()]).then(() => undefined)
+  }
+}
+
+/** Body bytes of a response without Content-Length: what the socket carried after the head (approximate when chunked). */
+function responseBytes(res: ServerResponse): number | string {
+  const r = res as any
+  // the response is detached from its socket by now; the request keeps it
+  const socket = res.req?.socket
+  if (typeof r.skitaiHeadBytes !== 'number' || r.skitaiHeadBytes < 0 || !socket) return '-'
+  return Math.max(0, socket.bytesWritten - r.skitaiHeadBytes)
+}
+
+function quoted(v: string | undefined): string {
+  if (v === undefined || v === '') return '-'
+  return `"${v.replace(/["\\]/g, '\\$&')}"`
+}
+
+function first(v: string | string[] | undefined): string {
+  if (v === undefined) return '-'
+  const s = Array.isArray(v) ? v.join(',') : v
+  return s.replace(/\s+/g, '') || '-'
+}
+
+let stampSecond = -1
+let stampText = ''
+
+/** `YYYY.MM.DD HH:MM:SS` local time, formatted once per second. */
+export function stamp(): string {
+  const ms = Date.now()
+  const sec = Math.floor(ms / 1000)
+  if (sec !== stampSecond) {
+    stampSecond = sec
+    const d = new Date(ms)
+    stampText =
+      `${d.getFullYear()}.${pad(d.getMonth() + 1)}.${pad(d.getDate())} ` +
+      `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  }
+  return stampText
+}
+
+function pad(n: number): string {
+  return n < 10 ? `0${n}` : String(n)
+}

@@ -1,0 +1,140 @@
+/**
+ * Command-line options of a serve script (`npx skitai serve.ts --port 5001 --devel`), parsed in this one
+ * place: the built-in options, the commands (`start | stop | restart | status`, `install`, later) and the
+ * options a script adds with `skitai.addOption`.
+ */
+
+export interface OptionSpec {
+  /** '-p', or undefined. */
+  readonly short: string | undefined
+  /** '--port' */
+  readonly long: string
+  readonly help: string
+  /** Whether the option takes a value (`--port 5000` / `--port=5000`). */
+  readonly takesValue: boolean
+  /** Shown in --help for options with a value. */
+  readonly valueName: string
+}
+
+/** Built-in options; `--workers` and the daemon commands plug in here. */
+export const BUILTIN_OPTIONS: OptionSpec[] = [
+  { short: '-p', long: '--port', help: 'port to listen on (overrides run())', takesValue: true, valueName: 'PORT' },
+  {
+    short: '-a',
+    long: '--address',
+    help: 'address to listen on (overrides run())',
+    takesValue: true,
+    valueName: 'ADDRESS',
+  },
+  { short: '-d', long: '--devel', help: 'development mode: error pages show stacks', takesValue: false, valueName: '' },
+  { short: '-h', long: '--help', help: 'show this help and exit', takesValue: false, valueName: '' },
+]
+
+/** Positional commands recognized after the script (none yet; daemon commands come later). */
+export const COMMANDS: string[] = []
+
+export interface ParsedArgs {
+  port: number | undefined
+  address: string | undefined
+  devel: boolean
+  help: boolean
+  command: string | undefined
+  /** Custom options by long name without dashes: `{ qtran: true, file: 'x.txt' }`. */
+  options: Record<string, string | true>
+  errors: string[]
+}
+
+/**
+ * `addOption('-q', '--qtran', 'help')` — a flag; `addOption(undefined, '--file=FILE', 'help')` or a long
+ * name followed by ` VALUE` — an option with a value.
+ */
+export function makeOption(short: string | undefined | null, long: string, help = ''): OptionSpec {
+  let name = long.trim()
+  let valueName = ''
+  const m = /^(--[A-Za-z0-9][\w-]*)(?:[= ]([^\s]*))?$/.exec(name)
+  if (m === null)
+    throw new TypeError(
+      `addOption: the long option must look like '--name' or '--name=VALUE', got ${JSON.stringify(long)}`,
+    )
+  name = m[1] as string
+  const takesValue = m[2] !== undefined
+  if (takesValue) valueName = m[2] || 'VALUE'
+  if (short != null && !/^-[A-Za-z0-9]$/.test(short)) {
+    throw new TypeError(`addOption: the short option must look like '-q', got ${JSON.stringify(short)}`)
+  }
+  return { short: short ?? undefined, long: name, help, takesValue, valueName }
+}
+
+export function parseArgs(argv: readonly string[], custom: readonly OptionSpec[] = []): ParsedArgs {
+  const out: ParsedArgs = {
+    port: undefined,
+    address: undefined,
+    devel: false,
+    help: false,
+    command: undefined,
+    options: {},
+    errors: [],
+  }
+  const specs = [...BUILTIN_OPTIONS, ...custom]
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (!arg.startsWith('-') || arg === '-') {
+      if (out.command === undefined && COMMANDS.includes(arg)) out.command = arg
+      else out.errors.push(`unexpected argument: ${arg}`)
+      continue
+    }
+    const eq = arg.indexOf('=')
+    const key = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg
+    const spec = specs.find((s) => s.long === key || s.short === key)
+    if (spec === undefined) {
+      out.errors.push(`unknown option: ${key}`)
+      continue
+    }
+    let value: string | true = true
+    if (spec.takesValue) {
+      if (key !== arg) value = arg.slice(eq + 1)
+      else if (i + 1 < argv.length) value = argv[++i] as string
+      else {
+        out.errors.push(`option ${spec.long} needs a value`)
+        continue
+      }
+    } else if (key !== arg) {
+      out.errors.push(`option ${spec.long} takes no value`)
+      continue
+    }
+    switch (spec.long) {
+      case '--port': {
+        const n = Number(value)
+        if (!Number.isInteger(n) || n < 0 || n > 65535) out.errors.push(`--port must be a port number, got ${value}`)
+        else out.port = n
+        break
+      }
+      case '--address':
+        out.address = value as string
+        break
+      case '--devel':
+        out.devel = true
+        break
+      case '--help':
+        out.help = true
+        break
+      default:
+        out.options[spec.long.slice(2)] = value
+    }
+  }
+  return out
+}
+
+export function formatHelp(custom: readonly OptionSpec[] = [], script = 'serve.ts'): string {
+  const lines = [`Usage: skitai ${script} [options]`, '', 'Options:']
+  const row = (s: OptionSpec) => {
+    const names = `${s.short ? `${s.short}, ` : '    '}${s.long}${s.takesValue ? ` ${s.valueName}` : ''}`
+    return `  ${names.padEnd(28)} ${s.help}`
+  }
+  for (const s of BUILTIN_OPTIONS) lines.push(row(s))
+  if (custom.length > 0) {
+    lines.push('', 'Script options:')
+    for (const s of custom) lines.push(row(s))
+  }
+  return `${lines.join('\n')}\n`
+}

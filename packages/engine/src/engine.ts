@@ -1,0 +1,481 @@
+import { statSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import {
+  type AliasOptions,
+  type AliasType,
+  type Cluster,
+  isHttpError,
+  type MemberSpec,
+  registerAlias,
+} from '@skitai/was'
+import { AccessLog } from './access-log.js'
+import { formatHelp, makeOption, type OptionSpec, parseArgs } from './cli-options.js'
+import type { EngineLike, SkitaiApp } from './contract.js'
+import { type RenderedError, renderError, writeError } from './error-page.js'
+import { type AppTarget, type MountEntry, MountTable, normalizePoint } from './mounts.js'
+import { handleCheckContinue, handleClientError, handleRequest, handleTimeout } from './pipeline.js'
+import type { EngineRequestContext } from './request-context.js'
+import { SkitaiResponse } from './response.js'
+import { createStaticHandler } from './static.js'
+import { MaxAgeTable } from './static-maxage.js'
+import { type LaunchOptions, type TestClient, testClient } from './test-client.js'
+import { aliasTarget, type ErrorReporter, type MountableApp, toAppTarget } from './targets.js'
+
+export interface EngineOptions {
+  /** Directory that relative mount paths and `abspath()` resolve against (default: the working directory). */
+  root?: string
+  /** Command-line arguments that override `run()`'s options (the default engine uses process.argv). */
+  argv?: readonly string[]
+}
+
+export interface MountOptions {
+  /** Virtual host: a name, several names, or '.site.com' for the domain and every subdomain. */
+  host?: string | readonly string[]
+}
+
+export interface ListenOptions {
+  port?: number
+  address?: string
+}
+
+export interface RunOptions extends ListenOptions {
+  /** Service name (process titles, log directory). */
+  name?: string
+  /** Development mode: stacks in error pages. */
+  devel?: boolean
+  /** Worker processes; more than one comes with the cluster support (a later issue). */
+  workers?: number
+}
+
+/** Server-wide preferences: `skitai.pref().maxClientBodySize = 10 * 1024 * 1024`. */
+export interface Prefs {
+  /** Largest request body accepted (bytes); apps may only lower it. */
+  maxClientBodySize: number
+  /** Requests handled at once; beyond it new requests get 503 with Retry-After. */
+  maxInFlight: number
+}
+
+interface MountRecord {
+  readonly point: string
+  readonly hosts: readonly string[] | null
+  readonly source: string
+  readonly entries: MountEntry[]
+  /** A module path waiting for run(): absolute file and export name. */
+  module: { file: string; exportName: string | undefined } | null
+  target: AppTarget | null
+}
+
+/**
+ * One Skitai server: its mount table, settings, HTTP server and logs. `skitai` (the default export) is
+ * an Engine driven by the serve script; tests make their own with `new Engine()`.
+ */
+export class Engine implements EngineLike, ErrorReporter {
+  readonly mounts = new MountTable()
+  readonly log = new AccessLog()
+  readonly maxAge = new MaxAgeTable()
+  readonly prefs: Prefs = { maxClientBodySize: 64 * 1024 * 1024, maxInFlight: 10000 }
+  /** Requests being handled now. */
+  inFlight = 0
+  /** Open client connections. */
+  connections = 0
+  closing = false
+  debug = false
+  /** Seconds sent in Retry-After with a 503 (set503EstimatedTimeout). */
+  retryAfter = 10
+  server: Server | null = null
+
+  private keepAliveMs = 30_000
+  private requestTimeoutMs = 30_000
+  private headersTimeoutMs = 20_000
+  private readonly records: MountRecord[] = []
+  private prepared: Promise<void> | null = null
+  private closed: Promise<void> | null = null
+  private readonly customOptions: OptionSpec[] = []
+  private readonly argv: readonly string[] | null
+  private rootDir: string | undefined
+  private signalsInstalled = false
+
+  constructor(options: EngineOptions = {}) {
+    this.rootDir = options.root === undefined ? undefined : resolve(options.root)
+    this.argv = options.argv ?? null
+  }
+
+  // ---- mounting -------------------------------------------------------------------------------------
+
+  /**
+   * Mount an app, a static directory, a module path (`'./app.ts#app'`) or `'@alias'` at a point.
+   * The longest matching point wins; at the same point a static directory is tried before an app.
+   */
+  mount(point: string, target: MountableApp | string, options: MountOptions = {}): this {
+    if (this.prepared !== null) throw new Error(`mount('${point}'): mounts must be made before run()/listen()`)
+    const p = normalizePoint(point)
+    const hosts = normalizeHosts(options.host)
+    const where = `mount('${point}'${hosts ? `, host ${hosts.join(' ')}` : ''})`
+    if (typeof target === 'string') {
+      if (target.startsWith('@')) {
+        this.addApp(p, hosts, target, aliasTarget(target), null)
+        return this
+      }
+      const hash = target.indexOf('#')
+      const file = this.abspath(hash < 0 ? target : target.slice(0, hash))
+      const exportName = hash < 0 ? undefined : target.slice(hash + 1) || undefined
+      let isDir = false
+      try {
+        isDir = statSync(file).isDirectory()
+      } catch {
+        throw new Error(`${where}: ${target} does not exist (looked for ${file})`)
+      }
+      if (isDir && hash < 0) {
+        const handler = createStaticHandler(file, { maxAge: this.maxAge })
+        for (const e of this.mounts.entry(p, hosts)) {
+          if (e.static !== null) throw new Error(`${where}: the directory ${e.staticSource} is already mounted there`)
+          e.static = handler
+          e.staticSource = target
+        }
+        return this
+      }
+      this.addApp(p, hosts, target, null, { file, exportName })
+      return this
+    }
+    this.addApp(p, hosts, describe(target), toAppTarget(target, where, this), null)
+    return this
+  }
+
+  private addApp(
+    point: string,
+    hosts: readonly string[] | null,
+    source: string,
+    target: AppTarget | null,
+    module: MountRecord['module'],
+  ): void {
+    const entries = this.mounts.entry(point, hosts)
+    for (const e of entries) {
+      if (e.appSource !== '') {
+        throw new Error(`mount('${point || '/'}'): ${e.appSource} is already mounted there; cannot add ${source}`)
+      }
+      e.app = target
+      e.appSource = source
+    }
+    this.records.push({ point, hosts, source, entries, module, target })
+  }
+
+  /** Import module mounts and tell Skitai apps their mount points; run()/listen() and the test client call it. */
+  prepare(): Promise<void> {
+    if (this.prepared === null) this.prepared = this.doPrepare()
+    return this.prepared
+  }
+
+  private async doPrepare(): Promise<void> {
+    for (const r of this.records) {
+      if (r.module === null) continue
+      const mod = await import(pathToFileURL(r.module.file).href)
+      const name = r.module.exportName
+      const value = name !== undefined ? mod[name] : (mod.default ?? mod.app)
+      if (value === undefined) {
+        throw new Error(
+          `mount('${r.point || '/'}', '${r.source}'): the module has no ${name !== undefined ? `export '${name}'` : "default export or export named 'app'"}`,
+        )
+      }
+      r.target = toAppTarget(value, `mount('${r.point || '/'}', '${r.source}')`, this)
+      for (const e of r.entries) e.app = r.target
+    }
+    for (const r of this.records) {
+      const app = r.target?.app
+      if (app) await app.mount({ point: r.point, hosts: r.hosts, engine: this })
+    }
+  }
+
+  /** All mounted Skitai apps by name. */
+  get apps(): Readonly<Record<string, SkitaiApp>> {
+    const out: Record<string, SkitaiApp> = {}
+    for (const r of this.records) {
+      const app = r.target?.app
+      if (app?.name) out[app.name] = app
+    }
+    return out
+  }
+
+  mountPointOf(app: SkitaiApp): string | undefined {
+    return this.records.find((r) => r.target?.app === app)?.point
+  }
+
+  /** `skitai.alias('@name', skitai.PROTO_HTTP, members, options)` — a backend cluster (@skitai/was). */
+  alias(name: string, type: AliasType, members: MemberSpec | MemberSpec[], options?: AliasOptions): Cluster {
+    return registerAlias(name, type, members as any, options)
+  }
+
+  // ---- settings ---------------------------------------------------------------------------------------
+
+  pref(): Prefs {
+    return this.prefs
+  }
+
+  /** Idle seconds a keep-alive connection is kept between requests (default 30). */
+  setKeepAlive(seconds: number): this {
+    this.keepAliveMs = secondsToMs(seconds, 'setKeepAlive')
+    if (this.server) this.server.keepAliveTimeout = this.keepAliveMs
+    return this
+  }
+
+  /** Seconds a client may stay silent while sending its request or receiving the response (default 30). */
+  setRequestTimeout(seconds: number): this {
+    this.requestTimeoutMs = secondsToMs(seconds, 'setRequestTimeout')
+    if (this.server) this.server.timeout = this.requestTimeoutMs
+    return this
+  }
+
+  /** Seconds a client has to send the complete request head (default 20). */
+  setHeadersTimeout(seconds: number): this {
+    this.headersTimeoutMs = secondsToMs(seconds, 'setHeadersTimeout')
+    if (this.server) this.server.headersTimeout = this.headersTimeoutMs
+    return this
+  }
+
+  /** Retry-After seconds of the 503 answered when more than `pref().maxInFlight` requests are in flight. */
+  set503EstimatedTimeout(seconds: number): this {
+    if (!(seconds >= 0)) throw new TypeError(`set503EstimatedTimeout: seconds must be >= 0, got ${seconds}`)
+    this.retryAfter = Math.ceil(seconds)
+    return this
+  }
+
+  setMaxAge(prefix: string, seconds: number): this {
+    this.maxAge.set(prefix, seconds)
+    return this
+  }
+
+  /** Write request.log and server.log into `dir` (default: `logs` beside the script). */
+  enableFileLogging(dir?: string): this {
+    this.log.toFiles(this.abspath(dir ?? 'logs'))
+    return this
+  }
+
+  /** Silence the access log for path prefixes (`'/static/'`) or suffixes (`'*.css'`); `'/'` silences all. */
+  logOff(...paths: string[]): this {
+    this.log.logOff(...paths)
+    return this
+  }
+
+  enableAccessLog(on = true): this {
+    this.log.enable(on)
+    return this
+  }
+
+  /** The script's directory (or the engine's root). */
+  get root(): string {
+    if (this.rootDir === undefined) {
+      const script = this.argv !== null ? process.argv[1] : undefined
+      this.rootDir = script ? dirname(resolve(script)) : process.cwd()
+    }
+    return this.rootDir
+  }
+
+  abspath(...parts: string[]): string {
+    return resolve(this.root, ...parts)
+  }
+
+  /** `skitai.addOption('-q', '--qtran', 'help')`; `--name=VALUE` for an option with a value. */
+  addOption(short: string | undefined | null, long: string, help = ''): this {
+    const spec = makeOption(short, long, help)
+    if (this.customOptions.some((s) => s.long === spec.long))
+      throw new Error(`addOption: ${spec.long} is defined twice`)
+    this.customOptions.push(spec)
+    return this
+  }
+
+  /** Custom options given on the command line, by long name without dashes. */
+  get options(): Record<string, string | true> {
+    return parseArgs(this.argv ?? [], this.customOptions).options
+  }
+
+  // ---- serving ----------------------------------------------------------------------------------------
+
+  /** Listen (after preparing mounts); resolves to the bound port. */
+  async listen(options: ListenOptions = {}): Promise<number> {
+    await this.prepare()
+    const server = this.server ?? this.createServer()
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 0, options.address ?? '127.0.0.1', () => {
+        server.removeListener('error', reject)
+        resolveListen()
+      })
+    })
+    return (server.address() as AddressInfo).port
+  }
+
+  /**
+   * The serve script's entry: command-line options override `options`; `--help` prints the options and
+   * exits; SIGTERM/SIGINT shut down gracefully. Resolves to the bound port.
+   */
+  async run(options: RunOptions = {}): Promise<number> {
+    const args = this.argv !== null ? parseArgs(this.argv, this.customOptions) : null
+    if (args?.help) {
+      process.stdout.write(
+        formatHelp(this.customOptions, process.argv[1] ? relativeScript(process.argv[1]) : 'serve.ts'),
+      )
+      process.exit(0)
+    }
+    if (args && args.errors.length > 0) {
+      process.stderr.write(`skitai: ${args.errors.join('; ')}\n${formatHelp(this.customOptions)}`)
+      process.exit(2)
+    }
+    this.debug = args?.devel || options.devel || this.debug
+    const port = args?.port ?? options.port ?? 5000
+    const address = args?.address ?? options.address ?? '0.0.0.0'
+    this.installSignals()
+    const bound = await this.listen({ port, address })
+    this.log.serverLog('info', `skitai: listening on http://${address}:${bound} (pid ${process.pid})`)
+    this.log.flush()
+    return bound
+  }
+
+  private installSignals(): void {
+    if (this.signalsInstalled) return
+    this.signalsInstalled = true
+    const onSignal = (signal: string) => {
+      this.log.serverLog('info', `skitai: ${signal} received, finishing ${this.inFlight} request(s) in flight`)
+      this.close().then(
+        () => process.exit(0),
+        (e) => {
+          process.stderr.write(`skitai: shutdown failed: ${e?.stack ?? e}\n`)
+          process.exit(1)
+        },
+      )
+    }
+    process.once('SIGTERM', onSignal)
+    process.once('SIGINT', onSignal)
+  }
+
+  private createServer(): Server {
+    const server = createServer({
+      ServerResponse: SkitaiResponse as unknown as typeof ServerResponse,
+      keepAliveTimeout: this.keepAliveMs,
+      headersTimeout: this.headersTimeoutMs,
+      // the whole-request deadline is off: slow clients are caught by the idle timeout below instead
+      requestTimeout: 0,
+      connectionsCheckingInterval: 1000,
+    })
+    server.timeout = this.requestTimeoutMs
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(this, req, res))
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handleCheckContinue(this, req, res))
+    server.on('clientError', (err: Error, socket) => handleClientError(this, err, socket as any))
+    server.on('timeout', handleTimeout)
+    server.on('connection', (socket) => {
+      this.connections++
+      socket.once('close', () => {
+        this.connections--
+      })
+    })
+    this.server = server
+    return server
+  }
+
+  /** The request handler as a Node listener (for in-process injection). */
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void => handleRequest(this, req, res)
+
+  /**
+   * Graceful shutdown: stop accepting, let requests in flight finish (closing idle keep-alive connections
+   * as they become idle), cut what is left after `graceSeconds`, then unmount apps and flush logs.
+   */
+  close(graceSeconds = 10): Promise<void> {
+    if (this.closed === null) this.closed = this.doClose(graceSeconds)
+    return this.closed
+  }
+
+  private async doClose(graceSeconds: number): Promise<void> {
+    this.closing = true
+    const server = this.server
+    if (server?.listening) {
+      await new Promise<void>((done) => {
+        const sweep = setInterval(() => server.closeIdleConnections(), 50)
+        const deadline = setTimeout(() => server.closeAllConnections(), graceSeconds * 1000)
+        server.close(() => {
+          clearInterval(sweep)
+          clearTimeout(deadline)
+          done()
+        })
+        server.closeIdleConnections()
+      })
+    }
+    for (const r of this.records) {
+      const app = r.target?.app
+      if (!app?.unmount) continue
+      try {
+        await app.unmount()
+      } catch (e) {
+        this.log.appError(e, '-', `unmount ${r.source}`)
+      }
+    }
+    await this.log.close()
+  }
+
+  /**
+   * In process for an app, listener, fetch handler or engine (none given: this engine); a launched
+   * server for a script path (relative to this engine's root, the serve script's directory); a running
+   * server for `{ port }`.
+   */
+  testClient(target?: Engine | MountableApp): TestClient
+  testClient(script: string, options?: LaunchOptions): TestClient
+  testClient(server: { port: number; host?: string }): TestClient
+  testClient(target?: any, options?: LaunchOptions): TestClient {
+    if (target === undefined) return testClient(this)
+    if (typeof target === 'string') return testClient(target, { ...options, root: this.root })
+    return testClient(target)
+  }
+
+  // ---- errors -----------------------------------------------------------------------------------------
+
+  /** A handler threw or rejected: log it (5xx) and answer with the error page. */
+  handlerFailed(err: unknown, req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext | null): void {
+    writeError(res, this.renderFailure(err, req, ctx))
+  }
+
+  handlerError(err: unknown, req: IncomingMessage, res: ServerResponse): RenderedError {
+    return this.renderFailure(err, req, (res as SkitaiResponse).skitaiCtx ?? null)
+  }
+
+  private renderFailure(err: unknown, req: IncomingMessage, ctx: EngineRequestContext | null): RenderedError {
+    const http = isHttpError(err)
+    const status = http ? err.status : 500
+    if (status >= 500) {
+      this.log.appError(
+        err,
+        ctx ? `${ctx.gtxnid}/${ctx.ltxnid}` : '-',
+        `${req.method} ${(req as any).originalUrl ?? req.url}`,
+      )
+    }
+    return renderError(req, status, http ? err.message : 'Internal Server Error', {
+      error: err,
+      debug: this.debug,
+      headers: http ? err.headers : undefined,
+      close: http ? err.closeConnection : false,
+    })
+  }
+}
+
+function normalizeHosts(host: MountOptions['host']): readonly string[] | null {
+  if (host === undefined) return null
+  const list = (typeof host === 'string' ? [host] : [...host]).map((h) => h.trim().toLowerCase()).filter((h) => h)
+  if (list.length === 0) throw new TypeError('mount: options.host is empty')
+  return list
+}
+
+function secondsToMs(seconds: number, what: string): number {
+  if (typeof seconds !== 'number' || !(seconds >= 0))
+    throw new TypeError(`${what}: seconds must be a number >= 0, got ${seconds}`)
+  return Math.round(seconds * 1000)
+}
+
+function describe(target: unknown): string {
+  if (typeof target === 'function') return `listener ${target.name || '(anonymous)'}`
+  const name = (target as any)?.name
+  return typeof name === 'string' && name ? `app ${name}` : 'app'
+}
+
+function relativeScript(p: string): string {
+  const cwd = process.cwd()
+  return p.startsWith(`${cwd}/`) ? p.slice(cwd.length + 1) : p
+}

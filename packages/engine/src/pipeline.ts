@@ -1,0 +1,196 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import { contentLengthOf, guardChunkedBody, refuse, tooLarge } from './body.js'
+import type { Engine } from './engine.js'
+import { sendError } from './error-page.js'
+import { type AppTarget, type MountEntry, matchEntry } from './mounts.js'
+import { EngineRequestContext } from './request-context.js'
+import type { SkitaiResponse } from './response.js'
+import { gtxnIdOf, ltxnIdOf } from './txn.js'
+
+/**
+ * The per-request path: socket → mount table → target, and the response's 'close' for bookkeeping.
+ * Module-level functions with the engine passed in: no closures per request on the common path.
+ */
+
+type Res = ServerResponse & Partial<Pick<SkitaiResponse, 'skitaiCtx' | 'skitaiHeadTime'>>
+
+export function handleRequest(engine: Engine, req: IncomingMessage, res: Res): void {
+  const start = performance.now()
+  const prefs = engine.prefs
+  if (engine.closing) res.shouldKeepAlive = false
+  if (engine.inFlight >= prefs.maxInFlight) {
+    sendError(req, res, 503, 'the server is over capacity: try again later', {
+      headers: { 'Retry-After': String(engine.retryAfter) },
+    })
+    return
+  }
+  let url = req.url as string
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    const fixed = originForm(url)
+    if (fixed === null) {
+      sendError(req, res, 400, `bad request target: ${url.slice(0, 100)}`, { close: true })
+      return
+    }
+    url = fixed
+    req.url = url
+  }
+  const q = url.indexOf('?')
+  const path = q < 0 ? url : url.slice(0, q)
+  const mounts = engine.mounts
+  const entry = mounts.rootOnly ?? matchEntry(mounts.tableForHost(req.headers.host), path)
+  const cl = contentLengthOf(req)
+  const headers = req.headers
+  const point = entry === null ? '' : entry.point
+  const ctx = new EngineRequestContext(
+    point,
+    point.length === 0 ? path : path.slice(point.length),
+    q < 0 ? '' : url.slice(q + 1),
+    gtxnIdOf(headers),
+    ltxnIdOf(headers),
+    start,
+    prefs.maxClientBodySize,
+    Math.max(cl, 0),
+    engine,
+    engine.log.isLogged(path),
+  )
+  res.skitaiCtx = ctx
+  engine.inFlight++
+  res.on('close', onResponseClose)
+  if (entry === null) {
+    sendError(req, res, 404, 'nothing is mounted at this path')
+    return
+  }
+  if (cl > ctx.maxBodySize) {
+    refuse(res, tooLarge(ctx.maxBodySize))
+    return
+  }
+  if (cl < 0 && headers['transfer-encoding'] !== undefined) guardChunkedBody(req, res, ctx.maxBodySize, ctx)
+  dispatch(engine, entry, req, res, ctx)
+}
+
+function dispatch(
+  engine: Engine,
+  entry: MountEntry,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: EngineRequestContext,
+): void {
+  const app = entry.app
+  const stat = entry.static
+  if (stat === null) {
+    runApp(engine, app as AppTarget, req, res, ctx)
+    return
+  }
+  // static first; next() when no file is there (the only per-request closure, and only on static mounts)
+  const next = app === null ? () => sendError(req, res, 404, 'no such file') : () => runApp(engine, app, req, res, ctx)
+  try {
+    stat.serve(req, res, ctx.path, next)
+  } catch (e) {
+    engine.handlerFailed(e, req, res, ctx)
+  }
+}
+
+function runApp(
+  engine: Engine,
+  app: AppTarget,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: EngineRequestContext,
+): void {
+  let r: unknown
+  try {
+    r = app.handle(req, res, ctx)
+  } catch (e) {
+    engine.handlerFailed(e, req, res, ctx)
+    return
+  }
+  if (r !== undefined && r !== null && typeof (r as Promise<unknown>).then === 'function') {
+    ;(r as Promise<unknown>).then(undefined, (e) => engine.handlerFailed(e, req, res, ctx))
+  }
+}
+
+/** The response is done (finished or cut): count it out, close its `was`, write the log line. */
+function onResponseClose(this: Res): void {
+  const ctx = this.skitaiCtx
+  if (ctx === undefined || ctx === null) return
+  const engine = ctx.engine
+  engine.inFlight--
+  const w = ctx.was
+  if (w !== null) {
+    try {
+      w.close()
+    } catch (e) {
+      engine.log.appError(e, `${ctx.gtxnid}/${ctx.ltxnid}`, 'was.close()')
+    }
+  }
+  if (ctx.logged)
+    engine.log.request(this.req as IncomingMessage, this, ctx, this.skitaiHeadTime ?? 0, engine.connections)
+}
+
+/** `http://host/path?q` (absolute form) → `/path?q`; anything else that is not origin form → null. */
+function originForm(url: string): string | null {
+  const m = /^https?:\/\/[^/?#]*/i.exec(url)
+  if (m === null) return null
+  const rest = url.slice(m[0].length)
+  return rest.length === 0 || rest.charCodeAt(0) === 63 ? `/${rest}` : rest
+}
+
+/** `Expect: 100-continue`: refuse an oversized body without reading it, else send 100 and go on. */
+export function handleCheckContinue(engine: Engine, req: IncomingMessage, res: ServerResponse): void {
+  const cl = contentLengthOf(req)
+  if (cl > engine.prefs.maxClientBodySize) {
+    // the client has not sent the body: the connection stays usable if it sends it anyway or gives up
+    sendError(req, res, 413, tooLarge(engine.prefs.maxClientBodySize).message)
+    return
+  }
+  res.writeContinue()
+  handleRequest(engine, req, res)
+}
+
+const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+  HPE_HEADERS_TIMEOUT: [408, 'Request Timeout'],
+}
+
+/** A request Node could not parse: 400 (431, 408) with the reason, then the connection is closed. */
+export function handleClientError(
+  engine: Engine,
+  err: Error & { code?: string; reason?: string },
+  socket: Socket,
+): void {
+  const busy = (socket as any)._httpMessage
+  if (err.code === 'ECONNRESET' || !socket.writable || busy?.headersSent) {
+    socket.destroy()
+    return
+  }
+  const [status, reason] = CLIENT_ERROR_STATUS[err.code ?? ''] ?? [400, 'Bad Request']
+  const why = (err.reason ?? err.message ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
+  const body = `${status} ${reason}: ${why}\n`
+  engine.log.serverLog('warn', `client error from ${socket.remoteAddress ?? '-'}: ${err.code ?? ''} ${why}`)
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
+  setTimeout(destroySocket, 2000, socket).unref()
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy()
+}
+
+/**
+ * A socket was idle for the request timeout (or the keep-alive timeout ran out). Drop it when the client
+ * is the slow side: sending its request body, not reading our response, or idle between requests. Keep
+ * it when the request is complete and only the handler is still working (that is not the client's fault).
+ */
+export function handleTimeout(socket: Socket): void {
+  const req = (socket as any).parser?.incoming as IncomingMessage | undefined
+  const res = (socket as any)._httpMessage as ServerResponse | null | undefined
+  if (req !== undefined && req !== null && !req.complete) {
+    socket.destroy()
+    return
+  }
+  if (res !== undefined && res !== null && !res.writableEnded && socket.writableLength === 0) return
+  socket.destroy()
+}

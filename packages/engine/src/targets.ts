@@ -1,0 +1,119 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { getRequestListener } from '@hono/node-server'
+import { Was, wasStorage } from '@skitai/was'
+import { isSkitaiApp, type SkitaiApp } from './contract.js'
+import type { RenderedError } from './error-page.js'
+import type { AppTarget } from './mounts.js'
+import { createAliasProxy } from './proxy.js'
+import type { EngineRequestContext } from './request-context.js'
+
+/** A Node request listener: `(req, res) => void` (Express, koa.callback(), a plain function). */
+export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown
+/** A fetch-style handler (a Hono app). */
+export interface FetchHandler {
+  fetch(request: Request, ...rest: any[]): Response | Promise<Response>
+}
+
+/** Anything `mount()` accepts as an app (module paths and static directories are strings, resolved elsewhere). */
+export type MountableApp = SkitaiApp | NodeListener | FetchHandler
+
+export function isFetchHandler(x: unknown): x is FetchHandler {
+  return typeof x === 'object' && x !== null && typeof (x as any).fetch === 'function'
+}
+
+/** Turn an app into the engine's target; throws a clear error for anything else. */
+export function toAppTarget(x: unknown, source: string, reporter: ErrorReporter): AppTarget {
+  if (isSkitaiApp(x)) return new SkitaiTarget(x)
+  if (typeof x === 'function') return new ListenerTarget(x as NodeListener, 'listener')
+  if (isFetchHandler(x)) return new ListenerTarget(fetchToListener(x, reporter), 'fetch')
+  throw new TypeError(
+    `cannot mount ${source}: expected a Saddle app, a Node request listener (req, res), an object with fetch(request), a static directory, a module path or '@alias'`,
+  )
+}
+
+export function aliasTarget(target: string): AppTarget {
+  return new ProxyTarget(createAliasProxy(target))
+}
+
+class SkitaiTarget implements AppTarget {
+  readonly kind = 'skitai' as const
+  constructor(readonly app: SkitaiApp) {}
+  handle(req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext): unknown {
+    return this.app.handle(req, res, ctx)
+  }
+}
+
+/**
+ * Node listeners and fetch handlers: the mount point is stripped from `req.url` and kept in `req.baseUrl`
+ * and `req.originalUrl` the way Express expects of a sub-app; the listener runs inside the request's `was`
+ * (AsyncLocalStorage) so `import { was } from '@skitai/was'` works in it.
+ */
+class ListenerTarget implements AppTarget {
+  readonly app = null
+  constructor(
+    private readonly listener: NodeListener,
+    readonly kind: 'listener' | 'fetch',
+  ) {}
+
+  handle(req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext): unknown {
+    if (ctx.mountPoint.length > 0) stripMountPoint(req, ctx.mountPoint)
+    const w = new Was(ctx.gtxnid, ctx.ltxnid)
+    ctx.was = w
+    return wasStorage.run(w, this.listener, req, res)
+  }
+}
+
+class ProxyTarget implements AppTarget {
+  readonly kind = 'proxy' as const
+  readonly app = null
+  constructor(private readonly proxy: (req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext) => void) {}
+  handle(req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext): unknown {
+    const w = new Was(ctx.gtxnid, ctx.ltxnid)
+    ctx.was = w
+    return wasStorage.run(w, this.proxy, req, res, ctx)
+  }
+}
+
+/** `/api/users?x=1` under `/api` → req.url `/users?x=1`, baseUrl `/api`, originalUrl `/api/users?x=1`. */
+export function stripMountPoint(req: IncomingMessage, point: string): void {
+  const r = req as IncomingMessage & { baseUrl?: string; originalUrl?: string }
+  const original = req.url as string
+  const rest = original.slice(point.length)
+  r.originalUrl = original
+  r.baseUrl = point
+  req.url = rest.length === 0 || rest.charCodeAt(0) === 63 /* ? */ ? `/${rest}` : rest
+}
+
+/**
+ * A fetch handler as a Node listener through @hono/node-server's converter (a lazily built Request, one
+ * writeHead for the Response), without replacing the global Request/Response. Errors are rethrown so the
+ * engine answers them like any other handler error.
+ */
+function fetchToListener(h: FetchHandler, reporter: ErrorReporter): NodeListener {
+  const callback = (request: Request, env: { incoming: IncomingMessage; outgoing: ServerResponse }) => {
+    let r: Response | Promise<Response>
+    try {
+      r = h.fetch(request, env)
+    } catch (e) {
+      return errorResponse(reporter.handlerError(e, env.incoming, env.outgoing))
+    }
+    if (r !== null && typeof (r as any).then === 'function') {
+      return (r as Promise<Response>).then(undefined, (e) =>
+        errorResponse(reporter.handlerError(e, env.incoming, env.outgoing)),
+      )
+    }
+    return r
+  }
+  return getRequestListener(callback as any, { overrideGlobalObjects: false })
+}
+
+function errorResponse(e: RenderedError): Response {
+  const headers: Record<string, string> = {}
+  for (const k in e.headers) headers[k] = String(e.headers[k])
+  return new Response(e.body.length > 0 ? e.body : null, { status: e.status, headers })
+}
+
+/** Logs a handler's error and renders the error page for it (the engine implements it). */
+export interface ErrorReporter {
+  handlerError(err: unknown, req: IncomingMessage, res: ServerResponse): RenderedError
+}

@@ -1,0 +1,317 @@
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { basename } from 'node:path'
+import { inject } from 'light-my-request'
+import { lookup as mimeLookup } from 'mime-types'
+import { isSkitaiApp } from './contract.js'
+import { Engine } from './engine.js'
+import { isFetchHandler, type MountableApp } from './targets.js'
+import { LaunchedServer, freePort } from './test-launch.js'
+import { Pool } from 'undici'
+
+/**
+ * The test client (SPEC §1.7): one API over three transports — in-process injection (light-my-request,
+ * no socket), a server process launched from a serve script, and a server already running.
+ */
+
+export interface TestRequestOptions {
+  headers?: Record<string, string>
+  /** A raw body, sent as is. */
+  body?: string | Buffer | Uint8Array
+  /** A value sent as JSON (`Content-Type: application/json`). */
+  json?: unknown
+  /** Fields sent urlencoded (`application/x-www-form-urlencoded`). */
+  form?: Record<string, unknown>
+}
+
+export class TestResponse {
+  constructor(
+    readonly status: number,
+    /** Lower-case names; repeated headers (Set-Cookie) as arrays. */
+    readonly headers: Record<string, string | string[]>,
+    readonly body: Buffer,
+  ) {}
+
+  get text(): string {
+    return this.body.toString('utf8')
+  }
+
+  json(): any {
+    return JSON.parse(this.text)
+  }
+
+  /** The body decoded by its content type: JSON → value, text and XML → string, otherwise a Buffer. */
+  get data(): any {
+    const type = String(this.headers['content-type'] ?? '')
+    if (/[/+]json\b/.test(type)) return this.body.length === 0 ? null : this.json()
+    if (type.startsWith('text/') || /[/+]xml\b/.test(type)) return this.text
+    return this.body
+  }
+}
+
+interface Transport {
+  request(method: string, url: string, headers: Record<string, string>, body: Buffer | undefined): Promise<TestResponse>
+  close(): Promise<void>
+}
+
+/** A file for `upload()`: a path, a Buffer, or this shape for a name and type of your choice. */
+export interface UploadFile {
+  path?: string
+  content?: Buffer | Uint8Array | string
+  filename?: string
+  contentType?: string
+}
+
+export class TestClient {
+  constructor(private readonly transport: Transport) {}
+
+  /** The port of a launched or running server (undefined in process). */
+  get port(): number | undefined {
+    return (this.transport as any).port
+  }
+
+  /** The launched server process (for signals in tests), if any. */
+  get child(): import('node:child_process').ChildProcess | undefined {
+    return (this.transport as any).launched?.child
+  }
+
+  /** Resolves when the server can be reached (a launched one is listening); rejects if it failed to start. */
+  async ready(): Promise<this> {
+    await (this.transport as any).whenReady?.()
+    return this
+  }
+
+  /** What the launched server printed (stdout and stderr), for diagnostics. */
+  output(): string {
+    return (this.transport as any).launched?.output() ?? ''
+  }
+
+  async request(method: string, url: string, options: TestRequestOptions = {}): Promise<TestResponse> {
+    const headers: Record<string, string> = {}
+    for (const k in options.headers) headers[k.toLowerCase()] = options.headers[k] as string
+    let body: Buffer | undefined
+    if (options.json !== undefined) {
+      body = Buffer.from(JSON.stringify(options.json))
+      headers['content-type'] ??= 'application/json'
+    } else if (options.form !== undefined) {
+      body = Buffer.from(urlencode(options.form))
+      headers['content-type'] ??= 'application/x-www-form-urlencoded'
+    } else if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? Buffer.from(options.body) : Buffer.from(options.body)
+    }
+    return this.transport.request(method.toUpperCase(), url, headers, body)
+  }
+
+  get(url: string, options?: Omit<TestRequestOptions, 'body' | 'json' | 'form'>): Promise<TestResponse> {
+    return this.request('GET', url, options)
+  }
+  head(url: string, options?: Omit<TestRequestOptions, 'body' | 'json' | 'form'>): Promise<TestResponse> {
+    return this.request('HEAD', url, options)
+  }
+  options(url: string, options?: Omit<TestRequestOptions, 'body' | 'json' | 'form'>): Promise<TestResponse> {
+    return this.request('OPTIONS', url, options)
+  }
+  delete(url: string, options?: TestRequestOptions): Promise<TestResponse> {
+    return this.request('DELETE', url, options)
+  }
+
+  /** Objects are sent as JSON (or urlencoded with `{ form: true }`); strings and Buffers as they are. */
+  post(url: string, data?: unknown, options?: SendOptions): Promise<TestResponse> {
+    return this.request('POST', url, withData(data, options))
+  }
+  put(url: string, data?: unknown, options?: SendOptions): Promise<TestResponse> {
+    return this.request('PUT', url, withData(data, options))
+  }
+  patch(url: string, data?: unknown, options?: SendOptions): Promise<TestResponse> {
+    return this.request('PATCH', url, withData(data, options))
+  }
+
+  /**
+   * multipart/form-data: Buffers, `UploadFile` objects and strings naming an existing file are sent as
+   * files; other values as fields; arrays repeat the field.
+   */
+  async upload(
+    url: string,
+    fields: Record<string, unknown>,
+    options: { headers?: Record<string, string> } = {},
+  ): Promise<TestResponse> {
+    const fd = new FormData()
+    for (const [name, value] of Object.entries(fields)) {
+      for (const v of Array.isArray(value) ? value : [value]) appendField(fd, name, v)
+    }
+    // the platform's multipart encoder (undici's) writes the body and its boundary
+    const encoded = new Response(fd)
+    const body = Buffer.from(await encoded.arrayBuffer())
+    const headers = { ...options.headers, 'content-type': encoded.headers.get('content-type') as string }
+    return this.request('POST', url, { headers, body })
+  }
+
+  /** Stop the launched server (SIGTERM, then SIGKILL after 10 s) or release connections. */
+  close(): Promise<void> {
+    return this.transport.close()
+  }
+}
+
+export interface SendOptions {
+  headers?: Record<string, string>
+  /** Send an object urlencoded instead of as JSON. */
+  form?: boolean
+}
+
+function withData(data: unknown, options: SendOptions = {}): TestRequestOptions {
+  const base = { headers: options.headers }
+  if (data === undefined || data === null) return base
+  if (typeof data === 'string' || Buffer.isBuffer(data) || data instanceof Uint8Array) return { ...base, body: data }
+  if (options.form) return { ...base, form: data as Record<string, unknown> }
+  return { ...base, json: data }
+}
+
+function urlencode(form: Record<string, unknown>): string {
+  const p = new URLSearchParams()
+  for (const [k, v] of Object.entries(form)) {
+    for (const x of Array.isArray(v) ? v : [v]) p.append(k, String(x))
+  }
+  return p.toString()
+}
+
+function appendField(fd: FormData, name: string, v: unknown): void {
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) {
+    fd.append(name, new Blob([v as Uint8Array<ArrayBuffer>]), name)
+  } else if (v instanceof Blob) {
+    fd.append(name, v, (v as File).name ?? name)
+  } else if (typeof v === 'string' && isFile(v)) {
+    fd.append(name, new Blob([readFileSync(v)], { type: mimeLookup(v) || 'application/octet-stream' }), basename(v))
+  } else if (typeof v === 'object' && v !== null && ('path' in v || 'content' in v)) {
+    const f = v as UploadFile
+    const content = f.content ?? readFileSync(f.path as string)
+    const filename = f.filename ?? (f.path ? basename(f.path) : name)
+    const type = f.contentType ?? (mimeLookup(filename) || 'application/octet-stream')
+    fd.append(name, new Blob([content as Uint8Array<ArrayBuffer> | string], { type }), filename)
+  } else {
+    fd.append(name, String(v))
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return p.length < 4096 && existsSync(p) && statSync(p).isFile()
+  } catch {
+    return false
+  }
+}
+
+/** In process: requests are injected into the engine's handler; nothing listens. */
+class InjectTransport implements Transport {
+  private readonly engine: Engine
+  constructor(target: Engine | MountableApp) {
+    if (target instanceof Engine) {
+      this.engine = target
+    } else {
+      this.engine = new Engine()
+      this.engine.enableAccessLog(false)
+      this.engine.mount('/', target)
+    }
+  }
+
+  async request(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: Buffer | undefined,
+  ): Promise<TestResponse> {
+    await this.engine.prepare()
+    const dispatch = this.engine.handler as (req: IncomingMessage, res: ServerResponse) => void
+    const r = await inject(dispatch, { method: method as any, url, headers, payload: body })
+    return new TestResponse(r.statusCode, r.headers as Record<string, string | string[]>, r.rawPayload)
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+/** Over real sockets (undici) to a server on 127.0.0.1 (or `host`), once it is ready. */
+class SocketTransport implements Transport {
+  private pool: Pool | null = null
+  private readonly ready: Promise<Pool>
+  constructor(
+    port: number | Promise<number>,
+    private readonly host = '127.0.0.1',
+    readonly launched: LaunchedServer | null = null,
+  ) {
+    this.ready = Promise.resolve(port).then((p) => {
+      this.port = p
+      const h = this.host.includes(':') ? `[${this.host}]` : this.host
+      this.pool = new Pool(`http://${h}:${p}`, { connections: 16 })
+      return this.pool
+    })
+    // a launch failure surfaces at the first request (or close), not as an unhandled rejection
+    this.ready.catch(() => {})
+  }
+
+  port: number | undefined = undefined
+
+  async request(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: Buffer | undefined,
+  ): Promise<TestResponse> {
+    const pool = await this.ready
+    const r = await pool.request({ method: method as any, path: url, headers, body })
+    const buf = Buffer.from(await r.body.arrayBuffer())
+    const h: Record<string, string | string[]> = {}
+    for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) h[k.toLowerCase()] = v
+    return new TestResponse(r.statusCode, h, buf)
+  }
+
+  async close(): Promise<void> {
+    await this.ready.catch(() => {})
+    await this.pool?.close()
+    if (this.launched) await this.launched.stop()
+  }
+
+  whenReady(): Promise<unknown> {
+    return this.ready
+  }
+}
+
+export interface LaunchOptions {
+  /** Port for the server (`--port`); a free one when absent. */
+  port?: number
+  /** More command-line arguments for the script. */
+  args?: string[]
+  /** Seconds to wait for the server to listen (default 30). */
+  timeout?: number
+  env?: Record<string, string>
+}
+
+/**
+ * `testClient(app | listener | {fetch} | engine)` — in process; `testClient('./serve.ts', { port })` —
+ * launches the script with the `skitai` command; `testClient({ port })` — a server already running.
+ * A relative script path is resolved against `root` (the calling script's directory for `skitai.testClient`).
+ */
+export function testClient(target: Engine | MountableApp): TestClient
+export function testClient(script: string, options?: LaunchOptions & { root?: string }): TestClient
+export function testClient(server: { port: number; host?: string }): TestClient
+export function testClient(target: any, options: LaunchOptions & { root?: string } = {}): TestClient {
+  if (typeof target === 'string') return launch(target, options)
+  if (
+    typeof target === 'object' &&
+    target !== null &&
+    !(target instanceof Engine) &&
+    !isSkitaiApp(target) &&
+    !isFetchHandler(target) &&
+    typeof target.port === 'number'
+  ) {
+    return new TestClient(new SocketTransport(target.port, target.host))
+  }
+  return new TestClient(new InjectTransport(target))
+}
+
+/** Starts the script at once; requests wait until it listens. */
+function launch(script: string, options: LaunchOptions & { root?: string }): TestClient {
+  const server = new LaunchedServer(script, options)
+  const port = (options.port !== undefined ? Promise.resolve(options.port) : freePort()).then((p) => server.start(p))
+  return new TestClient(new SocketTransport(port, '127.0.0.1', server))
+}

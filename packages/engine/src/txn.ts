@@ -1,0 +1,35 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { randomBytes } from 'node:crypto'
+
+/**
+ * Transaction ids (SPEC §3.6). A request from another Skitai server carries `X-Gtxn-Id` (kept as is) and
+ * `X-Ltxn-Id` (its local id + n; ours is that + 1000); a request from anybody else gets a new global id
+ * and local id 1000. New ids are a per-process random prefix plus a counter: unique across processes and
+ * machines without a random draw per request.
+ */
+const PREFIX = `GTID-${randomBytes(4).toString('hex')}-R`
+let counter = 0
+
+/** Longest global id accepted from a caller; longer or odd ones are replaced (they end up in logs). */
+const MAX_GTXN_LENGTH = 128
+const SAFE_ID = /^[\w.:@/+=-]+$/
+
+export function newGtxnId(): string {
+  counter = (counter + 1) % Number.MAX_SAFE_INTEGER
+  return PREFIX + counter
+}
+
+export function gtxnIdOf(headers: IncomingHttpHeaders): string {
+  const given = headers['x-gtxn-id']
+  if (typeof given === 'string' && given.length > 0 && given.length <= MAX_GTXN_LENGTH && SAFE_ID.test(given)) {
+    return given
+  }
+  return newGtxnId()
+}
+
+export function ltxnIdOf(headers: IncomingHttpHeaders): number {
+  const given = headers['x-ltxn-id']
+  if (given === undefined) return 1000
+  const n = Number(given)
+  return Number.isSafeInteger(n) && n >= 0 && n < 1e12 ? n + 1000 : 1000
+}
