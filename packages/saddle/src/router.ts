@@ -84,7 +84,11 @@ export function parseRule(rule: string): RuleInfo {
 
 export type RouterResult<R> =
   | { kind: 'match'; value: R; params: Record<string, string | number> }
-  | { kind: 'redirect'; location: string; status: 301 }
+  /**
+   * location is relative to the app's mount point (the app prefixes it and keeps the query string).
+   * 301: '/x' requested, only '/x/' exists. 308: '' requested — the mount point without its slash.
+   */
+  | { kind: 'redirect'; location: string; status: 301 | 308 }
   | null
 
 /** Converts one raw (still percent-encoded) capture; `undefined` = the value does not fit its type. */
@@ -128,11 +132,14 @@ interface CompiledRule<R> {
   info: RuleInfo
   value: R
   regexp: RegExp
+  /** Literal text every matching path starts with (shorter than literalPrefix for an optional last variable). */
+  prefix: string
   /** Per capture group (index 0 = group 1): the variable name and its converter. */
   names: string[]
   converters: Converter[]
 }
 
+const MOUNT_POINT_REDIRECT = Object.freeze({ kind: 'redirect', location: '/', status: 308 } as const)
 const EMPTY_PARAMS: Record<string, string | number> = Object.freeze(Object.create(null))
 
 function toTokens(parts: RulePart[], optionalLast: boolean): Token[] {
@@ -162,7 +169,9 @@ export function canOmitLastVar(info: RuleInfo): boolean {
   const before = parts[v - 1]
   if (before.kind !== 'text' || !before.value.endsWith('/')) return false
   if (v - 1 === 0 && before.value === '/') return false // root rule '/<id>'
-  return parts.slice(v + 1).every((p) => p.kind === 'text' && !p.value.includes('/'))
+  // Text after the variable may end with the rule's trailing slash but hold no other '/'.
+  const after = parts[v + 1]
+  return after === undefined || (after.kind === 'text' && !after.value.slice(0, -1).includes('/'))
 }
 
 export class Router<R> {
@@ -207,7 +216,9 @@ export class Router<R> {
       const types = new Map(info.vars.map((v) => [v.name, v.type]))
       const names = keys.map((k) => k.name)
       const converters = names.map((n) => CONVERTERS[types.get(n) as VarType])
-      const compiled: CompiledRule<R> = { info, value, regexp, names, converters }
+      // When the optional variable is the only one ('/owners{/:oid}'), a match may stop before the '/'.
+      const prefix = optional && info.vars.length === 1 ? info.literalPrefix.slice(0, -1) : info.literalPrefix
+      const compiled: CompiledRule<R> = { info, value, regexp, prefix, names, converters }
       // Longer literal prefix first, then registration order.
       let at = this.patterns.length
       while (at > 0 && this.patterns[at - 1].info.literalPrefix.length < info.literalPrefix.length) at--
@@ -222,6 +233,7 @@ export class Router<R> {
   find(path: string): RouterResult<R> {
     const hit = this.statics.get(path)
     if (hit !== undefined) return hit
+    if (path === '') return MOUNT_POINT_REDIRECT
     const m = this.matchPatterns(path)
     if (m !== null) return m
     // '/x' when only '/x/' exists → 301 to '/x/'. The other way round is a plain 404.
@@ -238,6 +250,8 @@ export class Router<R> {
     const patterns = this.patterns
     for (let i = 0; i < patterns.length; i++) {
       const p = patterns[i]
+      // A string compare rejects most rules before running their RegExp.
+      if (!path.startsWith(p.prefix)) continue
       const m = p.regexp.exec(path)
       if (m === null) continue
       const params: Record<string, string | number> = Object.create(null)

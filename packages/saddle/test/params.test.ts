@@ -137,6 +137,15 @@ describe('readSignature', () => {
     assert.deepEqual(shape(C.st), { params: ['f=true'], catchAll: null })
     assert.deepEqual(shape(new C().privRef), { params: ['g'], catchAll: null })
     assert.deepEqual(shape(o.om), { params: ['h=[1,"x",null,{"k":[false]}]'], catchAll: null })
+    // methods whose names are keywords of method syntax
+    const kw = new Function(
+      'return { get(was, id) {}, set(was, v = 1) {}, static(was, s) {}, async(was, a) {}, async get2(was, g) {} }',
+    )()
+    assert.deepEqual(shape(kw.get), { params: ['id'], catchAll: null })
+    assert.deepEqual(shape(kw.set), { params: ['v=1'], catchAll: null })
+    assert.deepEqual(shape(kw.static), { params: ['s'], catchAll: null })
+    assert.deepEqual(shape(kw.async), { params: ['a'], catchAll: null })
+    assert.deepEqual(shape(kw.get2), { params: ['g'], catchAll: null })
   })
 
   it('getters are not handlers', () => {

@@ -138,11 +138,19 @@ describe('Router', () => {
     assert.deepEqual(params(r.find('/doc/intro.html')), { value: 'd', name: 'intro' })
   })
 
+  it('optional last variable before the trailing slash: /owners/<oid>/ also serves /owners/', () => {
+    const r = new Router<string>()
+    r.add('/owners/<oid>/', 'o', { optionalLastVar: true })
+    assert.deepEqual(params(r.find('/owners/')), { value: 'o' })
+    assert.deepEqual(params(r.find('/owners/54/')), { value: 'o', oid: '54' })
+    assert.equal(params(r.find('/owners/54')), 'redirect 301 /owners/54/')
+    assert.equal(params(r.find('/owners')), 'redirect 301 /owners/')
+  })
+
   it('optional last variable is not applied to a root rule /<id>', () => {
     const r = new Router<string>()
     r.add('/<id>', 'id', { optionalLastVar: true })
     assert.equal(r.find('/'), null)
-    assert.equal(r.find(''), null)
     assert.deepEqual(params(r.find('/7')), { value: 'id', id: '7' })
   })
 
@@ -156,6 +164,13 @@ describe('Router', () => {
     assert.deepEqual(r.find('/users/5'), { kind: 'redirect', location: '/users/5/', status: 301 })
     assert.deepEqual(params(r.find('/users/5/')), { value: 'u', id: 5 })
     assert.equal(r.find('/users/abc'), null, 'no redirect to a URL that would not match either')
+  })
+
+  it("the empty path (the mount point without its slash) → 308 to '/'", () => {
+    const r = new Router<string>()
+    assert.deepEqual(r.find(''), { kind: 'redirect', location: '/', status: 308 })
+    r.add('/', 'root')
+    assert.deepEqual(r.find(''), { kind: 'redirect', location: '/', status: 308 })
   })
 
   it('orders patterns by longer literal prefix first, then registration order', () => {
