@@ -1,0 +1,326 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { tmpdir } from 'node:os'
+import { basename, dirname, extname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type MountInfo, type RequestContext, SKITAI_APP, type SkitaiApp } from '@skitai/engine'
+import type nunjucks from 'nunjucks'
+import { type AppGate, compileAppGates, compilePlan } from './checks.js'
+import type { ErrorInfo } from './error-pages.js'
+import { leaveBroadcast } from './events.js'
+import { runLifecycle } from './lifecycle.js'
+import { buildUrlFor } from './links.js'
+import { type ErrorHandler, Package } from './package.js'
+import { handleRequest, invokeRoute } from './pipeline.js'
+import type { Route, RouteGroup, RouteMatch } from './route.js'
+import { createEnvironment } from './templates.js'
+import { SaddleWas } from './was.js'
+
+/** Per-app limits and settings (SPEC §1.4, §2.3). */
+export interface SaddleConfig {
+  /** JSON, urlencoded and XML bodies (bytes). */
+  maxPostBodySize: number
+  /** Whole multipart bodies (bytes). */
+  maxMultipartBodySize: number
+  /** Each uploaded file (bytes). */
+  maxUploadFileSize: number
+  /** Where uploads are streamed before `save()`. */
+  uploadTempDir: string
+  /** Peers whose `X-Forwarded-For`/`-Proto` are believed (`getRemoteAddr`, `scheme`). */
+  trustedProxies: string[]
+  /** Run handlers inside AsyncLocalStorage so `import { was } from '@skitai/was'` works in them too. */
+  asyncContext: boolean
+  [other: string]: unknown
+}
+
+const MB = 1024 * 1024
+
+/** What the router side of an app finds for a path. */
+type Lookup =
+  | { kind: 'match'; group: RouteGroup; params: Record<string, string | number>; prefix: string }
+  | { kind: 'redirect'; location: string }
+  | null
+
+/**
+ * A Saddle app (SPEC §2): routes whose arguments are filled by name, `was` in every handler, hooks,
+ * packages, templates, uploads. Mount it on the engine (`skitai.mount('/', app)`) or test it in-process
+ * with `skitai.testClient(app)`.
+ */
+export class Saddle extends Package implements SkitaiApp {
+  readonly [SKITAI_APP] = true as const
+  /** Name under which other apps find it (`was.apps[name]`, `'name:route'`). */
+  name: string
+  /** The app's root directory (from `import.meta.url`). */
+  readonly root: string
+  /** Stack traces in error pages and error logs; template reloading. */
+  debug = false
+  useReloader = false
+  /** Sealing key for sessions, tokens, JWT (≥ 32 characters). */
+  securekey: string | null = null
+  sessionTimeout = 1200
+  /** App-wide WWW-Authenticate scheme and its settings (§2.6, read by the auth modules). */
+  authenticate: 'basic' | 'digest' | 'bearer' | null = null
+  realm = 'Saddle'
+  users: Record<string, string> | null = null
+  accessControlAllowOrigin: string[] | null = null
+  accessControlMaxAge = 0
+  /** HMAC algorithms accepted for JWTs; the first one signs (auth/jwt.ts). */
+  jwtAlgorithms: string[] = ['HS256']
+  /** Digest challenges offered, in preference order, and the nonce lifetime in seconds (auth/digest.ts). */
+  digestAlgorithms: ('MD5' | 'SHA-256')[] = ['MD5', 'SHA-256']
+  digestNonceTimeout = 300
+  /** @internal set by `authorizationHandler(fn)` / `bearerHandler(fn)` */
+  _authorizationHandler: ((was: SaddleWas, username: string) => unknown) | null = null
+  _bearerHandler: ((was: SaddleWas, token: string) => unknown) | null = null
+  /** More template directories, searched after `templates/`. */
+  templateDirs: string[] = []
+  readonly config: SaddleConfig
+  /** Packages in the order they were added. */
+  readonly packages: Package[] = []
+  /** The mount point ('' for '/'). */
+  basePath = ''
+  /** Line sink for `was.log` and error logs; default stderr/stdout. */
+  logger: ((line: string, level: string) => void) | null = null
+  /** @internal route names → route and package prefix */
+  readonly _names = new Map<string, { route: Route; prefix: string }>()
+  /** @internal */ _gates: AppGate[] | null = null
+  private _compiled = false
+  private _mountInfo: MountInfo | null = null
+  private _env: nunjucks.Environment | null = null
+
+  /** `root`: `import.meta.url` of the app module (or a directory path). */
+  constructor(root: string, options: { name?: string } = {}) {
+    super()
+    this._app = this
+    const file = root.startsWith('file:') ? fileURLToPath(root) : root
+    const isFile = extname(file) !== ''
+    this.root = isFile ? dirname(file) : file
+    this.name = options.name ?? basename(file, extname(file))
+    this.config = {
+      maxPostBodySize: 5 * MB,
+      maxMultipartBodySize: 20 * MB,
+      maxUploadFileSize: 20 * MB,
+      uploadTempDir: join(tmpdir(), 'skitai-uploads'),
+      trustedProxies: ['127.0.0.1', '::1'],
+      asyncContext: true,
+    }
+  }
+
+  /** Where basic/digest auth gets a user's password: `(was, username) => password | undefined` (may be async). */
+  authorizationHandler(fn: (was: SaddleWas, username: string) => unknown, _context?: unknown): any {
+    this._authorizationHandler = fn
+    return fn
+  }
+
+  /** Checks a bearer token after JWT verification: `(was, token) => undefined | 'error text'` (may be async). */
+  bearerHandler(fn: (was: SaddleWas, token: string) => unknown, _context?: unknown): any {
+    this._bearerHandler = fn
+    return fn
+  }
+
+  /** `templates/` beside the app module. */
+  get templatesDir(): string {
+    return join(this.root, 'templates')
+  }
+
+  /**
+   * Adds a package: `addPackage(pkg, { prefix: '/v1', ns: 'v1' })` or `addPackage(await import('./sub.js'))`
+   * for a module exporting `package`. Its routes are tried after the app's own.
+   */
+  addPackage(pkg: Package | { package: Package }, options: { prefix?: string; ns?: string } = {}): Package {
+    const p = pkg instanceof Package ? pkg : pkg.package
+    if (!(p instanceof Package)) throw new TypeError('addPackage: expected a Package or a module exporting `package`')
+    if (p === this) throw new Error('an app cannot be added to itself')
+    let prefix = options.prefix ?? ''
+    if (prefix !== '' && !prefix.startsWith('/')) prefix = `/${prefix}`
+    prefix = prefix.replace(/\/+$/, '')
+    p._attach(this, prefix, options.ns ?? '')
+    this.packages.push(p)
+    for (const r of p._routes) this._registerName(r)
+    this._invalidate()
+    return p
+  }
+
+  /** @internal */
+  _registerName(route: Route): void {
+    // First come keeps a name, except that an explicit `name` option wins over a derived one.
+    const old = this._names.get(route.fullName)
+    if (old === undefined || (route.explicitName && !old.route.explicitName)) {
+      this._names.set(route.fullName, { route, prefix: route.owner.prefix })
+    }
+    this._invalidate()
+  }
+
+  /** @internal */
+  _invalidate(): void {
+    this._compiled = false
+  }
+
+  /** @internal computes every route's plan (hook layers, checks, guards) once. */
+  _compile(): void {
+    this._gates = compileAppGates(this)
+    for (const owner of [this as Package, ...this.packages]) {
+      for (const r of owner._routes) r.plan = compilePlan(r, this)
+    }
+    this._compiled = true
+  }
+
+  /** @internal */
+  _ensureCompiled(): void {
+    if (!this._compiled) this._compile()
+  }
+
+  /** @internal the app's routes, then each package's (prefix stripped), in order. */
+  _lookup(path: string): Lookup {
+    const own = this._router.find(path)
+    if (own !== null && own.kind === 'match') return { kind: 'match', group: own.value, params: own.params, prefix: '' }
+    let redirect: Lookup = own === null ? null : { kind: 'redirect', location: own.location }
+    for (const p of this.packages) {
+      const prefix = p.prefix
+      let rel = path
+      if (prefix !== '') {
+        if (!path.startsWith(prefix)) continue
+        rel = path.slice(prefix.length)
+        if (rel === '') {
+          if (redirect === null && p._router.find('/')?.kind === 'match')
+            redirect = { kind: 'redirect', location: `${prefix}/` }
+          continue
+        }
+        if (rel[0] !== '/') continue
+      }
+      const r = p._router.find(rel)
+      if (r === null) continue
+      if (r.kind === 'match') return { kind: 'match', group: r.value, params: r.params, prefix }
+      redirect ??= { kind: 'redirect', location: prefix + r.location }
+    }
+    return redirect
+  }
+
+  /**
+   * The route for `path` (relative to the app's mount point, raw, starting with '/'), checking the
+   * packages too; `route` is null when the rule exists but not for `method` (→ 405, `group.allow`).
+   * Null when nothing matches (redirects count as no match). Used by the RPC dispatcher.
+   */
+  resolveRoute(path: string, method = 'POST'): RouteMatch | null {
+    this._ensureCompiled()
+    const r = this._lookup(path)
+    if (r === null || r.kind !== 'match') return null
+    return { group: r.group, route: r.group.forMethod(method), params: r.params, base: this.basePath + r.prefix }
+  }
+
+  /**
+   * Runs a matched route the way an HTTP request does — route checks, hooks, guards, argument builder —
+   * and returns the handler's raw value without writing it (RPC). `input.args` are by-name values
+   * (they become `was.request.args` with the URL variables), `input.positional` fill the parameters in
+   * order. Throws HttpError for statuses and other errors for 500.
+   */
+  invokeRoute(
+    was: SaddleWas,
+    match: RouteMatch,
+    input: { args?: Record<string, unknown>; positional?: unknown[] } = {},
+  ): Promise<unknown> {
+    return invokeRoute(was, match, input)
+  }
+
+  /** Routes of the app and its packages (name, rule, doc, parameter names). */
+  override listRoutes(): ReturnType<Package['listRoutes']> {
+    return [this as Package, ...this.packages].flatMap((p) => Package.prototype.listRoutes.call(p))
+  }
+
+  /** `app.buildUrl(name, ...args, kwargs?)` (SPEC §2.5). */
+  buildUrl(name: string, ...args: unknown[]): string {
+    return buildUrlFor(this, name, args, null)
+  }
+
+  /** The compiled nunjucks template `name` from the app's template directories. */
+  getTemplate(name: string): nunjucks.Template {
+    return (this._env ??= createEnvironment(this)).getTemplate(name, true)
+  }
+
+  /** The nunjucks environment (add filters and globals here). */
+  get templateEnv(): nunjucks.Environment {
+    return (this._env ??= createEnvironment(this))
+  }
+
+  /** All mounted Saddle apps by name (this one included). */
+  mountedApps(): Record<string, Saddle> {
+    const out: Record<string, Saddle> = Object.create(null)
+    const apps = this._mountInfo?.engine.apps
+    if (apps !== undefined) for (const k of Object.keys(apps)) if (apps[k] instanceof Saddle) out[k] = apps[k] as Saddle
+    if (out[this.name] === undefined) out[this.name] = this
+    return out
+  }
+
+  // ---- the engine contract ----
+
+  async mount(info: MountInfo): Promise<void> {
+    this._mountInfo = info
+    this.basePath = info.point
+    await runLifecycle(this, 'beforeMount')
+    this._compile()
+    await runLifecycle(this, 'mounted')
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
+    handleRequest(this, req, res, ctx)
+  }
+
+  async unmount(): Promise<void> {
+    await runLifecycle(this, 'beforeUmount')
+    await runLifecycle(this, 'umounted')
+    leaveBroadcast(this)
+    for (const p of this.packages) leaveBroadcast(p)
+  }
+
+  /** Runs `beforeReload`, recompiles, then `reloaded` (the engine's reloader calls it). */
+  async reload(): Promise<void> {
+    await runLifecycle(this, 'beforeReload')
+    this._compile()
+    await runLifecycle(this, 'reloaded')
+  }
+
+  // ---- errors and logs ----
+
+  /** @internal the custom error page for `code`: the route owner's, then the app's. */
+  _errorHandlerFor(code: number, route: Route | null): ErrorHandler | null {
+    const owner = route?.owner
+    return (
+      owner?._errorHandlers.get(code) ??
+      this._errorHandlers.get(code) ??
+      owner?._defaultErrorHandler ??
+      this._defaultErrorHandler ??
+      null
+    )
+  }
+
+  log(line: string, level = 'info'): void {
+    if (this.logger !== null) {
+      this.logger(line, level)
+      return
+    }
+    if (level === 'error' || level === 'warn') console.error(`[${level}] ${line}`)
+    else console.log(`[${level}] ${line}`)
+  }
+
+  /** Logs an error with its stack and the request's transaction id. */
+  logError(error: unknown, was?: SaddleWas, context?: string): void {
+    const where = was === undefined ? '' : `[${was.txnid()}] ${was._req?.method ?? ''} ${was._uri} `
+    const what = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    this.log(`${where}${context === undefined ? '' : `${context}: `}${what}`, 'error')
+  }
+
+  /** @internal a `was` with no request, for lifecycle hooks. */
+  _idleWas(): SaddleWas {
+    return new SaddleWas(this, null as any, null as any, {
+      mountPoint: this.basePath,
+      path: '',
+      search: '',
+      gtxnid: 'lifecycle',
+      ltxnid: 1000,
+      startTime: 0,
+      user: null,
+      maxBodySize: 0,
+    })
+  }
+}
+
+export type { ErrorInfo }

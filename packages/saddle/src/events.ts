@@ -1,0 +1,63 @@
+import { isThenable } from './hooks.js'
+import type { SaddleWas } from './was.js'
+
+export type EventHandler = (was: SaddleWas, ...args: any[]) => unknown
+
+/** `app.on(name, fn)` / `was.emit(name, ...args)`: an event bus inside one app (packages share it). */
+export class EventBus {
+  private readonly handlers = new Map<string, EventHandler[]>()
+
+  on(name: string, fn: EventHandler): void {
+    const list = this.handlers.get(name)
+    if (list === undefined) this.handlers.set(name, [fn])
+    else list.push(fn)
+  }
+
+  off(name: string, fn: EventHandler): void {
+    const list = this.handlers.get(name)
+    if (list !== undefined)
+      this.handlers.set(
+        name,
+        list.filter((f) => f !== fn),
+      )
+  }
+
+  has(name: string): boolean {
+    return (this.handlers.get(name)?.length ?? 0) > 0
+  }
+
+  /** Calls the handlers in order; an async one is awaited before the next runs. Errors are logged. */
+  async emit(was: SaddleWas, name: string, args: unknown[]): Promise<void> {
+    const list = this.handlers.get(name)
+    if (list === undefined) return
+    for (const fn of list) {
+      try {
+        const r = fn(was, ...args)
+        if (isThenable(r)) await r
+      } catch (e) {
+        was.app.logError(e, was, `event handler for '${name}' failed`)
+      }
+    }
+  }
+}
+
+/**
+ * Apps with `onBroadcast` handlers, for `was.broadcast` across every Saddle app of this process. Apps
+ * register when they are created and leave at `unmount()`. (Across workers it goes through the engine's
+ * master; this is the in-process half.)
+ */
+const broadcastApps = new Set<{ readonly _broadcasts: EventBus }>()
+
+export function joinBroadcast(app: { readonly _broadcasts: EventBus }): void {
+  broadcastApps.add(app)
+}
+
+export function leaveBroadcast(app: { readonly _broadcasts: EventBus }): void {
+  broadcastApps.delete(app)
+}
+
+export async function broadcast(was: SaddleWas, name: string, args: unknown[]): Promise<void> {
+  for (const app of broadcastApps) {
+    if (app._broadcasts.has(name)) await app._broadcasts.emit(was, name, args)
+  }
+}

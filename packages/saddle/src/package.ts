@@ -1,0 +1,253 @@
+import type { Saddle } from './app.js'
+import { compileArgBuilder } from './arg-builder.js'
+import { type EventHandler, EventBus, joinBroadcast } from './events.js'
+import { type AfterHook, type BeforeHook, type FailedHook, HookSet, type TeardownHook } from './hooks.js'
+import { type LifecycleHook, type LifecycleName, LifecycleHooks } from './lifecycle.js'
+import { readSignature } from './params.js'
+import {
+  type Handler,
+  normalizeContentTypes,
+  normalizeMethods,
+  type Route,
+  RouteGroup,
+  type RouteOptions,
+} from './route.js'
+import { parseRule, Router } from './router.js'
+import type { SaddleWas } from './was.js'
+
+/** `app.errorHandler(code, fn)` / `defaultErrorHandler(fn)`: a custom error page. */
+export type ErrorHandler = (was: SaddleWas, error: import('./error-pages.js').ErrorInfo) => unknown
+/** `loginHandler` / `testpass`: undefined to continue, a response to stop. */
+export type GuardHandler = (was: SaddleWas) => unknown
+/** `permissionHandler(was, perms)`: undefined to continue, a response to stop. */
+export type PermissionHandler = (was: SaddleWas, permissions: readonly string[]) => unknown
+
+/** Marks a handler wrapped by `testpassRequired(fn)` (read when routes are compiled). */
+export const TESTPASS: unique symbol = Symbol('saddle.testpass')
+
+/** A TC39 method decorator that registers the method (class-based apps, SPEC §2.1). */
+export type MethodDecorator = (value: Function, context: ClassMethodDecoratorContext) => void
+
+/**
+ * A set of routes with its own hooks, lifecycle hooks and error handlers (SPEC §2.4). `Saddle` is a
+ * Package that can be mounted; `app.addPackage(pkg, { prefix, ns })` routes a package under the app
+ * after the app's own routes, and the package inherits the app's settings.
+ */
+export class Package {
+  /** Namespace for URL building (`'v1.owners'`); '' for none. Set by `addPackage`. */
+  ns = ''
+  /** URL prefix under the app ('' or '/v1'). Set by `addPackage`. */
+  prefix = ''
+  /** The app this package was added to (the app itself for a Saddle). */
+  protected _app: Saddle | null = null
+  /** @internal */ readonly _router = new Router<RouteGroup>()
+  /** @internal */ readonly _routes: Route[] = []
+  /** @internal */ readonly _hooks = new HookSet()
+  /** @internal */ readonly _lifecycle = new LifecycleHooks()
+  /** @internal */ readonly _events = new EventBus()
+  /** @internal */ readonly _broadcasts = new EventBus()
+  /** @internal */ readonly _errorHandlers = new Map<number, ErrorHandler>()
+  /** @internal */ _defaultErrorHandler: ErrorHandler | null = null
+  /** @internal */ _loginHandler: GuardHandler | null = null
+  /** @internal */ _permissionHandler: PermissionHandler | null = null
+
+  constructor() {
+    joinBroadcast(this)
+  }
+
+  /**
+   * Registers a route: `route(path, handler)`, `route(path, options, handler)`, or — without a
+   * handler — a TC39 method decorator (`@app.route('/x')`).
+   */
+  route(path: string, handler: Handler): Route
+  route(path: string, options: RouteOptions, handler: Handler): Route
+  route(path: string, options?: RouteOptions): MethodDecorator
+  route(path: string, a?: RouteOptions | Handler, b?: Handler): Route | MethodDecorator {
+    const options: RouteOptions = typeof a === 'function' || a === undefined ? {} : a
+    const handler = typeof a === 'function' ? a : b
+    if (handler === undefined) {
+      return (value, context) => {
+        const route = this._addRoute(path, options, value as Handler, String(context.name))
+        context.addInitializer(function (this: unknown) {
+          route.thisArg = this
+        })
+      }
+    }
+    return this._addRoute(path, options, handler, handler.name)
+  }
+
+  private _addRoute(path: string, options: RouteOptions, handler: Handler, fnName: string): Route {
+    if (typeof handler !== 'function') throw new TypeError(`route '${path}': the handler must be a function`)
+    const rule = parseRule(path)
+    const sig = readSignature(handler, options.params)
+    const builder = compileArgBuilder(sig, rule)
+    const last = rule.vars.at(-1)
+    const optionalLastVar = last !== undefined && sig.params.some((p) => p.name === last.name && p.hasDefault)
+    const name = options.name ?? (fnName || defaultName(rule.literalPrefix))
+    const route: Route = {
+      rule,
+      path,
+      name,
+      fullName: this.ns === '' ? name : `${this.ns}.${name}`,
+      explicitName: options.name !== undefined,
+      handler,
+      thisArg: undefined,
+      builder,
+      options,
+      methods: normalizeMethods(options.methods),
+      contentTypes: normalizeContentTypes(options.contentTypes),
+      optionalLastVar,
+      owner: this,
+      plan: null,
+    }
+    let group = this._router.get(path)
+    if (group === undefined) {
+      group = new RouteGroup(path)
+      group.add(route)
+      this._router.add(path, group, { optionalLastVar })
+    } else {
+      group.add(route)
+    }
+    this._routes.push(route)
+    this._routeAdded(route)
+    return route
+  }
+
+  /** @internal called for each new route (the app records names and recompiles). */
+  protected _routeAdded(route: Route): void {
+    this._app?._registerName(route)
+  }
+
+  beforeRequest(fn: BeforeHook, _context?: ClassMethodDecoratorContext): any {
+    this._hooks.before.push(fn)
+    this._changed()
+    return fn
+  }
+
+  afterRequest(fn: AfterHook, _context?: ClassMethodDecoratorContext): any {
+    this._hooks.after.push(fn)
+    this._changed()
+    return fn
+  }
+
+  failedRequest(fn: FailedHook, _context?: ClassMethodDecoratorContext): any {
+    this._hooks.failed.push(fn)
+    this._changed()
+    return fn
+  }
+
+  teardownRequest(fn: TeardownHook, _context?: ClassMethodDecoratorContext): any {
+    this._hooks.teardown.push(fn)
+    this._changed()
+    return fn
+  }
+
+  /** A custom page for one status code: `fn(was, error)`; undefined falls back to the default page. */
+  errorHandler(code: number, fn?: ErrorHandler): any {
+    if (fn === undefined) return (value: ErrorHandler) => void this._errorHandlers.set(code, value)
+    this._errorHandlers.set(code, fn)
+    return fn
+  }
+
+  defaultErrorHandler(fn: ErrorHandler, _context?: ClassMethodDecoratorContext): any {
+    this._defaultErrorHandler = fn
+    return fn
+  }
+
+  /** Runs for routes with `loginRequired: true`: undefined to continue, a response to stop. */
+  loginHandler(fn: GuardHandler, _context?: ClassMethodDecoratorContext): any {
+    this._loginHandler = fn
+    this._changed()
+    return fn
+  }
+
+  /** Runs for routes with `permissionRequired: [...]`: `fn(was, perms)`, undefined to continue. */
+  permissionHandler(fn: PermissionHandler, _context?: ClassMethodDecoratorContext): any {
+    this._permissionHandler = fn
+    this._changed()
+    return fn
+  }
+
+  /**
+   * Marks a handler (or, as a decorator, a method) to run `test(was)` first: undefined/true continue,
+   * false → 403, another value is the response. Apply it below `@app.route`, or wrap the handler.
+   */
+  testpassRequired(test: GuardHandler): <F extends Function>(handler: F, _context?: unknown) => F {
+    return (handler) => {
+      ;(handler as any)[TESTPASS] = test
+      this._changed()
+      return handler
+    }
+  }
+
+  /** `app.on(name, fn)`: handlers for `was.emit(name, ...args)` within this app. */
+  on(name: string, fn: EventHandler): any {
+    this._events.on(name, fn)
+    return fn
+  }
+
+  /** Handlers for `was.broadcast(name, ...args)` from any app of this process. */
+  onBroadcast(name: string, fn: EventHandler): any {
+    this._broadcasts.on(name, fn)
+    return fn
+  }
+
+  beforeMount(fn: LifecycleHook): any {
+    return this._lifecycle.add('beforeMount', fn)
+  }
+
+  mounted(fn: LifecycleHook): any {
+    return this._lifecycle.add('mounted', fn)
+  }
+
+  beforeReload(fn: LifecycleHook): any {
+    return this._lifecycle.add('beforeReload', fn)
+  }
+
+  reloaded(fn: LifecycleHook): any {
+    return this._lifecycle.add('reloaded', fn)
+  }
+
+  beforeUmount(fn: LifecycleHook): any {
+    return this._lifecycle.add('beforeUmount', fn)
+  }
+
+  umounted(fn: LifecycleHook): any {
+    return this._lifecycle.add('umounted', fn)
+  }
+
+  /** Routes of this package: name, rule, doc and parameter names (for listings and system.listMethods). */
+  listRoutes(): { name: string; rule: string; doc: string | undefined; params: readonly string[] }[] {
+    return this._routes.map((r) => ({
+      name: r.fullName,
+      rule: this.prefix + r.path,
+      doc: r.options.doc,
+      params: r.builder.names,
+    }))
+  }
+
+  /** @internal */
+  _lifecycleHooks(name: LifecycleName): readonly LifecycleHook[] {
+    return this._lifecycle.get(name)
+  }
+
+  /** @internal registration changed after the app compiled its routes: compile again on next use. */
+  protected _changed(): void {
+    this._app?._invalidate()
+  }
+
+  /** @internal attach to an app (addPackage). */
+  _attach(app: Saddle, prefix: string, ns: string): void {
+    if (this._app !== null && this._app !== app) throw new Error('this package is already added to another app')
+    this._app = app
+    this.prefix = prefix
+    this.ns = ns
+    for (const r of this._routes) (r as { fullName: string }).fullName = ns === '' ? r.name : `${ns}.${r.name}`
+  }
+}
+
+/** The name of a route whose handler is anonymous: its literal prefix, `/` → `_` (`/add` → `add`, `/` → `index`). */
+function defaultName(literalPrefix: string): string {
+  const trimmed = literalPrefix.replace(/^\/+|\/+$/g, '')
+  return trimmed === '' ? 'index' : trimmed.replace(/\//g, '_')
+}

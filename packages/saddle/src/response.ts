@@ -1,0 +1,151 @@
+import { defaultReason, HttpError } from '@skitai/was'
+import { evaluateConditional } from './conditional.js'
+import { EarlyResponse } from './hooks.js'
+import type { SaddleWas } from './was.js'
+
+export type HeaderValue = string | string[]
+
+/** Returned by `was.response.file(...)`: the writer streams the file. */
+export class FileResult {
+  constructor(
+    readonly path: string,
+    readonly mimetype: string | null,
+    readonly filename: string | null,
+  ) {}
+}
+
+/** Returned by `was.response.redirect(...)`. */
+export class RedirectResult {
+  constructor(
+    readonly location: string,
+    readonly status: number,
+  ) {}
+}
+
+/**
+ * `was.response`: status and headers of the answer being built. Headers are kept in one null-prototype
+ * object with lower-case names and written with a single `writeHead` (SPEC §2.1).
+ */
+export class SaddleResponse {
+  /** @internal */ _status: number
+  /** @internal */ _reason: string | null
+  /** @internal whether a hook/handler chose the status (a failed hook's answer then keeps it). */
+  _statusSet: boolean
+  /** @internal */ readonly _headers: Record<string, HeaderValue>
+  private readonly _was: SaddleWas
+
+  constructor(was: SaddleWas) {
+    this._was = was
+    this._status = 200
+    this._reason = null
+    this._statusSet = false
+    this._headers = Object.create(null)
+  }
+
+  /** The status chosen so far (200 by default). */
+  get statusCode(): number {
+    return this._status
+  }
+
+  /** Sets the status; custom codes and reasons (`210 Streaming`, `488 Not My Fault`) are allowed. */
+  status(code: number, reason?: string): this {
+    if (!Number.isInteger(code) || code < 100 || code > 999) throw new Error(`invalid HTTP status: ${code}`)
+    if (reason !== undefined && /[\r\n]/.test(reason)) throw new Error('status reason must not contain line breaks')
+    this._status = code
+    this._reason = reason ?? null
+    this._statusSet = true
+    return this
+  }
+
+  /** Sets (replaces) a header. */
+  setHeader(name: string, value: string | number | string[]): this {
+    this._headers[name.toLowerCase()] = Array.isArray(value) ? value : String(value)
+    return this
+  }
+
+  /** Adds a value to a header (a second `Set-Cookie`, `Vary`, …). */
+  appendHeader(name: string, value: string | number): this {
+    const key = name.toLowerCase()
+    const old = this._headers[key]
+    if (old === undefined) this._headers[key] = String(value)
+    else if (Array.isArray(old)) old.push(String(value))
+    else this._headers[key] = [old, String(value)]
+    return this
+  }
+
+  getHeader(name: string): HeaderValue | undefined {
+    return this._headers[name.toLowerCase()]
+  }
+
+  deleteHeader(name: string): this {
+    delete this._headers[name.toLowerCase()]
+    return this
+  }
+
+  /** `Cache-Control: max-age=N` and `Expires`; 0 → `no-cache`. */
+  setCache(maxAge: number): this {
+    if (maxAge > 0) {
+      this._headers['cache-control'] = `max-age=${Math.floor(maxAge)}`
+      this._headers['expires'] = new Date(Date.now() + maxAge * 1000).toUTCString()
+    } else {
+      this._headers['cache-control'] = 'no-cache'
+    }
+    return this
+  }
+
+  /**
+   * Sets `ETag` and answers a conditional request now: a matching `If-None-Match` → 304 (412 for
+   * unsafe methods), a failing `If-Match` → 412; the handler does not run further.
+   */
+  setEtag(id: string, maxAge?: number): void {
+    const etag = quoteEtag(id)
+    this._headers['etag'] = etag
+    if (maxAge !== undefined) this.setCache(maxAge)
+    this._conditional(etag, null)
+  }
+
+  /** Sets `Last-Modified` from epoch seconds and answers `If-Modified-Since`/`If-Unmodified-Since` now. */
+  setMtime(epochSeconds: number, maxAge?: number): void {
+    this._headers['last-modified'] = new Date(Math.floor(epochSeconds) * 1000).toUTCString()
+    if (maxAge !== undefined) this.setCache(maxAge)
+    const etag = this._headers['etag']
+    this._conditional(typeof etag === 'string' ? etag : null, Math.floor(epochSeconds))
+  }
+
+  private _conditional(etag: string | null, mtime: number | null): void {
+    const code = evaluateConditional(
+      this._was._req.method ?? 'GET',
+      this._was._req.headers,
+      etag ?? undefined,
+      mtime ?? undefined,
+    )
+    if (code !== 200) throw new EarlyResponse(code)
+  }
+
+  /** Aborts the request now with `code`; failed and teardown hooks run. `why` becomes the error detail. */
+  throw(code: number, why?: string): never {
+    throw new HttpError(code, defaultReason(code), why === undefined ? undefined : { detail: why })
+  }
+
+  /** A file answer, streamed; `Content-Disposition: attachment` when a filename is given. */
+  file(path: string, mimetype?: string, filename?: string): FileResult {
+    return new FileResult(path, mimetype ?? null, filename ?? null)
+  }
+
+  redirect(url: string, code = 302): RedirectResult {
+    if (/[\r\n]/.test(url)) throw new HttpError(500, 'redirect location must not contain line breaks')
+    return new RedirectResult(url, code)
+  }
+
+  /** @internal a failed hook answered: keep the error's status unless the hook chose one. */
+  _adoptErrorStatus(e: unknown): void {
+    if (this._statusSet) return
+    this._status = e instanceof HttpError ? e.status : 500
+    this._reason = null
+  }
+}
+
+/** `"abc"` from `abc`, keeping `W/"…"` and already quoted tags. */
+function quoteEtag(id: string): string {
+  return id.startsWith('"') || id.startsWith('W/"') ? id : `"${id.replace(/"/g, '')}"`
+}

@@ -1,0 +1,148 @@
+import type { ArgBuilder } from './arg-builder.js'
+import type { HookLayer } from './hooks.js'
+import type { Package } from './package.js'
+import type { RuleInfo } from './router.js'
+import type { SaddleWas } from './was.js'
+
+/** A route handler: `was` first, then the arguments filled by name (SPEC §2.2). */
+export type Handler = (was: SaddleWas, ...args: any[]) => unknown
+
+/**
+ * Options of `app.route(path, options, handler)`. Options other engineers act on (authenticate, cors,
+ * csrfVerify, websocket) are kept as given in `route.options` for their route checks.
+ */
+export interface RouteOptions {
+  /** Allowed methods (upper case); any method when absent. An unlisted method → 405 with `Allow`. */
+  methods?: string[]
+  /** Allowed request media types for requests with a body; another one → 415. */
+  contentTypes?: string[]
+  /** Name for URL building; default the handler's name (or the rule when the handler is anonymous). */
+  name?: string
+  /** Parameter names after `was` for handlers whose source cannot be read (minified code). */
+  params?: string[]
+  /** WWW-Authenticate scheme for this route (§2.6). */
+  authenticate?: 'basic' | 'digest' | 'bearer' | boolean
+  /** Verify the CSRF token (§2.6). */
+  csrfVerify?: boolean
+  /** Allowed origins for this route (§2.4). */
+  cors?: string[] | boolean
+  /** Run `app.loginHandler` before the handler. */
+  loginRequired?: boolean
+  /** Run `app.permissionHandler(was, perms)` before the handler. */
+  permissionRequired?: string[]
+  /** A test run before the handler: undefined/true continue, false → 403, another value is the response. */
+  testpass?: (was: SaddleWas) => unknown
+  /** WebSocket route options (§2.10). */
+  websocket?: Record<string, unknown>
+  /** Documentation for `system.methodHelp` and listings. */
+  doc?: string
+  [other: string]: unknown
+}
+
+/** A check run for a route before its hooks (auth, CORS, CSRF); non-undefined return = the response. */
+export type RouteCheck = (was: SaddleWas, route: Route) => unknown
+
+/** The precomputed per-route plan, built once when the app is compiled (first mount or request). */
+export interface RoutePlan {
+  /** Hook layers, outermost (app) first; null when no layer has any hook. */
+  layers: HookLayer[] | null
+  /** Checks before the body is read (authenticate, CORS, OPTIONS preflight); null when none. */
+  beforeBody: RouteCheck[] | null
+  /** Checks after the arguments are loaded (csrfVerify); null when none. */
+  afterBody: RouteCheck[] | null
+  /** loginRequired / permissionRequired / testpass guards run right before the handler; null when none. */
+  guards: RouteCheck[] | null
+  /** True when nothing but the handler runs: no layers, no checks, no guards, no input binding. */
+  simple: boolean
+}
+
+/** One registered handler for one rule (and some or all methods). */
+export interface Route {
+  readonly rule: RuleInfo
+  /** The URL rule as given to `route()`, without the package prefix. */
+  readonly path: string
+  /** Name within its owner; `fullName` adds the package namespace (`v1.owners`). */
+  readonly name: string
+  readonly fullName: string
+  /** Whether the name came from `options.name` (it then wins over a derived name). */
+  readonly explicitName: boolean
+  readonly handler: Handler
+  /** `this` for class-method handlers, set when the class is instantiated (decorator initializer). */
+  thisArg: unknown
+  readonly builder: ArgBuilder
+  readonly options: RouteOptions
+  /** Upper-case methods, or null for any. */
+  readonly methods: readonly string[] | null
+  /** Lower-case media types, or null for any. */
+  readonly contentTypes: ReadonlySet<string> | null
+  readonly optionalLastVar: boolean
+  /** The app or package that registered it. */
+  readonly owner: Package
+  /** Set at compile time. */
+  plan: RoutePlan | null
+}
+
+/** All routes of one rule, by method. One router entry per rule holds one group. */
+export class RouteGroup {
+  /** Route for any method (registered without `methods`). */
+  any: Route | null = null
+  readonly byMethod = new Map<string, Route>()
+  /** Value of the `Allow` header for 405 answers. */
+  allow = ''
+
+  constructor(readonly rule: string) {}
+
+  add(route: Route): void {
+    if (route.methods === null) {
+      if (this.any !== null) throw new Error(`route ${this.rule} is already registered for any method`)
+      this.any = route
+    } else {
+      for (const m of route.methods) {
+        if (this.byMethod.has(m)) throw new Error(`route ${this.rule} is already registered for ${m}`)
+        this.byMethod.set(m, route)
+      }
+    }
+    const allow = new Set(this.byMethod.keys())
+    if (allow.has('GET')) allow.add('HEAD')
+    this.allow = [...allow].join(', ')
+  }
+
+  /** The route serving `method` (HEAD falls back to GET), or null → 405. */
+  forMethod(method: string): Route | null {
+    if (this.byMethod.size !== 0) {
+      const r = this.byMethod.get(method) ?? (method === 'HEAD' ? this.byMethod.get('GET') : undefined)
+      if (r !== undefined) return r
+    }
+    return this.any
+  }
+
+  routes(): Route[] {
+    const out = new Set<Route>(this.byMethod.values())
+    if (this.any !== null) out.add(this.any)
+    return [...out]
+  }
+}
+
+/**
+ * A resolved route: what `app.resolveRoute(path, method)` returns and `invokeRoute` takes.
+ * `route` is null when the rule exists but not for that method (→ 405 with `group.allow`).
+ */
+export interface RouteMatch {
+  readonly group: RouteGroup
+  readonly route: Route | null
+  /** Decoded URL variables (int/float → number). */
+  readonly params: Record<string, string | number>
+  /** Mount point + package prefix of the owner: the base of URLs built for this route. */
+  readonly base: string
+}
+
+/** Normalizes a media-type list once at registration. */
+export function normalizeContentTypes(list: string[] | undefined): ReadonlySet<string> | null {
+  if (list === undefined || list.length === 0) return null
+  return new Set(list.map((t) => t.split(';')[0]!.trim().toLowerCase()))
+}
+
+export function normalizeMethods(list: string[] | undefined): readonly string[] | null {
+  if (list === undefined || list.length === 0) return null
+  return Object.freeze([...new Set(list.map((m) => m.toUpperCase()))])
+}

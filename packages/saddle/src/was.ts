@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { RequestContext } from '@skitai/engine'
+import { Was } from '@skitai/was'
+import { ApiResult, FaultResult } from './api.js'
+import type { Saddle } from './app.js'
+import { broadcast } from './events.js'
+import { isThenable } from './hooks.js'
+import { baseurlFor, buildUrlFor, partialFor } from './links.js'
+import { SaddleRequest } from './request.js'
+import { SaddleResponse } from './response.js'
+import type { Route } from './route.js'
+import type { CookieJar } from './state/cookie.js'
+import type { MessageBox } from './state/mbox.js'
+import type { Session } from './state/session.js'
+import { renderOrApi, renderTemplate } from './templates.js'
+import type { UploadedFile } from './upload.js'
+
+type Fn = (...args: any[]) => any
+
+/**
+ * Seams for the state/security modules (src/state, src/auth): they set these factories when imported,
+ * and `was.cookie`, `was.session`, … call them on first use. A slot left null makes the getter throw
+ * a clear "not available" error.
+ */
+export const stateProviders: {
+  cookie: ((was: SaddleWas) => any) | null
+  session: ((was: SaddleWas) => any) | null
+  mbox: ((was: SaddleWas) => any) | null
+  csrfToken: ((was: SaddleWas) => string) | null
+  csrfTokenInput: ((was: SaddleWas) => string) | null
+  csrfVerify: ((was: SaddleWas) => unknown) | null
+  mkjwt: Fn | null
+  dejwt: Fn | null
+  mktoken: Fn | null
+  detoken: Fn | null
+  rmtoken: Fn | null
+} = {
+  cookie: null,
+  session: null,
+  mbox: null,
+  csrfToken: null,
+  csrfTokenInput: null,
+  csrfVerify: null,
+  mkjwt: null,
+  dejwt: null,
+  mktoken: null,
+  detoken: null,
+  rmtoken: null,
+}
+
+/**
+ * State commit steps, run right before the response headers are written — on success and on HttpError,
+ * skipped after an unhandled exception (SPEC §2.6). Each gets the `was` and writes its headers into
+ * `was.response` (e.g. `Set-Cookie`). They run only when `was._cookie/_session/_mbox` was touched.
+ */
+export const stateCommitters: Array<(was: SaddleWas) => void | Promise<void>> = []
+
+function missing(name: string): never {
+  throw new Error(`was.${name} is not available: the module that provides it is not loaded`)
+}
+
+/** The `was` of a `temp.bind` kind. */
+export type TempEvent = 'ok' | 'except' | 'end'
+
+/** `was.temp`: a request-scoped bag plus one-request callbacks (`bind`). */
+export class TempBag {
+  /** @internal */ _ok: Fn[] | null = null
+  /** @internal */ _except: Fn[] | null = null
+  /** @internal */ _end: Fn[] | null = null;
+  [key: string]: unknown
+
+  /** `ok(was, response)` after success, `except(was, error)` after a failure, `end(was)` always. */
+  bind(event: TempEvent, fn: Fn): void {
+    if (event === 'ok') (this._ok ??= []).push(fn)
+    else if (event === 'except') (this._except ??= []).push(fn)
+    else if (event === 'end') (this._end ??= []).push(fn)
+    else throw new Error(`was.temp.bind: unknown event '${event}' (ok, except or end)`)
+  }
+}
+
+/**
+ * The handler context (SPEC §2.3). One fixed shape — every field is assigned in the constructor — and
+ * everything costly is lazy: request views, response, g, temp, cookies, session.
+ */
+export class SaddleWas extends Was {
+  readonly app: Saddle
+  /** The matched route, once known. */
+  route: Route | null
+  /** @internal */ readonly _req: IncomingMessage
+  /** @internal */ readonly _res: ServerResponse
+  /** @internal */ readonly _ctx: RequestContext
+  /** @internal */ readonly _isHead: boolean
+  /** @internal URL variables of the matched route */
+  _params: Record<string, string | number>
+  /** @internal */ _request: SaddleRequest | null
+  /** @internal */ _response: SaddleResponse | null
+  /** @internal */ _g: Record<string, unknown> | null
+  /** @internal */ _temp: TempBag | null
+  /** @internal the error being handled (for `traceback()`) */
+  _error: unknown
+  /** @internal temporary upload files of this request */
+  _uploads: UploadedFile[]
+  /** @internal */ _committed: boolean
+  /** @internal state slots, filled lazily by `stateProviders` */
+  _cookie: any
+  _session: any
+  _mbox: any
+  _csrfToken: string | null
+
+  constructor(app: Saddle, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) {
+    super(ctx.gtxnid, ctx.ltxnid)
+    this.app = app
+    this.route = null
+    this._req = req
+    this._res = res
+    this._ctx = ctx
+    this._isHead = req !== null && req.method === 'HEAD'
+    this._params = NO_PARAMS
+    this._request = null
+    this._response = null
+    this._g = null
+    this._temp = null
+    this._error = undefined
+    this._uploads = NO_UPLOADS
+    this._committed = false
+    this._cookie = null
+    this._session = null
+    this._mbox = null
+    this._csrfToken = null
+  }
+
+  get request(): SaddleRequest {
+    if (this._request !== null) return this._request
+    if (this._req === null) throw new Error('was.request is only available while a request is being handled')
+    return (this._request = new SaddleRequest(this, this._req, this._ctx))
+  }
+
+  get response(): SaddleResponse {
+    return (this._response ??= new SaddleResponse(this))
+  }
+
+  /** Request-scoped bag, empty at each request start. */
+  get g(): Record<string, any> {
+    return (this._g ??= Object.create(null))
+  }
+
+  get temp(): TempBag {
+    return (this._temp ??= new TempBag())
+  }
+
+  /** All mounted Saddle apps by name. */
+  get apps(): Record<string, Saddle> {
+    return this.app.mountedApps()
+  }
+
+  get cookie(): CookieJar {
+    return (this._cookie ??= (stateProviders.cookie ?? missing('cookie'))(this))
+  }
+
+  get session(): Session {
+    return (this._session ??= (stateProviders.session ?? missing('session'))(this))
+  }
+
+  get mbox(): MessageBox {
+    return (this._mbox ??= (stateProviders.mbox ?? missing('mbox'))(this))
+  }
+
+  get csrfToken(): string {
+    return (this._csrfToken ??= (stateProviders.csrfToken ?? missing('csrfToken'))(this))
+  }
+
+  get csrfTokenInput(): string {
+    return (stateProviders.csrfTokenInput ?? missing('csrfTokenInput'))(this)
+  }
+
+  csrfVerify(): unknown {
+    return (stateProviders.csrfVerify ?? missing('csrfVerify'))(this)
+  }
+
+  mkjwt(...args: any[]): any {
+    return (stateProviders.mkjwt ?? missing('mkjwt'))(this, ...args)
+  }
+
+  dejwt(...args: any[]): any {
+    return (stateProviders.dejwt ?? missing('dejwt'))(this, ...args)
+  }
+
+  mktoken(...args: any[]): any {
+    return (stateProviders.mktoken ?? missing('mktoken'))(this, ...args)
+  }
+
+  detoken(...args: any[]): any {
+    return (stateProviders.detoken ?? missing('detoken'))(this, ...args)
+  }
+
+  rmtoken(...args: any[]): any {
+    return (stateProviders.rmtoken ?? missing('rmtoken'))(this, ...args)
+  }
+
+  /** URL of a named route: positional args, then a final plain object of named ones (SPEC §2.5). */
+  ab(name: string, ...args: unknown[]): string {
+    return buildUrlFor(this.app, name, args, this.route)
+  }
+
+  /** Like `ab`, starting from the current request's arguments. */
+  partial(name: string, overrides: Record<string, unknown> = {}): string {
+    return partialFor(this, name, overrides)
+  }
+
+  /** The rule of a named route up to its first variable, with the mount point. */
+  baseurl(name: string): string {
+    return baseurlFor(this.app, name, this.route)
+  }
+
+  /** Renders a template after awaiting every Task/Promise in the context (SPEC §2.7). */
+  render(name: string, context: Record<string, unknown> = {}): Promise<string> {
+    return renderTemplate(this, name, context)
+  }
+
+  /** HTML from `template` for clients that accept text/html, else `API(data)`. */
+  renderOrAPI(template: string, data: Record<string, unknown> = {}, status = 200): Promise<string | ApiResult> {
+    return renderOrApi(this, template, data, status)
+  }
+
+  API(data?: unknown, status = 200): ApiResult {
+    return new ApiResult(data, status)
+  }
+
+  Fault(status: number, message: string, code?: number, debug?: unknown, moreInfo?: unknown): FaultResult {
+    return new FaultResult(status, message, code, debug, moreInfo)
+  }
+
+  /** Calls this app's `app.on(name)` handlers; resolves when they are done. */
+  emit(name: string, ...args: unknown[]): Promise<void> {
+    return this.app._events.emit(this, name, args)
+  }
+
+  /** Calls `onBroadcast(name)` handlers of every Saddle app in this process. */
+  broadcast(name: string, ...args: unknown[]): Promise<void> {
+    return broadcast(this, name, args)
+  }
+
+  /** Logs with the transaction id; levels: debug, info, warn, error. */
+  log(msg: unknown, level: 'debug' | 'info' | 'warn' | 'error' = 'info'): void {
+    this.app.log(`[${this.txnid()}] ${msg instanceof Error ? (msg.stack ?? msg.message) : String(msg)}`, level)
+  }
+
+  /** The stack of the error being handled (in failed hooks and error handlers), or ''. */
+  traceback(): string {
+    const e = this._error
+    return e instanceof Error ? (e.stack ?? String(e)) : e === undefined ? '' : String(e)
+  }
+
+  /** Milliseconds since the epoch, now. */
+  get timestamp(): number {
+    return Date.now()
+  }
+
+  /** A new unique id (UUID v4 without dashes). */
+  uniqid(): string {
+    return randomUUID().replace(/-/g, '')
+  }
+
+  /** A path for a new temporary file (not created). */
+  gentemp(): string {
+    return join(tmpdir(), `skitai-${this.uniqid()}`)
+  }
+
+  /** @internal */
+  get _uri(): string {
+    return this._req.url ?? '/'
+  }
+
+  /** @internal a request header without building `was.request` */
+  _rawHeader(name: string): string | undefined {
+    const v = this._req.headers[name]
+    return Array.isArray(v) ? v.join(', ') : v
+  }
+
+  /** @internal the list temporary uploads go into */
+  _uploadList(): UploadedFile[] {
+    return this._uploads === NO_UPLOADS ? (this._uploads = []) : this._uploads
+  }
+
+  /** @internal the state commit step; returns a promise only when a committer is asynchronous. */
+  _commitState(): Promise<void> | undefined {
+    if (this._committed || (this._cookie === null && this._session === null && this._mbox === null)) return undefined
+    this._committed = true
+    let pending: PromiseLike<unknown>[] | null = null
+    for (const fn of stateCommitters) {
+      try {
+        const r = fn(this)
+        if (isThenable(r)) (pending ??= []).push(r)
+      } catch (e) {
+        this.app.logError(e, this, 'state commit failed')
+      }
+    }
+    if (pending === null) return undefined
+    return Promise.all(pending).then(
+      () => {},
+      (e) => this.app.logError(e, this, 'state commit failed'),
+    )
+  }
+
+  /** Ends the request's resources: uncollected backend calls, unsaved temporary uploads. */
+  override close(): void {
+    super.close()
+    if (this._uploads !== NO_UPLOADS) {
+      for (const f of this._uploads) f.discard()
+      this._uploads = NO_UPLOADS
+    }
+  }
+}
+
+const NO_PARAMS: Record<string, string | number> = Object.freeze(Object.create(null))
+const NO_UPLOADS: UploadedFile[] = Object.freeze([]) as unknown as UploadedFile[]

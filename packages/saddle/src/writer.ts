@@ -1,0 +1,316 @@
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { STATUS_CODES, type ServerResponse } from 'node:http'
+import { basename } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { defaultReason, HttpError } from '@skitai/was'
+import mime from 'mime-types'
+import { ApiResult, FaultResult } from './api.js'
+import { defaultErrorBody, errorInfo } from './error-pages.js'
+import { EarlyResponse, isThenable } from './hooks.js'
+import { FileResult, type HeaderValue, RedirectResult } from './response.js'
+import type { SaddleWas } from './was.js'
+import { encodeResponse } from './rpc/xml-codec.js'
+
+type Headers = Record<string, HeaderValue>
+
+const HTML = 'text/html; charset=utf-8'
+const TEXT = 'text/plain; charset=utf-8'
+const JSON_TYPE = 'application/json'
+const OCTETS = 'application/octet-stream'
+
+/**
+ * Writes a handler's return value (SPEC §2.1) with the status and headers of `was.response`, after the
+ * state commit step (cookies, session). Returns a promise only when something is asynchronous
+ * (state commit, files, streams).
+ */
+export function writeResult(was: SaddleWas, value: unknown): void | Promise<void> {
+  const c = was._commitState()
+  if (c !== undefined) return c.then(() => writeValue(was, value))
+  return writeValue(was, value)
+}
+
+function writeValue(was: SaddleWas, value: unknown): void | Promise<void> {
+  const res = was._res
+  if (res.headersSent) {
+    // The handler wrote to the Node response itself; it owns the answer.
+    return
+  }
+  const r = was._response
+  const headers: Headers = r === null ? Object.create(null) : r._headers
+  let status = r === null ? 200 : r._status
+  const reason = r === null ? null : r._reason
+
+  switch (typeof value) {
+    case 'string':
+      return send(res, status, reason, headers, HTML, value)
+    case 'undefined':
+      if (status === 200 && (r === null || !r._statusSet)) status = 204
+      return send(res, status, reason, headers, null, status === 204 || status === 304 ? null : '')
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return send(res, status, reason, headers, TEXT, String(value))
+    case 'object':
+      break
+    default:
+      throw new HttpError(500, `a handler returned a ${typeof value}, which cannot be sent`)
+  }
+  if (value === null) return send(res, status, reason, headers, JSON_TYPE, 'null')
+  if (value instanceof Uint8Array) return send(res, status, reason, headers, OCTETS, value)
+  if (Array.isArray(value)) return send(res, status, reason, headers, JSON_TYPE, JSON.stringify(value))
+  const proto = Object.getPrototypeOf(value)
+  if (proto === Object.prototype || proto === null) {
+    return send(res, status, reason, headers, JSON_TYPE, JSON.stringify(value))
+  }
+  if (value instanceof ApiResult) return writeApi(was, value, headers)
+  if (value instanceof FaultResult) {
+    return send(res, value.status, null, headers, JSON_TYPE, JSON.stringify(value.body))
+  }
+  if (value instanceof RedirectResult) return writeRedirect(res, value.status, value.location, headers)
+  if (value instanceof FileResult) return writeFile(was, value, status, reason, headers)
+  if (typeof Response !== 'undefined' && value instanceof Response) return writeWebResponse(was, value, headers)
+  if (value instanceof Readable) return writeStream(was, value, status, reason, headers)
+  const v = value as any
+  if (typeof v[Symbol.asyncIterator] === 'function' || typeof v.next === 'function') {
+    return writeIterable(was, v, status, reason, headers)
+  }
+  if (isThenable(value)) return (value as Promise<unknown>).then((x) => writeValue(was, x))
+  if (typeof v.getwait === 'function') return awaitTask(v).then((x) => writeValue(was, x))
+  // Dates, class instances with toJSON, Maps…: JSON as JSON.stringify sees them.
+  return send(res, status, reason, headers, JSON_TYPE, JSON.stringify(value))
+}
+
+/** A returned `Task`: its data, or the HTTP error `task.fetch()` raises (502/504). */
+function awaitTask(task: any): Promise<unknown> {
+  return typeof task.fetch === 'function' ? task.fetch() : task.getwait().then((r: any) => r.data)
+}
+
+/** The one place that calls writeHead for bodies held in memory. */
+export function send(
+  res: ServerResponse,
+  status: number,
+  reason: string | null,
+  headers: Headers,
+  defaultType: string | null,
+  body: string | Uint8Array | null,
+): void {
+  if (body !== null) {
+    if (defaultType !== null && headers['content-type'] === undefined) headers['content-type'] = defaultType
+    headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength)
+  }
+  res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
+  if (body === null) res.end()
+  else res.end(body)
+}
+
+function writeApi(was: SaddleWas, api: ApiResult, headers: Headers): void {
+  const accept = was._rawHeader('accept')
+  if (accept?.startsWith('text/xml')) {
+    send(was._res, api.status, null, headers, 'text/xml', encodeResponse(api.data))
+    return
+  }
+  const body = api.data === undefined ? '{}' : JSON.stringify(api.data)
+  send(was._res, api.status, null, headers, JSON_TYPE, body)
+}
+
+export function writeRedirect(res: ServerResponse, status: number, location: string, headers: Headers): void {
+  headers['location'] = location
+  const body = `<!DOCTYPE html><html><body>Redirecting to <a href="${location.replace(/"/g, '%22').replace(/</g, '%3C')}">here</a></body></html>`
+  send(res, status, null, headers, HTML, body)
+}
+
+async function writeFile(
+  was: SaddleWas,
+  file: FileResult,
+  status: number,
+  reason: string | null,
+  headers: Headers,
+): Promise<void> {
+  let size: number
+  try {
+    const st = await stat(file.path)
+    if (!st.isFile()) throw new Error('not a file')
+    size = st.size
+    if (headers['last-modified'] === undefined) headers['last-modified'] = st.mtime.toUTCString()
+  } catch {
+    throw new HttpError(404, 'Not Found', { detail: `no such file: ${basename(file.path)}` })
+  }
+  if (headers['content-type'] === undefined) {
+    headers['content-type'] = file.mimetype ?? (mime.contentType(basename(file.path)) || OCTETS)
+  }
+  if (file.filename !== null) headers['content-disposition'] = contentDisposition(file.filename)
+  headers['content-length'] = String(size)
+  const res = was._res
+  res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
+  if (was._isHead) return void res.end()
+  await pipeStream(createReadStream(file.path), res)
+}
+
+/** `attachment; filename="ascii"; filename*=UTF-8''…` (RFC 6266), quotes and controls removed. */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_')
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`
+}
+
+async function writeWebResponse(was: SaddleWas, r: Response, headers: Headers): Promise<void> {
+  r.headers.forEach((v, k) => {
+    if (k !== 'set-cookie') headers[k] = v
+  })
+  const cookies = r.headers.getSetCookie()
+  if (cookies.length > 0) {
+    const old = headers['set-cookie']
+    headers['set-cookie'] = old === undefined ? cookies : [...(Array.isArray(old) ? old : [old]), ...cookies]
+  }
+  const res = was._res
+  if (r.body === null) {
+    if (headers['content-length'] === undefined && r.status !== 204 && r.status !== 304) headers['content-length'] = '0'
+    res.writeHead(r.status, r.statusText || STATUS_CODES[r.status] || defaultReason(r.status), headers)
+    return void res.end()
+  }
+  res.writeHead(r.status, r.statusText || STATUS_CODES[r.status] || defaultReason(r.status), headers)
+  if (was._isHead) {
+    await r.body.cancel()
+    return void res.end()
+  }
+  await pipeStream(Readable.fromWeb(r.body as any), res)
+}
+
+async function writeStream(
+  was: SaddleWas,
+  stream: Readable,
+  status: number,
+  reason: string | null,
+  headers: Headers,
+): Promise<void> {
+  if (headers['content-type'] === undefined) {
+    headers['content-type'] = (stream as any).readableEncoding || (stream as any).readableObjectMode ? HTML : OCTETS
+  }
+  const res = was._res
+  res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
+  if (was._isHead) {
+    stream.destroy()
+    return void res.end()
+  }
+  await pipeStream(stream, res)
+}
+
+async function pipeStream(stream: Readable, res: ServerResponse): Promise<void> {
+  try {
+    await pipeline(stream, res)
+  } catch {
+    // The client went away or the source failed mid-body: the connection is cut (pipeline destroyed
+    // `res`), which is the only honest signal left once headers are out.
+  }
+}
+
+/**
+ * Streams an (async) iterable or generator, chunked. The first chunk is read before the headers are
+ * written, so its type picks the default Content-Type and an error before it becomes an error page.
+ */
+async function writeIterable(
+  was: SaddleWas,
+  src: any,
+  status: number,
+  reason: string | null,
+  headers: Headers,
+): Promise<void> {
+  const it = typeof src[Symbol.asyncIterator] === 'function' ? src[Symbol.asyncIterator]() : src
+  const res = was._res
+  let step = await it.next()
+  if (headers['content-type'] === undefined) {
+    headers['content-type'] = step.done || typeof step.value === 'string' ? HTML : OCTETS
+  }
+  res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
+  if (was._isHead) {
+    await it.return?.()
+    return void res.end()
+  }
+  try {
+    while (!step.done) {
+      if (res.destroyed) {
+        await it.return?.()
+        return
+      }
+      const chunk = step.value
+      if (chunk !== undefined && chunk !== null && chunk !== '') {
+        const data = typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : JSON.stringify(chunk)
+        if (!res.write(data)) await drain(res)
+      }
+      step = await it.next()
+    }
+    res.end()
+  } catch (e) {
+    was.app.logError(e, was, 'streamed response failed')
+    res.destroy()
+  }
+}
+
+function drain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
+}
+
+/**
+ * Writes an error: an `EarlyResponse` (304/412) as it is; otherwise a custom `errorHandler(code)` or
+ * `defaultErrorHandler` answer, else the default HTML/JSON body. The state commit runs for HttpErrors
+ * (cookies set before a `throw` go out) and is skipped after an unhandled exception.
+ */
+export async function writeError(was: SaddleWas, error: unknown): Promise<void> {
+  const res = was._res
+  if (res.headersSent) {
+    was.app.logError(error, was, 'failed after the response had started')
+    res.destroy()
+    return
+  }
+  const isHttp = error instanceof HttpError
+  if (!isHttp) was.app.logError(error, was)
+  else await was._commitState()
+  const r = was._response
+  if (error instanceof EarlyResponse) {
+    const headers: Headers = r === null ? Object.create(null) : r._headers
+    if (error.headers !== undefined) Object.assign(headers, lower(error.headers))
+    return send(res, error.status, null, headers, null, error.status === 304 ? null : '')
+  }
+  // Start from a clean header set: only cookies from the handler survive into the error page.
+  const headers: Headers = Object.create(null)
+  if (isHttp && r !== null && r._headers['set-cookie'] !== undefined) headers['set-cookie'] = r._headers['set-cookie']
+  if (isHttp) {
+    if (error.headers !== undefined) Object.assign(headers, lower(error.headers))
+    if (error.closeConnection) headers['connection'] = 'close'
+  }
+  const info = errorInfo(was, error)
+  const custom = was.app._errorHandlerFor(info.code, was.route)
+  if (custom !== null) {
+    // The custom page starts from the same clean headers and the error's status.
+    const resp = was.response
+    for (const k in resp._headers) delete resp._headers[k]
+    Object.assign(resp._headers, headers)
+    resp._status = info.code
+    resp._reason = null
+    resp._statusSet = false
+    try {
+      let v = custom(was, info)
+      if (isThenable(v)) v = await v
+      if (v !== undefined) return await writeValue(was, v)
+    } catch (e) {
+      was.app.logError(e, was, 'error handler failed')
+    }
+  }
+  const { type, body } = defaultErrorBody(was, info)
+  send(res, info.code, null, headers, type, body)
+}
+
+function lower(h: Record<string, string>): Headers {
+  const out: Headers = Object.create(null)
+  for (const k in h) out[k.toLowerCase()] = h[k]!
+  return out
+}
