@@ -39,6 +39,9 @@ export function readSignature(fn: Function, explicitParams?: string[]): HandlerS
   signatureStats.reads++
   if (typeof fn !== 'function') throw new TypeError(`a route handler must be a function, got ${typeof fn}`)
   const label = handlerLabel(fn)
+  if (/^class[\s{]/.test(Function.prototype.toString.call(fn))) {
+    throw new TypeError(`handler ${label} is a class; route a function or a method of an instance`)
+  }
   const node = parseFunction(fn)
   if (explicitParams !== undefined) return fromExplicit(explicitParams, node, label)
   if (node === null) {

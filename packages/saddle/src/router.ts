@@ -83,6 +83,7 @@ export function parseRule(rule: string): RuleInfo {
 }
 
 export type RouterResult<R> =
+  /** params: null-prototype, decoded and typed; read-only (static rules share one frozen empty object). */
   | { kind: 'match'; value: R; params: Record<string, string | number> }
   /**
    * location is relative to the app's mount point (the app prefixes it and keeps the query string).

@@ -299,6 +299,7 @@ describe('readSignature', () => {
       /may not be called 'constructor'/,
     )
     assert.throws(() => readSignature('nope' as any), /must be a function/)
+    assert.throws(() => readSignature(class Page {}), /handler 'Page' is a class/)
   })
 
   it('unreadable sources need explicit params; explicit params work and keep readable defaults', () => {
