@@ -51,6 +51,11 @@ export interface AliasOptions {
   probeInterval?: number
   /** Connections per member pool (default: unlimited, undici's Pool default). */
   connections?: number
+  /**
+   * Seconds to wait for a member's response headers and between body chunks: the default `timeout`
+   * of `was` calls to this alias, and the reverse proxy's (default 30 there; 504 when exceeded).
+   */
+  timeout?: number
 }
 
 /** A parsed member address, before any connection exists. */
@@ -137,8 +142,10 @@ export class Cluster {
   /** 'http:' or 'https:' (also used for ws/wss, whose handshake is HTTP); '' for databases. */
   readonly scheme: string
   readonly members: readonly Member[]
-  /** Round-robin cursor used to break ties between equally loaded members. */
+  /** Round-robin cursor used when every member is down. */
   rr: number
+  /** `options.timeout` in ms, 0 when not set. */
+  readonly timeoutMs: number
 
   constructor(name: string, type: AliasType, members: MemberSpec[], options: AliasOptions) {
     this.name = name
@@ -150,6 +157,7 @@ export class Cluster {
     const probeMs = Math.max(0.05, options.probeInterval ?? 5) * 1000
     this.members = members.map((s) => new Member(s, this.scheme, probeMs, options.connections))
     this.rr = 0
+    this.timeoutMs = options.timeout === undefined ? 0 : Math.max(1, Math.round(options.timeout * 1000))
   }
 
   /** Members not marked down, in registration order. */

@@ -205,7 +205,7 @@ export function fire(
   if (useCache === false) base['cache-control'] = 'no-cache'
   if (o.auth !== undefined) base.authorization = authHeader(o.auth)
   if (o.headers !== undefined) lowerKeys(o.headers, base)
-  const timeoutMs = o.timeout === undefined ? 0 : Math.max(1, Math.round(o.timeout * 1000))
+  const timeoutMs = o.timeout === undefined ? (t.cluster?.timeoutMs ?? 0) : Math.max(1, Math.round(o.timeout * 1000))
   const maxSize = o.maxSize ?? DEFAULT_MAX_SIZE
   const cluster = t.cluster
   if (mode === MODE_MAP && cluster !== null) {
