@@ -1,0 +1,193 @@
+import { HttpError } from '@skitai/was'
+import { registerAppGate, registerRouteCheck } from '../checks.js'
+import { EarlyResponse } from '../hooks.js'
+import type { Route, RouteCheck } from '../route.js'
+import type { Session } from '../state/session.js'
+import type { SaddleWas } from '../was.js'
+import { basicChallenge, parseBasic } from './basic.js'
+import { bearerChallenge, parseBearer } from './bearer.js'
+import {
+  CORS_ALLOWED,
+  CORS_FORBIDDEN,
+  type CorsPolicy,
+  compileCors,
+  corsHeaders,
+  corsVerdict,
+  isPreflight,
+  preflightHeaders,
+} from './cors.js'
+import { CSRF_HEADER, csrfMatches, takeSentToken } from './csrf.js'
+import { digestChallenges, digestMatches, digestShape, parseDigest } from './digest.js'
+import { looksLikeJwt } from './jwt.js'
+import { type AppSecurity, type AuthScheme, securityOf } from './settings.js'
+import { lookupPassword, safeEqual } from './users.js'
+
+/**
+ * The checks of SPEC §2.4/§2.6, registered with the app's check seams (../checks.ts) and compiled
+ * once per app/route:
+ *  - app gate: `app.authenticate` for every request of the app, before the route is resolved and
+ *    before the body is read (so XML-RPC calls are covered too); CORS preflights pass through it;
+ *  - before the body, per route: CORS (403 for a foreign origin; OPTIONS preflight answered here,
+ *    the handler is not called) and a route's own `authenticate` scheme;
+ *  - after the arguments are loaded: `csrfVerify: true` (400).
+ */
+
+registerAppGate((app) => {
+  const scheme = appScheme(securityOf(app))
+  if (scheme === null) return null
+  const check = AUTH_CHECKS[scheme]
+  return (was) =>
+    isPreflight(was.request.method, was._rawHeader('access-control-request-method')) ? undefined : check(was)
+})
+
+registerRouteCheck('origin', (route, app) => corsCheck(securityOf(app), route))
+
+registerRouteCheck('beforeBody', (route, app) => {
+  const sec = securityOf(app)
+  const scheme = routeScheme(sec, route)
+  // The app gate already asked for the app-wide scheme.
+  return scheme === null || scheme === appScheme(sec) ? null : AUTH_CHECKS[scheme]
+})
+
+registerRouteCheck('afterBody', (route) => (route.options.csrfVerify === true ? csrfCheck : null))
+
+function appScheme(sec: AppSecurity): AuthScheme | null {
+  const s = sec.settings.authenticate
+  if (s === undefined || s === null || s === false) return null
+  if (s !== 'basic' && s !== 'digest' && s !== 'bearer') {
+    throw new Error(`app.authenticate must be 'basic', 'digest' or 'bearer', not ${String(s)}`)
+  }
+  return s
+}
+
+/** Route option `authenticate`: a scheme, or true = the app's scheme (digest when the app has none). */
+export function routeScheme(sec: AppSecurity, route: Route): AuthScheme | null {
+  const opt = route.options.authenticate
+  if (opt === undefined || opt === false) return null
+  if (opt === true) return appScheme(sec) ?? 'digest'
+  if (opt === 'basic' || opt === 'digest' || opt === 'bearer') return opt
+  throw new Error(`route ${route.path}: authenticate must be 'basic', 'digest', 'bearer' or true`)
+}
+
+// ---- CORS ------------------------------------------------------------------------------------
+
+function corsCheck(sec: AppSecurity, route: Route): RouteCheck {
+  const opt = route.options.cors
+  const policy: CorsPolicy | null =
+    opt === undefined ? null : compileCors(opt as string[] | boolean, sec.settings.accessControlMaxAge ?? 0)
+  return (was) => checkCors(was, route, policy ?? sec.cors())
+}
+
+function checkCors(was: SaddleWas, route: Route, policy: CorsPolicy): undefined {
+  const origin = was._rawHeader('origin')
+  const preflight = isPreflight(was.request.method, was._rawHeader('access-control-request-method'))
+  if (origin === undefined && !preflight) return undefined
+  const host = was._rawHeader('host') ?? ''
+  const verdict = corsVerdict(origin, `${was.request.scheme}://${host}`, policy)
+  if (verdict === CORS_FORBIDDEN) {
+    throw new HttpError(403, 'cross-origin request refused', { detail: `origin ${origin} is not allowed` })
+  }
+  const resp = was.response
+  if (policy.any || policy.origins.size > 0) resp.appendHeader('vary', 'Origin')
+  if (preflight) {
+    if (origin !== undefined) {
+      const h = preflightHeaders(origin, policy, route.methods, was._rawHeader('access-control-request-headers'))
+      for (const [k, v] of h) resp.setHeader(k, v)
+    }
+    throw new EarlyResponse(200)
+  }
+  if (verdict === CORS_ALLOWED) for (const [k, v] of corsHeaders(origin!, policy)) resp.setHeader(k, v)
+  return undefined
+}
+
+// ---- WWW-Authenticate ------------------------------------------------------------------------
+
+function unauthorized(challenges: string | string[], why: string): HttpError {
+  // Several challenges go out as several WWW-Authenticate lines (clients read the first one they
+  // understand); the writer passes arrays to writeHead unchanged.
+  return new HttpError(401, 'Unauthorized', { detail: why, headers: { 'www-authenticate': challenges as any } })
+}
+
+function authenticated(was: SaddleWas, user: string): undefined {
+  was.request.user = user // also RequestContext.user, for the access log
+  return undefined
+}
+
+async function basicCheck(was: SaddleWas): Promise<undefined> {
+  const sec = securityOf(was.app)
+  const creds = parseBasic(was._rawHeader('authorization'))
+  if (creds === null) throw unauthorized(basicChallenge(sec.realm), 'credentials required')
+  const password = await lookupPassword(passwordSource(sec), was, creds.username)
+  // Compare even for an unknown user so that timing does not tell which users exist.
+  const ok = safeEqual(password ?? '\0unknown', creds.password) && password !== undefined
+  if (!ok) throw unauthorized(basicChallenge(sec.realm), 'invalid user name or password')
+  return authenticated(was, creds.username)
+}
+
+async function digestCheck(was: SaddleWas): Promise<undefined> {
+  const sec = securityOf(was.app)
+  const nonces = sec.nonces()
+  const fail = (why: string, stale = false): HttpError =>
+    unauthorized(digestChallenges(sec.realm, nonces.issue(), nonces.opaque, sec.digestAlgorithms, stale), why)
+  const p = parseDigest(was._rawHeader('authorization'))
+  if (p === null) throw fail('credentials required')
+  const req = { method: was.request.method, uri: was._uri }
+  const alg = digestShape(p, sec.realm, nonces.opaque, sec.digestAlgorithms, req)
+  if (alg === null) throw fail('malformed or mismatched digest credentials')
+  const password = await lookupPassword(passwordSource(sec), was, p.username!)
+  if (password === undefined || !digestMatches(p, alg, password, req)) throw fail('invalid user name or password')
+  const verdict = nonces.check(p.nonce!, p.nc!)
+  if (verdict === 'invalid') throw fail('unknown nonce')
+  if (verdict === 'stale') throw fail('stale or replayed nonce', true)
+  return authenticated(was, p.username!)
+}
+
+async function bearerCheck(was: SaddleWas): Promise<undefined> {
+  const sec = securityOf(was.app)
+  const token = parseBearer(was._rawHeader('authorization'))
+  if (token === null) throw unauthorized(bearerChallenge(sec.realm), 'bearer token required')
+  const handler = sec.settings._bearerHandler ?? null
+  if (looksLikeJwt(token)) {
+    const claims = sec.jwt().decode(token)
+    if (claims === null) throw unauthorized(bearerChallenge(sec.realm, 'invalid or expired token'), 'invalid token')
+    was.request.jwt = claims
+    if (typeof claims.sub === 'string') was.request.user = claims.sub
+    else if (typeof claims.user === 'string') was.request.user = claims.user
+  } else if (handler === null) {
+    throw unauthorized(bearerChallenge(sec.realm, 'not a JWT'), 'invalid token')
+  }
+  if (handler !== null) {
+    const err = await handler(was, token)
+    if (err !== undefined && err !== null) {
+      throw unauthorized(bearerChallenge(sec.realm, String(err)), String(err))
+    }
+  }
+  return undefined
+}
+
+function passwordSource(sec: AppSecurity) {
+  return { users: sec.settings.users ?? null, handler: sec.settings._authorizationHandler ?? null }
+}
+
+const AUTH_CHECKS: Record<AuthScheme, (was: SaddleWas) => Promise<undefined>> = {
+  basic: basicCheck,
+  digest: digestCheck,
+  bearer: bearerCheck,
+}
+
+// ---- CSRF ------------------------------------------------------------------------------------
+
+/** `csrfVerify: true`: the session's token must come back in a form field or `X-XSRF-TOKEN`. */
+async function csrfCheck(was: SaddleWas): Promise<undefined> {
+  const req = was.request
+  // Handlers without parameters do not load the body; the token may be in it.
+  if (req._bodyArgs === null) await req._loadBodyArgs()
+  const sent = takeSentToken(was._rawHeader(CSRF_HEADER), req.args)
+  if (req._bodyArgs !== null) takeSentToken(undefined, req._bodyArgs)
+  if (!csrfMatches(was.session as Session, sent)) {
+    throw new HttpError(400, 'CSRF token missing or invalid', {
+      detail: 'send the form field _csrf_token (was.csrfTokenInput) or the X-XSRF-TOKEN header',
+    })
+  }
+  return undefined
+}

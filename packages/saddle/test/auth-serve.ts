@@ -1,0 +1,94 @@
+/**
+ * Serves Saddle apps on a real engine socket (127.0.0.1, port 0) for the state/security tests, with
+ * the logs written to a temporary directory (so tests can read the access log and stay quiet).
+ */
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Engine } from '@skitai/engine'
+import type { Saddle } from '@skitai/saddle'
+import { request } from 'undici'
+
+export const KEY = 'test-securekey-0123456789-abcdefghij-XYZ'
+
+export interface Served {
+  base: string
+  port: number
+  logDir: string
+  get(path: string, headers?: Record<string, string>): Promise<Reply>
+  send(method: string, path: string, headers?: Record<string, string>, body?: string): Promise<Reply>
+  accessLog(): string
+  close(): Promise<void>
+}
+
+export interface Reply {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  text: string
+  /** Set-Cookie lines. */
+  cookies: string[]
+}
+
+export async function serve(mounts: Record<string, Saddle>): Promise<Served> {
+  const engine = new Engine({ argv: [] })
+  const logDir = mkdtempSync(join(tmpdir(), 'saddle-auth-'))
+  engine.enableFileLogging(logDir)
+  for (const [point, app] of Object.entries(mounts)) engine.mount(point, app)
+  const port = await engine.listen({ port: 0, address: '127.0.0.1' })
+  const base = `http://127.0.0.1:${port}`
+  const send = async (method: string, path: string, headers: Record<string, string> = {}, body?: string) => {
+    const r = await request(base + path, { method: method as any, headers, body })
+    const text = await r.body.text()
+    const sc = r.headers['set-cookie']
+    return {
+      status: r.statusCode,
+      headers: r.headers as Record<string, string | string[] | undefined>,
+      text,
+      cookies: sc === undefined ? [] : Array.isArray(sc) ? sc : [sc],
+    }
+  }
+  return {
+    base,
+    port,
+    logDir,
+    get: (path, headers) => send('GET', path, headers),
+    send,
+    accessLog: () => {
+      try {
+        return readFileSync(join(logDir, 'request.log'), 'utf8')
+      } catch {
+        return ''
+      }
+    },
+    close: () => engine.close(1),
+  }
+}
+
+/** `name=value` of a Set-Cookie line, for a Cookie header. */
+export function cookiePair(setCookie: string): string {
+  return setCookie.split(';')[0]!
+}
+
+/** A simple browser-like cookie store: remembers Set-Cookie lines (deletions too). */
+export class Cookies {
+  private readonly map = new Map<string, string>()
+  take(reply: Reply): Reply {
+    for (const line of reply.cookies) {
+      const pair = cookiePair(line)
+      const eq = pair.indexOf('=')
+      const name = pair.slice(0, eq)
+      if (/Max-Age=0/i.test(line)) this.map.delete(name)
+      else this.map.set(name, pair.slice(eq + 1))
+    }
+    return reply
+  }
+  get(name: string): string | undefined {
+    return this.map.get(name)
+  }
+  set(name: string, value: string): void {
+    this.map.set(name, value)
+  }
+  header(): Record<string, string> {
+    return this.map.size === 0 ? {} : { cookie: [...this.map].map(([k, v]) => `${k}=${v}`).join('; ') }
+  }
+}
