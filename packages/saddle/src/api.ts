@@ -5,7 +5,8 @@
 export class ApiResult {
   constructor(
     readonly data: unknown,
-    readonly status: number,
+    /** null: the response's status (200, or the error's status inside an error handler). */
+    readonly status: number | null,
   ) {}
 }
 

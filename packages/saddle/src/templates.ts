@@ -56,11 +56,11 @@ export async function renderOrApi(
   was: SaddleWas,
   template: string,
   data: Record<string, unknown>,
-  status: number,
+  status: number | undefined,
 ): Promise<string | ApiResult> {
   const accept = was._rawHeader('accept')
   if (accept?.includes('text/html')) {
-    if (status !== 200) was.response.status(status)
+    if (status !== undefined) was.response.status(status)
     return renderTemplate(was, template, data)
   }
   return was.API(await resolveContext(data), status)

@@ -221,12 +221,12 @@ export class SaddleWas extends Was {
   }
 
   /** HTML from `template` for clients that accept text/html, else `API(data)`. */
-  renderOrAPI(template: string, data: Record<string, unknown> = {}, status = 200): Promise<string | ApiResult> {
+  renderOrAPI(template: string, data: Record<string, unknown> = {}, status?: number): Promise<string | ApiResult> {
     return renderOrApi(this, template, data, status)
   }
 
-  API(data?: unknown, status = 200): ApiResult {
-    return new ApiResult(data, status)
+  API(data?: unknown, status?: number): ApiResult {
+    return new ApiResult(data, status ?? null)
   }
 
   Fault(status: number, message: string, code?: number, debug?: unknown, moreInfo?: unknown): FaultResult {

@@ -106,13 +106,14 @@ export function send(
 }
 
 function writeApi(was: SaddleWas, api: ApiResult, headers: Headers): void {
+  const status = api.status ?? was._response?._status ?? 200
   const accept = was._rawHeader('accept')
   if (accept?.startsWith('text/xml')) {
-    send(was._res, api.status, null, headers, 'text/xml', encodeResponse(api.data))
+    send(was._res, status, null, headers, 'text/xml', encodeResponse(api.data))
     return
   }
   const body = api.data === undefined ? '{}' : JSON.stringify(api.data)
-  send(was._res, api.status, null, headers, JSON_TYPE, body)
+  send(was._res, status, null, headers, JSON_TYPE, body)
 }
 
 export function writeRedirect(res: ServerResponse, status: number, location: string, headers: Headers): void {
