@@ -27,6 +27,9 @@ export {
   type UploadFile,
   type LaunchOptions,
 } from './test-client.js'
+// cli.xmlrpc(path) / cli.jsonrpc(path) on TestClient (SPEC §1.7)
+import './test-client-rpc.js'
+export { RpcFault, RpcHttpError, type RpcProxy, type RpcClientOptions } from './test-client-rpc.js'
 export type { NodeListener, FetchHandler, MountableApp } from './targets.js'
 export { parseArgs, formatHelp, type OptionSpec, type ParsedArgs } from './cli-options.js'
 

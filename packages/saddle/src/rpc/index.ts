@@ -14,7 +14,12 @@
  *        HttpError.
  *   Each RPC call inside runs through `app.invokeRoute`, i.e. the same hooks, auth and argument builder.
  */
-import { HttpError } from '@skitai/was'
+import type { SaddleWas } from '../was.js'
+import { callMethod, resetStatus } from './call.js'
+import { answerJsonRpc, inputOf, looksLikeJsonRpc, parseJsonRpcBody } from './jsonrpc.js'
+import { postedBase } from './method-path.js'
+import type { ListingApp } from './system.js'
+import { answerXmlRpc, XML_CONTENT_TYPE } from './xmlrpc.js'
 
 export type RpcKind = 'xmlrpc' | 'jsonrpc' | 'maybe-jsonrpc'
 
@@ -50,10 +55,37 @@ export function detectRpc(contentType: string | undefined): RpcKind | null {
  * Answer an RPC call posted to a route URL. `app` is the Saddle app, `was` the request's handler context.
  * See the handoff at the top of this file.
  */
-export async function handleRpc(app: any, was: any, kind: RpcKind): Promise<RpcReply | false> {
-  // Filled in by rpc/xmlrpc.ts and rpc/jsonrpc.ts (landing next); the signature above is the contract.
-  void app
-  void was
-  void kind
-  throw new HttpError(501, 'XML-RPC/JSON-RPC dispatch is being wired')
+export async function handleRpc(app: ListingApp, was: SaddleWas, kind: RpcKind): Promise<RpcReply | false> {
+  const base = postedBase(was._ctx.path)
+  if (kind === 'xmlrpc') {
+    return { status: 200, contentType: XML_CONTENT_TYPE, body: await answerXmlRpc(app, was, base) }
+  }
+  let body: unknown
+  if (kind === 'maybe-jsonrpc') {
+    // The pipeline's own JSON reading (parsed once, reused if this is not JSON-RPC after all).
+    body = await was.request.json()
+    if (!looksLikeJsonRpc(body)) return false
+  } else {
+    const parsed = parseJsonRpcBody((await was.request.body()).toString('utf8'))
+    if (!parsed.ok) return { status: 200, contentType: JSON_CONTENT_TYPE, body: parsed.reply }
+    body = parsed.value
+  }
+  let first = true
+  const reply = await answerJsonRpc(
+    body,
+    (method, params) => {
+      if (!first) resetStatus(was)
+      first = false
+      return callMethod(app, was, base, method, inputOf(params), false)
+    },
+    app.debug,
+  )
+  // Only notifications: nothing to return (JSON-RPC 2.0 §6); 204 says so over HTTP.
+  return reply === null
+    ? { status: 204, contentType: JSON_CONTENT_TYPE, body: '' }
+    : { status: 200, contentType: JSON_CONTENT_TYPE, body: reply }
 }
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8'
+
+export { encodeFault, encodeResponse as encodeXmlRpcResponse } from './xml-codec.js'
