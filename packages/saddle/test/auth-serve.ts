@@ -18,6 +18,8 @@ export interface Served {
   get(path: string, headers?: Record<string, string>): Promise<Reply>
   send(method: string, path: string, headers?: Record<string, string>, body?: string): Promise<Reply>
   accessLog(): string
+  /** Waits (up to 3 s) for an access-log line matching `re`; the log is written after the response. */
+  logLine(re: RegExp): Promise<string | undefined>
   close(): Promise<void>
 }
 
@@ -59,6 +61,16 @@ export async function serve(mounts: Record<string, Saddle>): Promise<Served> {
       } catch {
         return ''
       }
+    },
+    async logLine(re: RegExp) {
+      for (let i = 0; i < 60; i++) {
+        const line = this.accessLog()
+          .split('\n')
+          .find((l) => re.test(l))
+        if (line !== undefined) return line
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      return undefined
     },
     close: () => engine.close(1),
   }
