@@ -15,8 +15,8 @@ const sourceMode = process.execArgv.some((a) => a.includes('skitai-source'))
 let tsxOn = false
 async function useTsx() {
   if (tsxOn) return
-  const { register } = await import('tsx/esm/api')
-  register()
+  // tsx plus the hook that compiles ES-module TypeScript with TypeScript itself (keeps parameter names)
+  await import('./register.mjs')
   tsxOn = true
 }
 
