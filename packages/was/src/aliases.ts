@@ -232,3 +232,30 @@ export async function unregisterAlias(name: string): Promise<void> {
   registry.delete(n)
   if (c !== undefined) await c.close()
 }
+
+/** Per-alias backend state for the status page (SPEC §1.6): members, up/down, load, failures. */
+export function aliasStatus(): Array<{
+  name: string
+  type: AliasType
+  members: Array<{
+    address: string
+    weight: number
+    down: boolean
+    downReason: string | null
+    inflight: number
+    failures: number
+  }>
+}> {
+  return [...registry.values()].map((c) => ({
+    name: c.name,
+    type: c.type,
+    members: c.members.map((m) => ({
+      address: m.address,
+      weight: m.weight,
+      down: m.down,
+      downReason: m.downReason,
+      inflight: m.inflight,
+      failures: m.failures,
+    })),
+  }))
+}

@@ -18,6 +18,7 @@ export {
   makeCluster,
   getAlias,
   aliasNames,
+  aliasStatus,
   parseMember,
 } from './aliases.js'
 export { Member } from './member.js'
