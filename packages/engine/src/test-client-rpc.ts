@@ -156,13 +156,21 @@ class UtcDeserializer extends (Deserializer as new () => ResponseDeserializer) {
     this.push(Buffer.from(data, 'base64'))
     this.value = false
   }
+  /**
+   * Plain objects (so tests can compare them with literals), filled with defineProperty: a member named
+   * `__proto__` becomes an own property instead of replacing the prototype (the stock `struct[name] = v`).
+   */
   endStruct(): void {
     const mark = this.marks.pop()!
     const items = this.stack.slice(mark)
-    const struct: Record<string, unknown> = Object.create(null)
+    const struct: Record<string, unknown> = {}
     for (let i = 0; i < items.length; i += 2) {
-      if (items[i] === '__proto__') throw new Error('struct member __proto__ refused')
-      struct[items[i] as string] = items[i + 1]
+      Object.defineProperty(struct, String(items[i]), {
+        value: items[i + 1],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
     }
     this.stack.splice(mark, this.stack.length - mark, struct)
     this.value = false
