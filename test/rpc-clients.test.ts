@@ -251,3 +251,42 @@ describe('JSON-RPC 2.0 on the wire', () => {
     assert.equal(({} as any).polluted, undefined)
   })
 })
+
+describe('sessions and cookies over XML-RPC', () => {
+  test('a session set by one call is read by the next, through the cookie', async () => {
+    const app = mainApp()
+    app.securekey = 'a-random-test-key-of-at-least-32-chars!'
+    app.route('/login', (was, user) => {
+      was.session.set('user', user)
+      was.cookie.set('theme', 'dark')
+      return true
+    })
+    app.route('/whoami', (was) => ({ user: was.session.get('user') ?? null, theme: was.cookie.get('theme') ?? null }))
+    const { engine, url } = await serve([['/', app]])
+    try {
+      const call = (method: string, params: string, cookie?: string) =>
+        request(`${url}/`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/xml', ...(cookie ? { cookie } : {}) },
+          body: `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${params}</params></methodCall>`,
+        })
+      const login = await call('login', '<param><value>ann</value></param>')
+      assert.equal(login.statusCode, 200)
+      assert.match(await login.body.text(), /<boolean>1<\/boolean>/)
+      const setCookie = ([] as string[]).concat(login.headers['set-cookie'] ?? [])
+      assert.ok(
+        setCookie.some((c) => c.startsWith('theme=dark')),
+        'the cookie set in the handler is sent',
+      )
+      const jar = setCookie.map((c) => c.split(';')[0]).join('; ')
+      const who = await call('whoami', '', jar)
+      const text = await who.body.text()
+      assert.match(text, /<name>user<\/name><value><string>ann<\/string>/)
+      assert.match(text, /<name>theme<\/name><value><string>dark<\/string>/)
+      const anon = await (await call('whoami', '')).body.text()
+      assert.match(anon, /<name>user<\/name><value><nil\/>/)
+    } finally {
+      await engine.close(1)
+    }
+  })
+})
