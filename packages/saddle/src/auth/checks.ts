@@ -2,6 +2,7 @@ import { HttpError } from '@skitai/was'
 import { registerAppGate, registerRouteCheck } from '../checks.js'
 import { EarlyResponse } from '../hooks.js'
 import type { Route, RouteCheck } from '../route.js'
+import { assertSecureKey } from '../state/iron.js'
 import type { Session } from '../state/session.js'
 import type { SaddleWas } from '../was.js'
 import { basicChallenge, parseBasic } from './basic.js'
@@ -33,7 +34,9 @@ import { lookupPassword, safeEqual } from './users.js'
  */
 
 registerAppGate((app) => {
-  const scheme = appScheme(securityOf(app))
+  const sec = securityOf(app)
+  validateSettings(sec)
+  const scheme = appScheme(sec)
   if (scheme === null) return null
   const check = AUTH_CHECKS[scheme]
   return (was) =>
@@ -45,11 +48,49 @@ registerRouteCheck('origin', (route, app) => corsCheck(securityOf(app), route))
 registerRouteCheck('beforeBody', (route, app) => {
   const sec = securityOf(app)
   const scheme = routeScheme(sec, route)
+  if (scheme !== null) requireSources(sec, scheme, `route ${route.path} (authenticate: '${scheme}')`)
   // The app gate already asked for the app-wide scheme.
   return scheme === null || scheme === appScheme(sec) ? null : AUTH_CHECKS[scheme]
 })
 
-registerRouteCheck('afterBody', (route) => (route.options.csrfVerify === true ? csrfCheck : null))
+registerRouteCheck('afterBody', (route, app) => {
+  if (route.options.csrfVerify !== true) return null
+  assertSecureKey(securityOf(app).settings.securekey, `route ${route.path} (csrfVerify)`)
+  return csrfCheck
+})
+
+/**
+ * Settings errors surface when the app is compiled (at mount), not at the first request: a short
+ * securekey, an unknown scheme, auth without a password source, malformed origins or algorithms.
+ */
+function validateSettings(sec: AppSecurity): void {
+  const a = sec.settings
+  if (a.securekey !== null && a.securekey !== undefined) {
+    assertSecureKey(a.securekey, 'app.securekey')
+    sec.jwt() // validates app.jwtAlgorithms
+  }
+  const t = a.sessionTimeout
+  if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)) {
+    throw new TypeError(`app.sessionTimeout must be seconds > 0, not ${String(t)}`)
+  }
+  for (const alg of sec.digestAlgorithms) {
+    if (alg !== 'MD5' && alg !== 'SHA-256') throw new TypeError(`app.digestAlgorithms: ${alg} is not MD5 or SHA-256`)
+  }
+  sec.cors() // validates app.accessControlAllowOrigin
+  const scheme = appScheme(sec)
+  if (scheme !== null) requireSources(sec, scheme, `app.authenticate = '${scheme}'`)
+}
+
+function requireSources(sec: AppSecurity, scheme: AuthScheme, what: string): void {
+  const a = sec.settings
+  if (scheme === 'bearer') {
+    if (!a.securekey && !a._bearerHandler) {
+      throw new Error(`${what} needs app.securekey (for JWTs) or app.bearerHandler((was, token) => …)`)
+    }
+  } else if (!a.users && !a._authorizationHandler) {
+    throw new Error(`${what} needs app.users = { name: password } or app.authorizationHandler((was, user) => password)`)
+  }
+}
 
 function appScheme(sec: AppSecurity): AuthScheme | null {
   const s = sec.settings.authenticate
@@ -180,8 +221,9 @@ const AUTH_CHECKS: Record<AuthScheme, (was: SaddleWas) => Promise<undefined>> = 
 /** `csrfVerify: true`: the session's token must come back in a form field or `X-XSRF-TOKEN`. */
 async function csrfCheck(was: SaddleWas): Promise<undefined> {
   const req = was.request
-  // Handlers without parameters do not load the body; the token may be in it.
-  if (req._bodyArgs === null) await req._loadBodyArgs()
+  // Handlers without parameters do not load the body; the token may be in it. (RPC calls arrive with
+  // their arguments set already: their body is the call, not a form.)
+  if (req._bodyArgs === null && req._args === null) await req._loadBodyArgs()
   const sent = takeSentToken(was._rawHeader(CSRF_HEADER), req.args)
   if (req._bodyArgs !== null) takeSentToken(undefined, req._bodyArgs)
   if (!csrfMatches(was.session as Session, sent)) {
