@@ -18,6 +18,7 @@ export {
   type RunOptions,
 } from './engine.js'
 export { readBody } from './body.js'
+export { type ConditionalResult, evaluateConditional } from './conditional.js'
 export { EngineRequestContext } from './request-context.js'
 export {
   TestClient,
