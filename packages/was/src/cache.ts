@@ -33,6 +33,37 @@ export function cacheKey(method: string, url: string, body: string | null, alias
   return `${method} ${url} ${alias ?? ''} ${body ?? ''}`
 }
 
+/** What a call's cache key is made of (a CallSpec is one). */
+export interface KeySource {
+  readonly method: string
+  readonly url: string
+  readonly body: unknown
+  readonly replayable: boolean
+  readonly cluster: { readonly name: string } | null
+}
+
+/**
+ * The cache key of a call (`map` for a `.map` call's set), or null when its body is a stream. Computed
+ * only when a cache lookup or store needs it, so uncached calls never pay for it.
+ */
+export function keyOf(src: KeySource, map: boolean): string | null {
+  const b = src.body
+  let bodyKey: string
+  if (b === null || b === undefined) bodyKey = ''
+  else if (typeof b === 'string') bodyKey = b
+  else if (!src.replayable) return null
+  else if (Buffer.isBuffer(b)) bodyKey = b.toString('base64')
+  else {
+    const u = b as Uint8Array
+    bodyKey = Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64')
+  }
+  return cacheKey(map ? `MAP ${src.method}` : src.method, src.url, bodyKey, src.cluster?.name ?? null)
+}
+
+export function cacheSize(): number {
+  return lru.size
+}
+
 export function cacheGet<T extends object>(key: string, notBefore: number): T | undefined {
   const e = lru.get(key)
   if (e === undefined || e.storedAt <= notBefore) {

@@ -95,9 +95,10 @@ export class Call implements Pending {
   /** Called once when the call finishes (a `.map` filter). */
   listener: ((r: Result) => void) | null
 
-  constructor(spec: CallSpec, key: string | null) {
+  /** `keyed`: the result may be cached on its own (not a `.map` member). */
+  constructor(spec: CallSpec, keyed: boolean) {
     this.spec = spec
-    this.result = new Result(spec.url, key)
+    this.result = new Result(spec.url, keyed ? spec : null)
     this.finished = false
     this._member = null
     this._tried = null
@@ -216,6 +217,7 @@ export class Call implements Pending {
           ;(this._tried ??= []).push(m)
           const next = pickMember(s.cluster, this._tried)
           if (next !== null) {
+            this._controller = null
             this._dispatch(next)
             return
           }

@@ -5,7 +5,7 @@
  */
 import { isDbType, type Cluster } from './aliases.js'
 import { mapMembers } from './balance.js'
-import { cacheGet, cacheKey, cacheStats } from './cache.js'
+import { cacheGet, cacheSize, keyOf } from './cache.js'
 import { type Body, Call, type CallSpec, type Pending } from './call.js'
 import { type Kind, KIND_HTTP } from './codecs.js'
 import { getlu } from './lu.js'
@@ -90,7 +90,7 @@ export function failedTask(url: string, reason: string, map: boolean): Task {
       kind: KIND_HTTP,
       maxSize: 0,
     },
-    null,
+    false,
   )
   call.abort(false, reason)
   const r = call.result
@@ -186,19 +186,13 @@ export function fire(
   const o = opts ?? EMPTY_OPTS
   const useCache = o.useCache
   const filter = o.filter ?? null
-  const bodyKey =
-    typeof body === 'string'
-      ? body
-      : body === null
-        ? ''
-        : replayable
-          ? Buffer.from(body as Uint8Array).toString('base64')
-          : null
-  const key = bodyKey === null ? null : cacheKey(mode === MODE_MAP ? `MAP ${method}` : method, url, bodyKey, t.alias)
-  if (key !== null && useCache !== false && cacheStats().size > 0) {
-    const notBefore = typeof useCache === 'number' ? useCache : typeof useCache === 'string' ? getlu(useCache) : 0
-    const hit = cacheGet<Result | ResultSet>(key, notBefore)
-    if (hit !== undefined) return new Task([], mode === MODE_MAP, hit, filter, key)
+  if (useCache !== false && cacheSize() > 0) {
+    const key = keyOf({ method, url, body, replayable, cluster: t.cluster }, mode === MODE_MAP)
+    if (key !== null) {
+      const notBefore = typeof useCache === 'number' ? useCache : typeof useCache === 'string' ? getlu(useCache) : 0
+      const hit = cacheGet<Result | ResultSet>(key, notBefore)
+      if (hit !== undefined) return new Task([], mode === MODE_MAP, hit, filter, null)
+    }
   }
   const base: Record<string, string> = { accept }
   if (contentType !== null) base['content-type'] = contentType
@@ -219,18 +213,18 @@ export function fire(
         member: m,
         origin: '',
         path: t.path,
-        headers: withTxn(w, base),
+        headers: withTxn(w, { ...base }),
         body,
         replayable,
         timeoutMs,
         kind,
         maxSize,
       }
-      const c = new Call(spec, null)
+      const c = new Call(spec, false)
       w.trackCall(c)
       calls.push(c)
     }
-    const task = new Task(calls, true, null, filter, key)
+    const task = new Task(calls, true, null, filter, calls.length > 0 ? (calls[0] as Call).spec : null)
     for (const c of calls) c.start()
     return task
   }
@@ -248,18 +242,18 @@ export function fire(
     kind,
     maxSize,
   }
-  const c = new Call(spec, mode === MODE_MAP ? null : key)
+  const c = new Call(spec, mode !== MODE_MAP)
   w.trackCall(c)
-  const task = new Task([c], mode === MODE_MAP, null, filter, key)
+  const task = new Task([c], mode === MODE_MAP, null, filter, mode === MODE_MAP ? spec : null)
   c.start()
   return task
 }
 
 const EMPTY_OPTS: RequestOptions = Object.freeze({})
 
-function withTxn(w: Firer, base: Record<string, string>): Record<string, string> {
+/** Add the next transaction ids to `h` (a fresh object per outgoing request). */
+function withTxn(w: Firer, h: Record<string, string>): Record<string, string> {
   const txn = w.nextTxnHeaders()
-  const h = { ...base }
   h['x-gtxn-id'] = txn['x-gtxn-id']
   h['x-ltxn-id'] = txn['x-ltxn-id']
   return h

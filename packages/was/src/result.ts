@@ -3,7 +3,7 @@
  * 2 failed, 3 finished whatever the HTTP status); `status_code` is the HTTP status, or a 7xx code
  * telling why there is none (see FAIL_* below).
  */
-import { cacheSet } from './cache.js'
+import { cacheSet, type KeySource, keyOf } from './cache.js'
 import type { Fault } from './codecs.js'
 
 export const STATUS_PENDING = 0
@@ -45,10 +45,11 @@ export class Result {
   member: string | null
   /** The raw response body (null when there was none). */
   body: Buffer | null
-  /** Cache key of the call; null when the call cannot be cached (streamed body). */
-  readonly key: string | null
+  /** What the cache key is made of; null when this result is not cacheable on its own (a `.map` member). */
+  private readonly _keySrc: KeySource | null
+  private _key: string | null | undefined
 
-  constructor(url: string, key: string | null) {
+  constructor(url: string, keySrc: KeySource | null) {
     this.status = STATUS_PENDING
     this.status_code = 0
     this.reason = ''
@@ -59,7 +60,14 @@ export class Result {
     this.url = url
     this.member = null
     this.body = null
-    this.key = key
+    this._keySrc = keySrc
+    this._key = keySrc === null ? null : undefined
+  }
+
+  /** Cache key of the call; null when it cannot be cached (a streamed body, a `.map` member). */
+  get key(): string | null {
+    if (this._key === undefined) this._key = keyOf(this._keySrc as KeySource, false)
+    return this._key
   }
 
   /** The body as UTF-8 text ('' when there was none). */
@@ -96,8 +104,9 @@ export class Result {
    * memory. Only finished results whose status code is in `cacheIf` (default [200]) are stored.
    */
   cache(ttlSeconds = 60, cacheIf: readonly number[] = [200]): this {
-    if (this.key !== null && this.status === STATUS_DONE && this.fault === null && cacheIf.includes(this.status_code)) {
-      cacheSet(this.key, this, ttlSeconds)
+    if (this.status === STATUS_DONE && this.fault === null && cacheIf.includes(this.status_code)) {
+      const key = this.key
+      if (key !== null) cacheSet(key, this, ttlSeconds)
     }
     return this
   }
@@ -105,8 +114,8 @@ export class Result {
 
 /** The results of a `.map` call, one per member in member order (those the filter kept). */
 export class ResultSet extends Array<Result> {
-  /** Cache key of the map call; null when not cacheable. */
-  key: string | null = null
+  /** What the set's cache key is made of (null: not cacheable). */
+  keySrc: KeySource | null = null
   /** Every member's result before the filter (what `cache` checks). */
   all: readonly Result[] = this
 
@@ -115,10 +124,10 @@ export class ResultSet extends Array<Result> {
     return Array
   }
 
-  static build(results: Result[], all: readonly Result[], key: string | null): ResultSet {
+  static build(results: Result[], all: readonly Result[], keySrc: KeySource | null): ResultSet {
     const s = new ResultSet()
     for (const r of results) s.push(r)
-    s.key = key
+    s.keySrc = keySrc
     s.all = all
     return s
   }
@@ -133,11 +142,12 @@ export class ResultSet extends Array<Result> {
 
   /** Cache the whole set, only when every member finished with a code in `cacheIf`. */
   cache(ttlSeconds = 60, cacheIf: readonly number[] = [200]): this {
-    if (this.key === null || this.length === 0) return this
+    if (this.keySrc === null || this.length === 0) return this
     for (const r of this.all) {
       if (r.status !== STATUS_DONE || r.fault !== null || !cacheIf.includes(r.status_code)) return this
     }
-    cacheSet(this.key, this, ttlSeconds)
+    const key = keyOf(this.keySrc, true)
+    if (key !== null) cacheSet(key, this, ttlSeconds)
     return this
   }
 }

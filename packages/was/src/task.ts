@@ -5,6 +5,7 @@
  */
 import type { Pending as Call } from './call.js'
 import { HttpError } from './errors.js'
+import type { KeySource } from './cache.js'
 import { type Result, ResultSet, STATUS_DONE, STATUS_TIMEOUT } from './result.js'
 
 export interface CollectOptions {
@@ -26,20 +27,22 @@ export class Task {
   private readonly _cached: Result | ResultSet | null
   /** Per-call verdict of the `.map` filter (true = keep), null without a filter. */
   private readonly _keep: boolean[] | null
-  /** Cache key of a `.map` call's set. */
-  private readonly _setKey: string | null
+  private readonly _filter: ResultFilter | null
+  /** What a `.map` call's set cache key is made of. */
+  private readonly _keySrc: KeySource | null
 
   constructor(
     calls: readonly Call[],
     map: boolean,
     cached: Result | ResultSet | null,
     filter: ResultFilter | null,
-    setKey: string | null,
+    keySrc: KeySource | null,
   ) {
     this._calls = calls
     this._map = map
     this._cached = cached
-    this._setKey = setKey
+    this._keySrc = keySrc
+    this._filter = filter
     this._keep = null
     if (filter !== null && cached === null) {
       const keep = new Array<boolean>(calls.length).fill(false)
@@ -81,7 +84,13 @@ export class Task {
   async getswait(timeout = 10, opts?: CollectOptions): Promise<ResultSet> {
     let set: ResultSet
     if (this._cached !== null) {
-      set = this._cached instanceof ResultSet ? this._cached : ResultSet.build([this._cached], [this._cached], null)
+      const c = this._cached
+      const all: readonly Result[] = c instanceof ResultSet ? c.all : [c]
+      const f = this._filter
+      set =
+        f === null && c instanceof ResultSet
+          ? c
+          : ResultSet.build(f === null ? [...all] : all.filter((r) => f(r)), all, null)
     } else {
       const calls = this._calls
       await waitAll(calls, timeout * 1000)
@@ -93,7 +102,7 @@ export class Task {
         all.push(r)
         if (this._keep === null || this._keep[i]) kept.push(r)
       }
-      set = ResultSet.build(kept, all, this._map ? this._setKey : (all[0]?.key ?? null))
+      set = ResultSet.build(kept, all, this._map ? this._keySrc : null)
       if (opts?.cache !== undefined) set.cache(opts.cache, opts.cacheIf)
     }
     if (opts?.reraise === true) for (const r of set.all) r.reraise()

@@ -182,6 +182,13 @@ test('ResultSet.cache only when every member succeeded', async () => {
     again.data.map((d: any) => d.name),
     ['a', 'b'],
   )
+  const filtered = await was.get.map('@rc/x', { filter: (r) => (r.data as any).name === 'b' }).getswait(5)
+  assert.deepEqual(
+    filtered.data.map((d: any) => d.name),
+    ['b'],
+    'the filter applies to a cached set too',
+  )
+  assert.equal(a.hits + b.hits, 2)
   // One member timing out: not cached.
   const set = await was.get.map('@rc/hang').getswait(0.2, { cache: 60 })
   assert.deepEqual(set.status_code, [730, 730])
