@@ -1,4 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { connect as tcpConnect } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { connect as tlsConnect } from 'node:tls'
 import { type Cluster, getAlias, HttpError, type Member, pickMember, splitAliasUrl, wasStorage } from '@skitai/was'
 import type { RequestContext } from './contract.js'
 import type { EngineRequestContext } from './request-context.js'
@@ -294,4 +297,107 @@ function fail(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, e:
   const body = `${e.status} ${e.message}: ${e.detail ?? ''}\n`
   res.writeHead(e.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) })
   res.end(body)
+}
+
+/**
+ * WebSocket (any `Upgrade`) through an `'@alias'` mount: the engine calls this from its 'upgrade' event
+ * for a proxy mount. The handshake is forwarded to a member over a new TCP (or TLS) connection and the
+ * two sockets are then piped both ways. A member refusing the connection is marked down and the next
+ * one is tried; when none accepts, the client gets `502`.
+ */
+export function createAliasUpgrade(
+  target: string,
+): (req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext) => boolean {
+  const a = splitAliasUrl(target)
+  if (a === undefined || a.name === '')
+    throw new Error(`cannot mount ${JSON.stringify(target)}: expected '@alias' or '@alias/base/path'`)
+  const name = a.name
+  const base = a.path.replace(/\/+$/, '').replace(/\?.*$/, '')
+  return function aliasUpgrade(req, socket, head, ctx) {
+    const cluster = getAlias(name)
+    if (cluster === undefined) {
+      refuseUpgrade(socket, `unknown alias '@${name}'`)
+      return true
+    }
+    const path = `${base}${ctx.path === '' ? '/' : ctx.path}${ctx.search === '' ? '' : `?${ctx.search}`}`
+    const w = wasStorage.getStore()
+    const txn = w !== undefined ? w.nextTxnHeaders() : { 'x-gtxn-id': ctx.gtxnid, 'x-ltxn-id': String(ctx.ltxnid + 1) }
+    let lines = `${req.method ?? 'GET'} ${path} HTTP/1.1\r\n`
+    const extra = connectionTokens(req.headers.connection)
+    const raw = req.rawHeaders
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = (raw[i] as string).toLowerCase()
+      if (k === 'host' || k === 'connection' || k === 'upgrade' || HOP.has(k) || REQUEST_DROP.has(k) || extra?.has(k))
+        continue
+      if (k === 'x-forwarded-for' || k === 'x-forwarded-proto' || k === 'x-forwarded-host') continue
+      lines += `${raw[i]}: ${raw[i + 1]}\r\n`
+    }
+    const prior = req.headers['x-forwarded-for']
+    const ip = req.socket.remoteAddress ?? ''
+    lines += `Connection: Upgrade\r\nUpgrade: ${req.headers.upgrade ?? 'websocket'}\r\n`
+    lines += `X-Forwarded-For: ${prior === undefined ? ip : `${prior}, ${ip}`}\r\n`
+    lines += `X-Forwarded-Proto: ${(req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http'}\r\n`
+    if (req.headers.host !== undefined) lines += `X-Forwarded-Host: ${req.headers.host}\r\n`
+    lines += `X-Gtxn-Id: ${txn['x-gtxn-id']}\r\nX-Ltxn-Id: ${txn['x-ltxn-id']}\r\n`
+    tunnel(cluster, lines, head, socket, null)
+    return true
+  }
+}
+
+function tunnel(cluster: Cluster, lines: string, head: Buffer, client: Duplex, tried: Member[] | null): void {
+  const m = pickMember(cluster, tried)
+  if (m === null) {
+    refuseUpgrade(client, `every member of @${cluster.name} failed`)
+    return
+  }
+  const hostLine = `Host: ${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}\r\n`
+  const auth =
+    m.authorization !== null && !/\r\nauthorization:/i.test(lines) ? `Authorization: ${m.authorization}\r\n` : ''
+  const up = cluster.ssl
+    ? tlsConnect({ host: m.host, port: m.port, servername: m.host })
+    : tcpConnect({ host: m.host, port: m.port })
+  m.inflight++
+  // 0 connecting, 1 piping, 2 over (the member's load is counted out exactly once).
+  let state = 0
+  const over = () => {
+    if (state === 2) return
+    state = 2
+    m.inflight--
+    up.destroy()
+    client.destroy()
+  }
+  const onConnectError = (err: Error & { code?: string }) => {
+    if (state !== 0) return
+    state = 2
+    m.inflight--
+    up.destroy()
+    if (CONNECT_ERRORS.has(err.code ?? '')) {
+      m.markDown(`${err.code}: ${err.message}`)
+      tunnel(cluster, lines, head, client, [...(tried ?? []), m])
+    } else refuseUpgrade(client, `@${cluster.name}: ${err.code ?? err.message}`)
+  }
+  up.once('error', onConnectError)
+  up.once(cluster.ssl ? 'secureConnect' : 'connect', () => {
+    if (state !== 0) return
+    state = 1
+    up.removeListener('error', onConnectError)
+    up.write(`${lines}${hostLine}${auth}\r\n`)
+    if (head.length > 0) up.write(head)
+    up.pipe(client)
+    client.pipe(up)
+    up.on('error', over)
+    up.on('close', over)
+  })
+  // The client leaving (also while the member is still connecting) ends both sides.
+  client.on('error', over)
+  client.once('close', over)
+}
+
+function refuseUpgrade(socket: Duplex, detail: string): void {
+  const body = `502 Bad Gateway: ${detail}\n`
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    )
+  } else socket.destroy()
 }
