@@ -70,6 +70,15 @@ describe('XML-RPC decoding', () => {
     assert.deepEqual(struct.x, [1])
   })
 
+  it('reads long strings and CDATA whole (sax flushes text past its 64 KiB buffer)', () => {
+    const long = 'x'.repeat(1024 * 1024)
+    const c = decodeMethodCall(
+      call('echo', param(`<string>${long}</string>`) + param(`<string><![CDATA[a<b&c]]></string>`)),
+    )
+    assert.equal((c.params[0] as string).length, long.length)
+    assert.equal(c.params[1], 'a<b&c')
+  })
+
   it('reads dates with a zone as given', () => {
     const c = decodeMethodCall(call('d', param('<dateTime.iso8601>2024-01-02T03:04:05+09:00</dateTime.iso8601>')))
     assert.equal((c.params[0] as Date).toISOString(), '2024-01-01T18:04:05.000Z')
