@@ -219,6 +219,10 @@ describe('JSON-RPC 2.0 on the wire', () => {
     const p = JSON.parse(parse.text)
     assert.equal(p.error.code, -32700)
     assert.equal(p.id, null)
+    const parse2 = await post('{"jsonrpc": "2.0", "method": "add", "params": [1, ')
+    assert.equal(JSON.parse(parse2.text).error.code, -32700, 'also as application/json when it says jsonrpc 2.0')
+    const notRpc = await post('{"num1": 4, ')
+    assert.equal(notRpc.status, 400, 'broken JSON that is not JSON-RPC is an ordinary 400')
     const empty = JSON.parse((await post('[]', 'application/json-rpc')).text)
     assert.equal(empty.error.code, -32600)
     const unknown = JSON.parse((await post('{"jsonrpc":"2.0","method":"nope","id":7}')).text)
@@ -286,6 +290,30 @@ describe('sessions and cookies over XML-RPC', () => {
       const anon = await (await call('whoami', '')).body.text()
       assert.match(anon, /<name>user<\/name><value><nil\/>/)
     } finally {
+      await engine.close(1)
+    }
+  })
+})
+
+describe('app-wide authentication', () => {
+  test('is checked before the call is read: HTTP 401 with a challenge, then calls work with credentials', async () => {
+    const app = mainApp()
+    app.authenticate = 'basic'
+    const { engine, port } = await serve([['/', app]])
+    const cli = testClient({ port })
+    try {
+      const err = await cli
+        .xmlrpc('/')
+        .add(1, 2)
+        .catch((e: unknown) => e)
+      assert.ok(err instanceof RpcHttpError)
+      assert.equal(err.response.status, 401)
+      assert.match(String(err.response.headers['www-authenticate']), /^Basic realm="rpc tests"/)
+      const headers = { authorization: `Basic ${Buffer.from('admin:secret').toString('base64')}` }
+      assert.equal(await cli.xmlrpc('/', { headers }).add(1, 2), 3)
+      assert.equal(await cli.jsonrpc('/', { headers }).add(1, 2), 3)
+    } finally {
+      await cli.close()
       await engine.close(1)
     }
   })

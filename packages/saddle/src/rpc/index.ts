@@ -63,7 +63,16 @@ export async function handleRpc(app: ListingApp, was: SaddleWas, kind: RpcKind):
   let body: unknown
   if (kind === 'maybe-jsonrpc') {
     // The pipeline's own JSON reading (parsed once, reused if this is not JSON-RPC after all).
-    body = await was.request.json()
+    try {
+      body = await was.request.json()
+    } catch (e) {
+      // Unparsable: a JSON-RPC client still gets -32700 when the text says it is JSON-RPC.
+      const text = (await was.request.body()).toString('utf8')
+      if (!JSONRPC_MARK.test(text)) throw e
+      const parsed = parseJsonRpcBody(text)
+      if (!parsed.ok) return { status: 200, contentType: JSON_CONTENT_TYPE, body: parsed.reply }
+      throw e
+    }
     if (!looksLikeJsonRpc(body)) return false
   } else {
     const parsed = parseJsonRpcBody((await was.request.body()).toString('utf8'))
@@ -87,5 +96,6 @@ export async function handleRpc(app: ListingApp, was: SaddleWas, kind: RpcKind):
 }
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8'
+const JSONRPC_MARK = /"jsonrpc"\s*:\s*"2\.0"/
 
 export { encodeFault, encodeResponse as encodeXmlRpcResponse } from './xml-codec.js'
