@@ -41,6 +41,7 @@ export function mainApp(): Saddle {
     list: [1, 'two', [3]],
   }))
   app.route('/hello/<name>', (_was, name) => `hello ${name}`)
+  app.route('/items/', (_was) => ['a', 'b'])
   app.users = { admin: 'secret' }
   app.realm = 'rpc tests'
   app.beforeRequest((was) => {

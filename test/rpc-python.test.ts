@@ -31,9 +31,10 @@ describe("Python's xmlrpc.client against Saddle routes", () => {
 print(json.dumps(p.add(4, 10)))
 print(json.dumps(p.math.add(1.5, 2)))
 print(json.dumps(p.math.add('a', 'b')))
-print(json.dumps(p.greet('Ann')))`,
+print(json.dumps(p.greet('Ann')))
+print(json.dumps(p.items()))`,
     )
-    assert.deepEqual(out, [14, 3.5, 'ab', 'Hello, Ann!'])
+    assert.deepEqual(out, [14, 3.5, 'ab', 'Hello, Ann!', ['a', 'b']])
   })
 
   test('an app mounted at /rpc2, and an app at / with the route /rpc2/add', async () => {
@@ -150,7 +151,7 @@ print(json.dumps(p.system.methodHelp('math.add')))
 print(json.dumps(x.ServerProxy(URL + '/rpc2').system.listMethods()))`,
     )
     const [methods, addHelp, mathHelp, underRpc2] = out
-    for (const m of ['add', 'math.add', 'rpc2.add', 'boom', 'system.listMethods', 'system.multicall']) {
+    for (const m of ['add', 'math.add', 'rpc2.add', 'boom', 'items', 'system.listMethods', 'system.multicall']) {
       assert.ok(methods.includes(m), `${m} is listed`)
     }
     assert.ok(!methods.includes('only-get'), 'a GET-only route is not an RPC method')

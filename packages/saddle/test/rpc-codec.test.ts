@@ -239,8 +239,9 @@ describe('method names and paths', () => {
     assert.equal(postedBase('/rpc2/'), '/rpc2')
     assert.equal(postedBase('/'), '')
     assert.equal(postedBase(''), '')
-    assert.deepEqual(candidatePaths('/add', '/rpc2'), ['/rpc2/add', '/add'])
-    assert.deepEqual(candidatePaths('/add', ''), ['/add'])
+    assert.equal(pathToMethod('/items/', ''), 'items')
+    assert.deepEqual(candidatePaths('/add', '/rpc2'), ['/rpc2/add', '/rpc2/add/', '/add', '/add/'])
+    assert.deepEqual(candidatePaths('/add', ''), ['/add', '/add/'])
   })
 
   it('detects the kind of call from the content type', () => {

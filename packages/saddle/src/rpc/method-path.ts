@@ -16,7 +16,8 @@ export function methodToPath(methodName: string): string | null {
 /** A static route path → its method name relative to `base` (`/rpc2/math/add` under `/rpc2` → `math.add`). */
 export function pathToMethod(path: string, base: string): string | null {
   if (base !== '' && !path.startsWith(`${base}/`)) return null
-  const rest = path.slice(base.length + 1)
+  let rest = path.slice(base.length + 1)
+  if (rest.endsWith('/')) rest = rest.slice(0, -1) // '/items/' is the method 'items'
   if (rest === '') return null
   const name = rest.replaceAll('/', '.')
   return METHOD_NAME.test(name) ? name : null
@@ -32,7 +33,12 @@ export function postedBase(appRelativePath: string): string {
   return p
 }
 
-/** The candidate route paths for a method, in the order they are tried (no duplicates). */
+/**
+ * The candidate route paths for a method, in the order they are tried: under the posted path, then from
+ * the mount point; each also with a trailing slash, for routes registered as '/items/'.
+ */
 export function candidatePaths(methodPath: string, base: string): string[] {
-  return base === '' ? [methodPath] : [base + methodPath, methodPath]
+  return base === ''
+    ? [methodPath, `${methodPath}/`]
+    : [base + methodPath, `${base}${methodPath}/`, methodPath, `${methodPath}/`]
 }
