@@ -59,6 +59,11 @@ print(json.dumps(x.ServerProxy(URL.replace('http://', 'http://admin:change-me@')
     ])
   })
 
+  test('the launched test client: cli.xmlrpc and cli.jsonrpc', async () => {
+    assert.equal(await cli.xmlrpc('/rpc2').add(4, 10), 14)
+    assert.deepEqual(await cli.jsonrpc('/').math.stats([2, 4]), { count: 2, sum: 6, mean: 3 })
+  })
+
   test('a browser submitting the GET form', { skip: !existsSync(CHROMIUM) && 'no Chromium here' }, async () => {
     const { chromium } = await import('playwright-core')
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
