@@ -1,0 +1,22 @@
+// The servers under test. Every script is in bench/servers/; `skitai` ones import @skitai/* by name.
+export const SERVERS = [
+  { id: 'node-http', label: 'node:http', script: 'node-http.mjs' },
+  { id: 'fastify', label: 'Fastify 5', script: 'fastify.mjs' },
+  { id: 'express', label: 'Express 5', script: 'express.mjs' },
+  { id: 'hono', label: 'Hono (node-server)', script: 'hono.mjs' },
+  { id: 'koa', label: 'Koa 3', script: 'koa.mjs' },
+  { id: 'skitai-engine', label: 'Skitai engine + node listener', script: 'skitai-engine.mjs', skitai: true },
+  { id: 'saddle', label: 'Skitai Saddle', script: 'saddle.mjs', skitai: true },
+  // Scenario 6's baseline: the same Saddle app whose /backend calls undici `request` itself.
+  {
+    id: 'saddle-undici',
+    label: 'Saddle, undici direct',
+    script: 'saddle.mjs',
+    skitai: true,
+    env: { BENCH_BACKEND_MODE: 'undici' },
+    only: ['was-get'],
+  },
+]
+
+/** The id every ratio is taken against. */
+export const BASELINE = 'node-http'
