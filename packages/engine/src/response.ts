@@ -11,6 +11,18 @@ export class SkitaiResponse extends ServerResponse {
   skitaiCtx: EngineRequestContext | null = null
   skitaiHeadTime = 0
   skitaiHeadBytes = -1
+  /** Body bytes passed to write()/end() (for the log when there is no Content-Length). */
+  skitaiBodyBytes = 0
+
+  override write(chunk: any, encoding?: any, cb?: any): boolean {
+    if (chunk != null && typeof chunk !== 'function') this.skitaiBodyBytes += byteLength(chunk, encoding)
+    return super.write(chunk, encoding, cb)
+  }
+
+  override end(chunk?: any, encoding?: any, cb?: any): this {
+    if (chunk != null && typeof chunk !== 'function') this.skitaiBodyBytes += byteLength(chunk, encoding)
+    return super.end(chunk, encoding, cb)
+  }
 
   override writeHead(statusCode: number, reason?: any, headers?: any): this {
     if (this.skitaiHeadTime === 0) this.skitaiHeadTime = performance.now()
@@ -20,4 +32,10 @@ export class SkitaiResponse extends ServerResponse {
     if (socket !== null && typeof head === 'string') this.skitaiHeadBytes = socket.bytesWritten + head.length
     return this
   }
+}
+
+function byteLength(chunk: any, encoding: any): number {
+  if (typeof chunk === 'string')
+    return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+  return typeof chunk.byteLength === 'number' ? chunk.byteLength : 0
 }

@@ -220,13 +220,25 @@ class InjectTransport implements Transport {
     body: Buffer | undefined,
   ): Promise<TestResponse> {
     await this.engine.prepare()
-    const dispatch = this.engine.handler as (req: IncomingMessage, res: ServerResponse) => void
-    const r = await inject(dispatch, { method: method as any, url, headers, payload: body })
+    const r = await inject(this.dispatch, { method: method as any, url, headers, payload: body })
     return new TestResponse(r.statusCode, r.headers as Record<string, string | string[]>, r.rawPayload)
   }
 
   close(): Promise<void> {
     return Promise.resolve()
+  }
+
+  /**
+   * light-my-request captures the body through methods of its response class; Express replaces the
+   * prototype of `res`, which would lose them. Pinning them on the instance keeps them in front.
+   */
+  private readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    const proto = Object.getPrototypeOf(res)
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const d = Object.getOwnPropertyDescriptor(proto, key)
+      if (key !== 'constructor' && typeof d?.value === 'function') (res as any)[key] = d.value
+    }
+    this.engine.handler(req, res)
   }
 }
 

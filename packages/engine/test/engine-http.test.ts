@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { after, before, describe, test } from 'node:test'
+import { promisify } from 'node:util'
+import { readBody } from '@skitai/engine'
+import { quietEngine, raw, statuses } from './helpers.js'
+
+const run = promisify(execFile)
+
+/** Echoes method, url and body; /slow/N answers after N ms. */
+async function echo(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const m = /^\/slow\/(\d+)/.exec(req.url ?? '')
+  if (m) await new Promise((r) => setTimeout(r, Number(m[1])))
+  const body = await readBody(req, 10 * 1024 * 1024)
+  const text = `${req.method} ${req.url} ${body.length} ${body.subarray(0, 40).toString()}`
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+describe('HTTP/1.1 on the wire', () => {
+  const engine = quietEngine()
+  let port = 0
+  before(async () => {
+    engine.mount('/', echo)
+    port = await engine.listen({ port: 0 })
+  })
+  after(() => engine.close())
+
+  test('keep-alive: three requests on one connection', async () => {
+    const req = (p: string) => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`
+    const { text, closed } = await raw(port, [req('/a'), req('/b'), req('/c')], {
+      gapMs: 50,
+      until: (t) => t.includes('GET /c 0'),
+    })
+    assert.deepEqual(statuses(text), [200, 200, 200])
+    assert.ok(text.indexOf('GET /a') < text.indexOf('GET /b') && text.indexOf('GET /b') < text.indexOf('GET /c'))
+    assert.equal(closed, false, 'the connection stayed open')
+    assert.match(text, /Keep-Alive: timeout=30/)
+  })
+
+  test('pipelining: requests sent at once are answered in order even when the first is slowest', async () => {
+    const pipelined =
+      'GET /slow/300 HTTP/1.1\r\nHost: x\r\n\r\n' +
+      'POST /slow/10 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello' +
+      'GET /fast HTTP/1.1\r\nHost: x\r\n\r\n'
+    const { text } = await raw(port, pipelined, { until: (t) => t.includes('GET /fast 0') })
+    const order = [...text.matchAll(/(GET|POST) (\/\S+) \d+/g)].map((m) => m[2])
+    assert.deepEqual(order, ['/slow/300', '/slow/10', '/fast'])
+    assert.match(text, /POST \/slow\/10 5 hello/)
+  })
+
+  test('HEAD gets the headers of GET and no body', async () => {
+    const { text } = await raw(port, 'HEAD /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    assert.match(text, /^HTTP\/1\.1 200 OK/)
+    assert.match(text, /Content-Length: \d+/i)
+    assert.ok(text.endsWith('\r\n\r\n'), 'nothing after the head')
+  })
+
+  test('chunked request body is read whole', async () => {
+    const { text } = await raw(
+      port,
+      [
+        'POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
+        '5\r\nhello\r\n',
+        '6\r\n world\r\n',
+        '0\r\n\r\n',
+      ],
+      { gapMs: 30 },
+    )
+    assert.match(text, /POST \/chunked 11 hello world/)
+  })
+
+  test('Expect: 100-continue under the limit: 100 first, then the answer (raw socket)', async () => {
+    const head = 'POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n'
+    const { text } = await raw(port, [head, 'data'], { gapMs: 200, until: (t) => t.includes('POST /up 4') })
+    assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/)
+  })
+
+  test('Expect: 100-continue with curl', async () => {
+    const { stdout, stderr } = await run('curl', [
+      '-sv',
+      '-H',
+      'Expect: 100-continue',
+      '--data-binary',
+      'x'.repeat(2000),
+      `http://127.0.0.1:${port}/curl`,
+    ])
+    assert.match(stderr, /HTTP\/1\.1 100 Continue/)
+    assert.equal(stdout, `POST /curl 2000 ${'x'.repeat(40)}`)
+  })
+})
