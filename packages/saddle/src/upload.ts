@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, unlinkSync } from 'node:fs'
 import { copyFile, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { extname, join } from 'node:path'
@@ -85,7 +85,10 @@ export class UploadedFile {
   discard(): void {
     if (this.kept) return
     this.kept = true
-    unlink(this.path).catch(() => {})
+    // Synchronous on purpose: when the response is out, the temporary file is gone (a few µs per file).
+    try {
+      unlinkSync(this.path)
+    } catch {}
   }
 
   toJSON(): Record<string, unknown> {
@@ -146,6 +149,7 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
   }
 
   const mine: UploadedFile[] = []
+  const streams: Readable[] = []
   const writes: Promise<void>[] = []
   const fields = new URLSearchParams()
   let failure: HttpError | null = null
@@ -159,9 +163,10 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
       req.off('data', count)
       // Discard what the client is still sending; the 413 answer closes the connection.
       req.resume()
-      for (const f of mine) f.discard()
+      // End every file part now: their pipelines settle and the partial files can be removed.
+      for (const st of streams) st.destroy()
       Promise.allSettled(writes).then(() => {
-        for (const f of mine) unlink(f.path).catch(() => {})
+        for (const f of mine) f.discard()
         reject(err)
       })
     }
@@ -184,6 +189,7 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
         info.mimeType,
       )
       mine.push(file)
+      streams.push(stream)
       limits.files.push(file)
       stream.on('data', (c: Buffer) => {
         file.size += c.length
