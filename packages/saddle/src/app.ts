@@ -27,7 +27,11 @@ export interface SaddleConfig {
   uploadTempDir: string
   /** Peers whose `X-Forwarded-For`/`-Proto` are believed (`getRemoteAddr`, `scheme`). */
   trustedProxies: string[]
-  /** Run handlers inside AsyncLocalStorage so `import { was } from '@skitai/was'` works in them too. */
+  /**
+   * Run requests inside AsyncLocalStorage so `import { was } from '@skitai/was'` also works in Saddle
+   * handlers. Off by default: on Node 20 it cost about 25 % of hello-world throughput in our measure
+   * (async_hooks promise tracking); Saddle handlers get `was` as their first argument anyway.
+   */
   asyncContext: boolean
   [other: string]: unknown
 }
@@ -101,7 +105,7 @@ export class Saddle extends Package implements SkitaiApp {
       maxUploadFileSize: 20 * MB,
       uploadTempDir: join(tmpdir(), 'skitai-uploads'),
       trustedProxies: ['127.0.0.1', '::1'],
-      asyncContext: true,
+      asyncContext: false,
     }
   }
 

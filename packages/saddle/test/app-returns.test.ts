@@ -261,3 +261,35 @@ describe('return values and was.response (SPEC §2.1, §2.3)', () => {
     assert.equal(line, '210 Streaming')
   })
 })
+
+describe('was through AsyncLocalStorage (app.config.asyncContext)', () => {
+  it('import { was } from @skitai/was works in handlers when enabled, and throws outside otherwise', async () => {
+    const { was: current, currentWas } = await import('@skitai/was')
+    const app = new Saddle(import.meta.url, { name: 'als' })
+    app.config.asyncContext = true
+    const helper = () => (current as any).request.path
+    app.route('/deep', async () => {
+      await new Promise((r) => setTimeout(r, 1))
+      return `deep ${helper()}`
+    })
+    const off = new Saddle(import.meta.url, { name: 'noals' })
+    off.logger = () => {}
+    off.route('/deep', () => {
+      try {
+        currentWas()
+        return 'store set'
+      } catch {
+        return 'no store'
+      }
+    })
+    const list = await clients(['/', app], ['/off', off])
+    try {
+      for (const c of list) {
+        assert.equal((await c.get('/deep')).text, 'deep /deep')
+        assert.equal((await c.get('/off/deep')).text, 'no store')
+      }
+    } finally {
+      await closeAll(list)
+    }
+  })
+})
