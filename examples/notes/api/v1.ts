@@ -1,0 +1,32 @@
+// The JSON API of the notes example, a package mounted under /api/v1 with the namespace 'api'.
+import { Package } from '@skitai/saddle'
+import { type Note, notes } from '../store.ts'
+
+/** What the API shows of a note: never the server-side path of its attachment. */
+function view(note: Note) {
+  const a = note.attachment
+  return { id: note.id, title: note.title, attachment: a && { name: a.name, size: a.size, mimetype: a.mimetype } }
+}
+
+const pkg = new Package()
+
+pkg.beforeRequest((was) => {
+  // Every API answer says which version served it.
+  was.response.setHeader('X-Api-Version', '1')
+})
+
+pkg.route('/notes', (_was) => notes.list().map(view))
+
+pkg.route('/notes/<int:id>', { name: 'note' }, (was, id) => {
+  const note = notes.get(id)
+  if (note === undefined) was.response.throw(404, `no note ${id}`)
+  return { ...view(note), url: was.ab('note', id), page: was.ab('index') }
+})
+
+pkg.route('/notes/<int:id>/attachment', { name: 'attachment' }, (was, id) => {
+  const note = notes.get(id)
+  if (note?.attachment == null) was.response.throw(404, `note ${id} has no attachment`)
+  return was.response.file(note.attachment.path, note.attachment.mimetype, note.attachment.name)
+})
+
+export { pkg as package }
