@@ -16,7 +16,7 @@ import { formatHelp, makeOption, type OptionSpec, parseArgs } from './cli-option
 import type { EngineLike, SkitaiApp } from './contract.js'
 import { type RenderedError, renderError, writeError } from './error-page.js'
 import { type AppTarget, type MountEntry, MountTable, normalizePoint } from './mounts.js'
-import { handleCheckContinue, handleClientError, handleRequest, handleTimeout } from './pipeline.js'
+import { handleCheckContinue, handleClientError, handleRequest, handleTimeout, handleUpgrade } from './pipeline.js'
 import type { EngineRequestContext } from './request-context.js'
 import { SkitaiResponse } from './response.js'
 import { createStaticHandler } from './static.js'
@@ -363,6 +363,7 @@ export class Engine implements EngineLike, ErrorReporter {
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handleCheckContinue(this, req, res))
     server.on('clientError', (err: Error, socket) => handleClientError(this, err, socket as any))
     server.on('timeout', handleTimeout)
+    server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(this, req, socket as any, head))
     server.on('connection', (socket) => {
       this.connections++
       socket.once('close', () => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { SkitaiApp } from './contract.js'
 import type { EngineRequestContext } from './request-context.js'
 
@@ -9,6 +10,8 @@ export interface AppTarget {
   readonly app: SkitaiApp | null
   /** Called for every request; must answer it (errors are caught by the server). */
   handle(req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext): unknown
+  /** An `Upgrade` request (WebSocket); true when the target took the socket. Null when it cannot. */
+  readonly upgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer, ctx: EngineRequestContext) => boolean) | null
 }
 
 export interface StaticTarget {

@@ -5,7 +5,7 @@ import type { Engine } from './engine.js'
 import { sendError } from './error-page.js'
 import { type AppTarget, type MountEntry, matchEntry } from './mounts.js'
 import { EngineRequestContext } from './request-context.js'
-import type { SkitaiResponse } from './response.js'
+import { SkitaiResponse } from './response.js'
 import { gtxnIdOf, ltxnIdOf } from './txn.js'
 
 /**
@@ -127,6 +127,65 @@ function onResponseClose(this: Res): void {
   if (ctx.logged)
     engine.log.request(this.req as IncomingMessage, this, ctx, this.skitaiHeadTime ?? 0, engine.connections)
 }
+
+/**
+ * An `Upgrade` request (WebSocket, h2c …). A target that can upgrade (a Skitai app with `upgrade`, an
+ * '@alias' proxy) gets the socket; otherwise the request is answered as a plain HTTP request on that
+ * socket — as Node would without an 'upgrade' listener — and the connection is closed afterwards.
+ */
+export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  socket.on('error', ignoreError)
+  let url = req.url as string
+  if (url.charCodeAt(0) !== 47) url = originForm(url) ?? '/'
+  req.url = url
+  const q = url.indexOf('?')
+  const path = q < 0 ? url : url.slice(0, q)
+  const mounts = engine.mounts
+  const entry = mounts.rootOnly ?? matchEntry(mounts.tableForHost(req.headers.host), path)
+  const upgrade = entry?.app?.upgrade ?? null
+  if (entry !== null && upgrade !== null && !engine.closing) {
+    const point = entry.point
+    const ctx = new EngineRequestContext(
+      point,
+      point.length === 0 ? path : path.slice(point.length),
+      q < 0 ? '' : url.slice(q + 1),
+      gtxnIdOf(req.headers),
+      ltxnIdOf(req.headers),
+      performance.now(),
+      engine.prefs.maxClientBodySize,
+      0,
+      engine,
+      false,
+    )
+    try {
+      if (upgrade(req, socket, head, ctx)) return
+    } catch (e) {
+      engine.log.appError(e, `${ctx.gtxnid}/${ctx.ltxnid}`, `upgrade ${req.method} ${url}`)
+      if (socket.writable)
+        socket.end('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+      socket.destroy()
+      return
+    }
+    if ((socket as any).destroyed || !socket.writable) return
+  }
+  if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+    // the parser has let go of this socket: a body cannot be read any more
+    socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+    return
+  }
+  const res = new SkitaiResponse(req)
+  res.shouldKeepAlive = false
+  res.assignSocket(socket)
+  res.on('finish', endUpgradeSocket)
+  handleRequest(engine, req, res)
+}
+
+/** The response is written: close the connection (its 'close' closes the response, for the log). */
+function endUpgradeSocket(this: ServerResponse): void {
+  this.socket?.end()
+}
+
+function ignoreError(): void {}
 
 /** `http://host/path?q` (absolute form) → `/path?q`; anything else that is not origin form → null. */
 function originForm(url: string): string | null {

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
 import { Was, wasStorage } from '@skitai/was'
 import { isSkitaiApp, type SkitaiApp } from './contract.js'
 import type { RenderedError } from './error-page.js'
 import type { AppTarget } from './mounts.js'
-import { createAliasProxy } from './proxy.js'
+import { createAliasProxy, createAliasUpgrade } from './proxy.js'
 import type { EngineRequestContext } from './request-context.js'
 
 /** A Node request listener: `(req, res) => void` (Express, koa.callback(), a plain function). */
@@ -32,12 +33,15 @@ export function toAppTarget(x: unknown, source: string, reporter: ErrorReporter)
 }
 
 export function aliasTarget(target: string): AppTarget {
-  return new ProxyTarget(createAliasProxy(target))
+  return new ProxyTarget(createAliasProxy(target), createAliasUpgrade(target))
 }
 
 class SkitaiTarget implements AppTarget {
   readonly kind = 'skitai' as const
-  constructor(readonly app: SkitaiApp) {}
+  readonly upgrade: AppTarget['upgrade']
+  constructor(readonly app: SkitaiApp) {
+    this.upgrade = typeof app.upgrade === 'function' ? app.upgrade.bind(app) : null
+  }
   handle(req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext): unknown {
     return this.app.handle(req, res, ctx)
   }
@@ -50,6 +54,7 @@ class SkitaiTarget implements AppTarget {
  */
 class ListenerTarget implements AppTarget {
   readonly app = null
+  readonly upgrade = null
   constructor(
     private readonly listener: NodeListener,
     readonly kind: 'listener' | 'fetch',
@@ -66,7 +71,19 @@ class ListenerTarget implements AppTarget {
 class ProxyTarget implements AppTarget {
   readonly kind = 'proxy' as const
   readonly app = null
-  constructor(private readonly proxy: (req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext) => void) {}
+  readonly upgrade: AppTarget['upgrade']
+  constructor(
+    private readonly proxy: (req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext) => void,
+    private readonly proxyUpgrade: (
+      req: IncomingMessage,
+      socket: Duplex,
+      head: Buffer,
+      ctx: EngineRequestContext,
+    ) => boolean,
+  ) {
+    this.upgrade = (req, socket, head, ctx) =>
+      wasStorage.run(new Was(ctx.gtxnid, ctx.ltxnid), this.proxyUpgrade, req, socket, head, ctx)
+  }
   handle(req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext): unknown {
     const w = new Was(ctx.gtxnid, ctx.ltxnid)
     ctx.was = w

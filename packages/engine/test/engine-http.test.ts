@@ -90,3 +90,50 @@ describe('HTTP/1.1 on the wire', () => {
     assert.equal(stdout, `POST /curl 2000 ${'x'.repeat(40)}`)
   })
 })
+
+describe('Upgrade requests', () => {
+  test('a Skitai app with upgrade() takes a WebSocket handshake; an Express-style listener answers it as plain HTTP', async () => {
+    const { WebSocketServer, WebSocket } = await import('ws')
+    const { SKITAI_APP } = await import('@skitai/engine')
+    const wss = new WebSocketServer({ noServer: true })
+    const seen: string[] = []
+    const app = {
+      [SKITAI_APP]: true as const,
+      mount() {},
+      handle(_req: IncomingMessage, res: ServerResponse) {
+        res.end('http')
+      },
+      upgrade(req: IncomingMessage, socket: any, head: Buffer, ctx: any) {
+        seen.push(`${ctx.mountPoint} ${ctx.path} ${ctx.search} ${ctx.ltxnid}`)
+        wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (m) => ws.send(`echo ${m}`)))
+        return true
+      },
+    }
+    const engine = quietEngine()
+    engine.mount('/ws', app)
+    engine.mount('/', (req: IncomingMessage, res: ServerResponse) => res.end(`plain ${req.headers.upgrade}`))
+    const port = await engine.listen({ port: 0 })
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/chat?room=1`)
+      const reply = await new Promise<string>((resolve, reject) => {
+        ws.on('open', () => ws.send('hi'))
+        ws.on('message', (m) => resolve(String(m)))
+        ws.on('error', reject)
+      })
+      assert.equal(reply, 'echo hi')
+      assert.deepEqual(seen, ['/ws /chat room=1 1000'])
+      ws.close()
+      const { text, closed } = await raw(
+        port,
+        'GET /page HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n',
+      )
+      assert.match(text, /^HTTP\/1\.1 200 OK[\s\S]*Connection: close[\s\S]*plain h2c$/)
+      assert.equal(closed, true)
+      for (let i = 0; i < 50 && engine.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 20))
+      assert.equal(engine.inFlight, 0, 'the response closed with its socket')
+    } finally {
+      wss.close()
+      await engine.close()
+    }
+  })
+})
