@@ -1,3 +1,4 @@
+import { onModelChanged } from '@skitai/was'
 import { isThenable } from './hooks.js'
 import type { SaddleWas } from './was.js'
 
@@ -46,13 +47,31 @@ export class EventBus {
  * register when they are created and leave at `unmount()`. (Across workers it goes through the engine's
  * master; this is the in-process half.)
  */
-const broadcastApps = new Set<{ readonly _broadcasts: EventBus }>()
-
-export function joinBroadcast(app: { readonly _broadcasts: EventBus }): void {
-  broadcastApps.add(app)
+interface BroadcastMember {
+  readonly _broadcasts: EventBus
+  /** A request-less `was` of the member's app, for events that come from no request. */
+  _eventWas(): SaddleWas | null
 }
 
-export function leaveBroadcast(app: { readonly _broadcasts: EventBus }): void {
+const broadcastApps = new Set<BroadcastMember>()
+let modelChangesForwarded = false
+
+export function joinBroadcast(app: BroadcastMember): void {
+  broadcastApps.add(app)
+  if (!modelChangesForwarded) {
+    modelChangesForwarded = true
+    // `was.setlu(key)` anywhere in the process → `model-changed:KEY` to onBroadcast handlers (SPEC §3.5).
+    onModelChanged((event, key, time) => {
+      for (const member of broadcastApps) {
+        if (!member._broadcasts.has(event)) continue
+        const was = member._eventWas()
+        if (was !== null) void member._broadcasts.emit(was, event, [key, time])
+      }
+    })
+  }
+}
+
+export function leaveBroadcast(app: BroadcastMember): void {
   broadcastApps.delete(app)
 }
 

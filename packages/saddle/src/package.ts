@@ -236,6 +236,11 @@ export class Package {
     this._app?._invalidate()
   }
 
+  /** @internal a request-less `was` for broadcast events that come from no request (model changes). */
+  _eventWas(): SaddleWas | null {
+    return this._app === null ? null : this._app._idleWas()
+  }
+
   /** @internal attach to an app (addPackage). */
   _attach(app: Saddle, prefix: string, ns: string): void {
     if (this._app !== null && this._app !== app) throw new Error('this package is already added to another app')

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { HttpError, Package, Saddle } from '@skitai/saddle'
+import { deflu } from '@skitai/was'
 import { type Client, clients, closeAll } from './helpers.ts'
 
 /** Records hook calls per request id (`?id=`), so both transports can run side by side. */
@@ -286,6 +287,12 @@ describe('guards, events, lifecycle', () => {
       return `hits ${was.g.hits}`
     })
     app.onBroadcast('news', (_was, text) => life.push(`broadcast:${text}`))
+    deflu('tables.users')
+    app.onBroadcast('model-changed:tables.users', (was, key) => life.push(`model:${key}:${was.app.name}`))
+    app.route('/touch', (was) => {
+      was.setlu('tables.users')
+      return 'touched'
+    })
     app.route('/bcast', async (was) => {
       await was.broadcast('news', 'hello')
       return 'sent'
@@ -327,6 +334,8 @@ describe('guards, events, lifecycle', () => {
       assert.equal((await c().get('/bcast')).text, 'sent')
       assert.ok(life.includes('broadcast:hello'))
       assert.equal((await c().get('/shared')).text, '42')
+      assert.equal((await c().get('/touch')).text, 'touched')
+      assert.ok(life.includes('model:tables.users:guards'), 'setlu reached onBroadcast')
       assert.deepEqual(life.slice(0, 2), ['beforeMount', 'mounted:guards'])
     })
   }
