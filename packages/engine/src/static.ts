@@ -5,12 +5,12 @@
  * mime-types) is `send` v1. Around it this file adds what the engine needs:
  * - unsafe paths are answered at once (400/403, see static-path.ts) and never reach an app;
  * - absent files call `next()` so an app mounted at the same point handles the path;
- * - containment after symlinks: the real path (fs realpath) must lie inside the real root;
+ * - containment after symlinks: a path through a symlink must have its real path inside the real root;
  * - index files and the directory → trailing-slash redirect, relative to the full URL;
  * - per-prefix max-age (static-maxage.ts) as `Cache-Control: max-age=N` and `Expires`.
  */
 import { realpathSync, statSync } from 'node:fs'
-import { realpath, stat } from 'node:fs/promises'
+import { lstat, realpath, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join, resolve, sep } from 'node:path'
 import send from 'send'
@@ -167,7 +167,7 @@ class StaticDirectory implements StaticHandler {
         if (index === OUTSIDE) return refuseOutside(req, res)
         sendPath = raw + index
       } else {
-        const located = await this.locate(join(this.root, decoded))
+        const located = await this.locate(decoded)
         if (located === ABSENT) return next()
         if (located === OUTSIDE) return refuseOutside(req, res)
         if (located === DENIED) return writeText(req, res, 403, 'Forbidden: the file is not readable')
@@ -193,7 +193,7 @@ class StaticDirectory implements StaticHandler {
   ): Promise<void> {
     try {
       const file = join(this.root, decoded)
-      const located = await this.locate(file)
+      const located = await this.locate(decoded)
       if (located === ABSENT) return next()
       if (located === OUTSIDE) return refuseOutside(req, res)
       // A directory (even one whose index file leads out) is the app's: nothing is served from it.
@@ -232,7 +232,7 @@ class StaticDirectory implements StaticHandler {
   private async findIndex(dir: string): Promise<string | typeof OUTSIDE | null> {
     for (let i = 0; i < INDEX_FILES.length; i++) {
       const name = INDEX_FILES[i]!
-      const located = await this.locate(join(this.root, dir, name))
+      const located = await this.locate(dir + name)
       if (located === INSIDE) return name
       if (located === OUTSIDE) return OUTSIDE
     }
@@ -240,24 +240,49 @@ class StaticDirectory implements StaticHandler {
   }
 
   /**
-   * Resolves symlinks and checks the real path stays below the real root. A real path with a dot
-   * segment (a link to a dotfile) counts as absent. There is a window between this check and send's
-   * open(); closing it would need openat2(RESOLVE_BENEATH), which Node does not offer. Only someone
-   * who can already write inside the root could use it.
+   * Is the decoded URL path (below the root) there, and does it stay inside the root? Walks the path
+   * with one lstat per segment below the root (usually one or two); only a path through a symlink pays
+   * for a full realpath, whose result must lie below the real root. A real path with a dot segment (a
+   * link to a dotfile) counts as absent. There is a window between this check and send's open();
+   * closing it would need openat2(RESOLVE_BENEATH), which Node does not offer, and only someone who can
+   * already write inside the root could use it.
    */
-  private async locate(file: string): Promise<Located> {
+  private async locate(path: string): Promise<Located> {
+    let at = this.root
+    let start = 0
+    const end = path.length
+    while (start < end) {
+      let slash = path.indexOf('/', start)
+      if (slash === -1) slash = end
+      if (slash > start && !((slash === start + 1 && path.charCodeAt(start) === 46) /* '.' */)) {
+        at = (at === this.root ? this.rootPrefix : at + sep) + path.slice(start, slash)
+        try {
+          if ((await lstat(at)).isSymbolicLink()) return this.locateReal(join(this.root, path))
+        } catch (err) {
+          return missing(err)
+        }
+      }
+      start = slash + 1
+    }
+    return INSIDE
+  }
+
+  private async locateReal(file: string): Promise<Located> {
     let real: string
     try {
       real = await realpath(file)
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'EACCES' || code === 'EPERM') return DENIED
-      return ABSENT // ENOENT, ENOTDIR, ENAMETOOLONG, ELOOP
+      return missing(err)
     }
     if (real === this.root) return INSIDE
     if (!real.startsWith(this.rootPrefix)) return OUTSIDE
     return hasDotSegment(real.slice(this.rootPrefix.length), sep) ? ABSENT : INSIDE
   }
+}
+
+function missing(err: unknown): Located {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'EACCES' || code === 'EPERM' ? DENIED : ABSENT // ENOENT, ENOTDIR, ENAMETOOLONG, ELOOP
 }
 
 function refuseOutside(req: IncomingMessage, res: ServerResponse): void {
