@@ -116,6 +116,7 @@ class StaticDirectory implements StaticHandler {
     }
     const self = this
     this.onDirectory = function (this: PendingSend) {
+      // redirectDirectory catches what it can fail at itself (locate never throws, setHeader is guarded)
       void self.redirectDirectory(this.req, this.res, this.path, this[NEXT])
     }
     this.onError = function (this: PendingSend, err) {
@@ -224,7 +225,12 @@ class StaticDirectory implements StaticHandler {
     const q = url.indexOf('?')
     const path = (q === -1 ? url : url.slice(0, q)).replace(LEADING_SLASHES, '/') // no '//host' redirects
     const location = q === -1 ? `${path}/` : `${path}/${url.slice(q)}`
-    res.setHeader('Location', location)
+    try {
+      res.setHeader('Location', location)
+    } catch {
+      // a request target with bytes a header cannot carry: answer without redirecting
+      return writeText(req, res, 400, 'Bad Request: the URL cannot be used in a redirect')
+    }
     writeText(req, res, 301, `Moved Permanently: ${location}`)
   }
 
