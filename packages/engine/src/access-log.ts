@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { LogSink } from './log-sink.js'
 import type { EngineRequestContext } from './request-context.js'
-import { SkitaiResponse } from './response.js'
+import type { SkitaiResponse } from './response.js'
 
 /**
  * The request log (SPEC §1.6), one line per request, fields separated by blanks in this order:
@@ -93,18 +93,10 @@ export class AccessLog {
   }
 }
 
-/**
- * Body bytes of a response without Content-Length: counted by SkitaiResponse.write/end, or (when an app
- * replaced the response's prototype, as Express does) what the socket carried after the head, chunk
- * framing included.
- */
+/** Body bytes of a response without Content-Length: counted by SkitaiResponse (not by other responses). */
 function responseBytes(res: ServerResponse): number | string {
-  const r = res as any
-  if (r.write === SkitaiResponse.prototype.write) return r.skitaiBodyBytes
-  // the response is detached from its socket by now; the request keeps it
-  const socket = res.req?.socket
-  if (typeof r.skitaiHeadBytes !== 'number' || r.skitaiHeadBytes < 0 || !socket) return '-'
-  return Math.max(0, socket.bytesWritten - r.skitaiHeadBytes)
+  const n = (res as Partial<SkitaiResponse>).skitaiBodyBytes
+  return typeof n === 'number' ? n : '-'
 }
 
 function quoted(v: string | undefined): string {

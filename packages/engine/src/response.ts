@@ -1,37 +1,47 @@
-import { ServerResponse } from 'node:http'
+import { type IncomingMessage, ServerResponse } from 'node:http'
 import type { EngineRequestContext } from './request-context.js'
 
+const nodeWriteHead = ServerResponse.prototype.writeHead
+const nodeWrite = ServerResponse.prototype.write
+const nodeEnd = ServerResponse.prototype.end
+
 /**
- * The server's response class: node's ServerResponse plus the request's context and the moment the head
- * was written (handling time vs transfer time in the access log). Fields are declared here so every
- * response has the same shape. An app that swaps the prototype (Express does) loses the writeHead
- * hook; its log lines then count all time as handling time.
+ * The server's response class: node's ServerResponse plus the request's context, the moment the head was
+ * written (handling time vs transfer time in the access log) and the body bytes written. The three hooks
+ * are own properties, not prototype methods, because an app may swap the response's prototype (Express
+ * does) and must not lose them. Every response gets the same fields in the same order (one shape).
  */
 export class SkitaiResponse extends ServerResponse {
   skitaiCtx: EngineRequestContext | null = null
   skitaiHeadTime = 0
-  skitaiHeadBytes = -1
   /** Body bytes passed to write()/end() (for the log when there is no Content-Length). */
   skitaiBodyBytes = 0
 
-  override write(chunk: any, encoding?: any, cb?: any): boolean {
-    if (chunk != null && typeof chunk !== 'function') this.skitaiBodyBytes += byteLength(chunk, encoding)
-    return super.write(chunk, encoding, cb)
+  constructor(req: IncomingMessage, options?: unknown) {
+    // @ts-expect-error node passes (req, { highWaterMark, rejectNonStandardBodyWrites }); @types/node lists only req
+    super(req, options)
+    const self = this as any
+    self.writeHead = countingWriteHead
+    self.write = countingWrite
+    self.end = countingEnd
   }
+}
 
-  override end(chunk?: any, encoding?: any, cb?: any): this {
-    if (chunk != null && typeof chunk !== 'function') this.skitaiBodyBytes += byteLength(chunk, encoding)
-    return super.end(chunk, encoding, cb)
-  }
+function countingWriteHead(this: SkitaiResponse, statusCode: number, reason?: any, headers?: any): SkitaiResponse {
+  if (this.skitaiHeadTime === 0) this.skitaiHeadTime = performance.now()
+  ;(nodeWriteHead as any).call(this, statusCode, reason, headers)
+  return this
+}
 
-  override writeHead(statusCode: number, reason?: any, headers?: any): this {
-    if (this.skitaiHeadTime === 0) this.skitaiHeadTime = performance.now()
-    super.writeHead(statusCode, reason, headers)
-    const socket = this.socket
-    const head = (this as any)._header
-    if (socket !== null && typeof head === 'string') this.skitaiHeadBytes = socket.bytesWritten + head.length
-    return this
-  }
+function countingWrite(this: SkitaiResponse, chunk: any, encoding?: any, cb?: any): boolean {
+  if (chunk != null && typeof chunk !== 'function') this.skitaiBodyBytes += byteLength(chunk, encoding)
+  return (nodeWrite as any).call(this, chunk, encoding, cb)
+}
+
+function countingEnd(this: SkitaiResponse, chunk?: any, encoding?: any, cb?: any): SkitaiResponse {
+  if (chunk != null && typeof chunk !== 'function') this.skitaiBodyBytes += byteLength(chunk, encoding)
+  ;(nodeEnd as any).call(this, chunk, encoding, cb)
+  return this
 }
 
 function byteLength(chunk: any, encoding: any): number {

@@ -123,3 +123,30 @@ test('logOff("/") and enableAccessLog(false) silence everything', async () => {
   await engine.close()
   assert.equal(readFileSync(join(dir, 'request.log'), 'utf8'), '')
 })
+
+test('an Express app (which swaps the response prototype) still gets body bytes and timing in the log', async () => {
+  const { default: express } = await import('express')
+  const dir = mkdtempSync(join(tmpdir(), 'skitai-log-'))
+  const app = express()
+  app.get('/chunks', (_req, res) => {
+    res.write('abc')
+    res.end('defg')
+  })
+  const engine = new Engine()
+  engine.enableFileLogging(dir)
+  engine.mount('/ex', app)
+  const port = await engine.listen({ port: 0 })
+  const pool = new Pool(`http://127.0.0.1:${port}`)
+  try {
+    const r = await pool.request({ method: 'GET', path: '/ex/chunks' })
+    assert.equal(await r.body.text(), 'abcdefg')
+  } finally {
+    await pool.close()
+    await engine.close()
+  }
+  const line = readFileSync(join(dir, 'request.log'), 'utf8').trim()
+  const m = LINE.exec(line) as RegExpExecArray
+  assert.ok(m, line)
+  assert.equal(m[6], '/ex/chunks', 'the original URL is logged')
+  assert.equal(m[10], '7', 'body bytes, not chunk framing')
+})
