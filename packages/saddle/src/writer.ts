@@ -281,8 +281,10 @@ export async function writeError(was: SaddleWas, error: unknown): Promise<void> 
     if (error.headers !== undefined) Object.assign(headers, lower(error.headers))
     return send(res, error.status, null, headers, null, error.status === 304 ? null : '')
   }
-  // Start from a clean header set: only cookies from the handler survive into the error page.
+  // Start from a clean header set: only cookies from the handler survive into the error page, and the
+  // CORS headers of an allowed cross-origin request (so its caller can read the error).
   const headers: Headers = Object.create(null)
+  if (r !== null) for (const k of CORS_KEPT) if (r._headers[k] !== undefined) headers[k] = r._headers[k]
   if (isHttp && r !== null && r._headers['set-cookie'] !== undefined) headers['set-cookie'] = r._headers['set-cookie']
   if (isHttp) {
     if (error.headers !== undefined) Object.assign(headers, lower(error.headers))
@@ -309,6 +311,8 @@ export async function writeError(was: SaddleWas, error: unknown): Promise<void> 
   const { type, body } = defaultErrorBody(was, info)
   send(res, info.code, null, headers, type, body)
 }
+
+const CORS_KEPT = ['access-control-allow-origin', 'access-control-allow-credentials', 'vary'] as const
 
 function lower(h: Record<string, string>): Headers {
   const out: Headers = Object.create(null)
