@@ -325,6 +325,12 @@ export class Engine implements EngineLike, ErrorReporter {
     this.debug = args?.devel || options.devel || this.debug
     const port = args?.port ?? options.port ?? 5000
     const address = args?.address ?? options.address ?? '0.0.0.0'
+    if ((options.workers ?? 1) > 1) {
+      this.log.serverLog(
+        'warn',
+        `skitai: workers: ${options.workers} is not supported yet; serving from this one process`,
+      )
+    }
     this.installSignals()
     const bound = await this.listen({ port, address })
     this.log.serverLog('info', `skitai: listening on http://${address}:${bound} (pid ${process.pid})`)
