@@ -195,10 +195,15 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
         file.size += c.length
       })
       stream.on('limit', () => tooLarge(`file '${file.name}' is over the limit of ${limits.maxFileSize} bytes`))
+      const out = createWriteStream(file.path)
       writes.push(
-        pipeline(stream, createWriteStream(file.path)).catch((e) => {
-          fail(new HttpError(400, 'upload interrupted', { detail: (e as Error).message }))
-        }),
+        pipeline(stream, out)
+          .catch((e) => {
+            fail(new HttpError(400, 'upload interrupted', { detail: (e as Error).message }))
+          })
+          // A pipeline can settle before the file is even opened (a part cut short): wait for the
+          // descriptor to close so that removing the file afterwards cannot race its creation.
+          .then(() => (out.closed ? undefined : new Promise<void>((r) => out.once('close', () => r())))),
       )
     })
     bb.on('partsLimit', () => tooLarge('too many parts in the multipart body'))
