@@ -100,6 +100,26 @@ function makeApp(): Saddle {
     const raw = await was.request.body()
     return `${raw.length}:${((await was.request.json()) as any).k}`
   })
+  app.route('/fn', () => () => 1)
+  app.route('/throw-string', () => {
+    throw 'just a string'
+  })
+  app.route('/gen-early', async function* () {
+    throw new Error('before the first chunk')
+  })
+  app.route('/gen-late', async function* () {
+    yield 'part one;'
+    throw new Error('after the first chunk')
+  })
+  app.route('/stream-late', () => {
+    let n = 0
+    return new Readable({
+      read() {
+        if (n++ === 0) this.push('some bytes;')
+        else this.destroy(new Error('source failed'))
+      },
+    })
+  })
   app.route('/circular', () => {
     const o: any = {}
     o.o = o
@@ -246,7 +266,27 @@ describe('return values and was.response (SPEC §2.1, §2.3)', () => {
     it(`${kind}: a value that cannot be serialized is a 500, not a crash`, async () => {
       const r = await c().get('/circular')
       assert.equal(r.status, 500)
+      assert.equal((await c().get('/fn')).status, 500)
+      assert.equal((await c().get('/throw-string')).status, 500)
+      assert.equal((await c().get('/gen-early')).status, 500, 'an error before the first chunk is an error page')
       assert.equal((await c().get('/str')).status, 200)
+    })
+
+    it(`${kind}: a stream failing after its first chunk cuts the response; the server goes on`, async () => {
+      for (const path of ['/gen-late', '/stream-late']) {
+        const r = await c()
+          .get(path)
+          .then(
+            (x) => x,
+            (e: Error) => e,
+          )
+        if (!(r instanceof Error)) {
+          // In process the cut shows as a short body; over a socket the client sees a broken chunked body.
+          assert.equal(r.status, 200)
+          assert.doesNotMatch(r.text, /after the first chunk|source failed/)
+        }
+      }
+      assert.equal((await c().get('/str')).text, 'héllo')
     })
   }
 
