@@ -104,8 +104,9 @@ function makeApp(): Saddle {
   app.route('/throw-string', () => {
     throw 'just a string'
   })
-  app.route('/gen-early', async function* () {
-    throw new Error('before the first chunk')
+  app.route('/gen-early', async function* (_was, fail = true) {
+    if (fail) throw new Error('before the first chunk')
+    yield 'never'
   })
   app.route('/gen-late', async function* () {
     yield 'part one;'
