@@ -4,6 +4,7 @@
  * `request()` (no body stream object) and gives a controller to abort it. For alias calls it picks a
  * member, and on a connection failure marks that member down and goes on to another (fail-over).
  */
+import { channel } from 'node:diagnostics_channel'
 import type { Cluster } from './aliases.js'
 import { pickMember } from './balance.js'
 import { type Kind, decodeBody } from './codecs.js'
@@ -47,6 +48,12 @@ export interface CallSpec {
   /** Largest response body accepted, in bytes. */
   readonly maxSize: number
 }
+
+/**
+ * Every finished call is published here (when someone listens) with its transaction ids, so a logger can
+ * write one line per backend call: `{ method, url, member, status, status_code, reason, gtxnid, ltxnid }`.
+ */
+export const callChannel = channel('skitai.was.call')
 
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
 /** Errors raised before any byte was sent: always safe to try another member. */
@@ -284,6 +291,19 @@ export class Call implements Pending {
     if (m !== null) {
       m.inflight--
       r.member = m.address
+    }
+    if (callChannel.hasSubscribers) {
+      const h = this.spec.headers
+      callChannel.publish({
+        method: this.spec.method,
+        url: this.spec.url,
+        member: r.member,
+        status,
+        status_code: code,
+        reason: r.reason,
+        gtxnid: h['x-gtxn-id'] ?? null,
+        ltxnid: h['x-ltxn-id'] ?? null,
+      })
     }
     const ws = this._waiters
     this._waiters = null

@@ -58,3 +58,4 @@ export type {
   DbHandle,
 } from './services.js'
 export type { RpcProxy } from './rpc.js'
+export { callChannel } from './call.js'

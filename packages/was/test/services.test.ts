@@ -18,6 +18,7 @@ import {
   PROTO_HTTP,
   DB_PGSQL,
   Was,
+  callChannel,
   fileFrom,
   registerAlias,
   unregisterAlias,
@@ -110,7 +111,10 @@ after(async () => {
   await api.close()
 })
 
-test('get decodes JSON and carries transaction ids 1001, 1002', async () => {
+test('get decodes JSON and carries transaction ids 1001, 1002 (also published for logging)', async () => {
+  const seen: any[] = []
+  const onCall = (m: unknown) => seen.push(m)
+  callChannel.subscribe(onCall)
   const was = new Was('g-1', 1000)
   const t1 = was.get(`http://127.0.0.1:${api.port}/json`)
   const t2 = was.get('@svc/json?x=1')
@@ -121,6 +125,11 @@ test('get decodes JSON and carries transaction ids 1001, 1002', async () => {
   assert.equal((r2.data as any).ltxn, '1002')
   assert.equal(r2.member, `127.0.0.1:${api.port}`)
   assert.equal(was.txnid(), 'g-1/1000')
+  callChannel.unsubscribe(onCall)
+  assert.deepEqual(seen.map((m) => [m.method, m.status, m.status_code, m.gtxnid, m.ltxnid]).sort(), [
+    ['GET', 3, 200, 'g-1', '1001'],
+    ['GET', 3, 200, 'g-1', '1002'],
+  ])
   was.close()
 })
 
