@@ -6,6 +6,7 @@ import { sendError } from './error-page.js'
 import { type AppTarget, type MountEntry, matchEntry } from './mounts.js'
 import { EngineRequestContext } from './request-context.js'
 import { SkitaiResponse } from './response.js'
+import { scanHead } from './request-head.js'
 import { gtxnIdOf, ltxnIdOf } from './txn.js'
 
 /**
@@ -39,15 +40,15 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res): v
   const path = q < 0 ? url : url.slice(0, q)
   const mounts = engine.mounts
   const entry = mounts.rootOnly ?? matchEntry(mounts.tableForHost(req.headers.host), path)
-  const cl = contentLengthOf(req)
-  const headers = req.headers
+  const head = scanHead(req.rawHeaders)
+  const cl = head.contentLength
   const point = entry === null ? '' : entry.point
   const ctx = new EngineRequestContext(
     point,
     point.length === 0 ? path : path.slice(point.length),
     q < 0 ? '' : url.slice(q + 1),
-    gtxnIdOf(headers),
-    ltxnIdOf(headers),
+    gtxnIdOf(head.gtxnid),
+    ltxnIdOf(head.ltxnid),
     start,
     prefs.maxClientBodySize,
     Math.max(cl, 0),
@@ -65,7 +66,7 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res): v
     refuse(res, tooLarge(ctx.maxBodySize))
     return
   }
-  if (cl < 0 && headers['transfer-encoding'] !== undefined) guardChunkedBody(req, res, ctx.maxBodySize, ctx)
+  if (cl < 0 && head.chunked) guardChunkedBody(req, res, ctx.maxBodySize, ctx)
   dispatch(engine, entry, req, res, ctx)
 }
 
@@ -149,8 +150,8 @@ export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Sock
       point,
       point.length === 0 ? path : path.slice(point.length),
       q < 0 ? '' : url.slice(q + 1),
-      gtxnIdOf(req.headers),
-      ltxnIdOf(req.headers),
+      gtxnIdOf(first(req.headers['x-gtxn-id'])),
+      ltxnIdOf(first(req.headers['x-ltxn-id'])),
       performance.now(),
       engine.prefs.maxClientBodySize,
       0,
@@ -186,6 +187,10 @@ function endUpgradeSocket(this: ServerResponse): void {
 }
 
 function ignoreError(): void {}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v
+}
 
 /** `http://host/path?q` (absolute form) → `/path?q`; anything else that is not origin form → null. */
 function originForm(url: string): string | null {

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http'
 import { randomBytes } from 'node:crypto'
 
 /**
@@ -19,16 +18,14 @@ export function newGtxnId(): string {
   return PREFIX + counter
 }
 
-export function gtxnIdOf(headers: IncomingHttpHeaders): string {
-  const given = headers['x-gtxn-id']
-  if (typeof given === 'string' && given.length > 0 && given.length <= MAX_GTXN_LENGTH && SAFE_ID.test(given)) {
-    return given
-  }
+/** The caller's X-Gtxn-Id when it is a sane id, else a new one. */
+export function gtxnIdOf(given: string | undefined): string {
+  if (given !== undefined && given.length > 0 && given.length <= MAX_GTXN_LENGTH && SAFE_ID.test(given)) return given
   return newGtxnId()
 }
 
-export function ltxnIdOf(headers: IncomingHttpHeaders): number {
-  const given = headers['x-ltxn-id']
+/** The caller's X-Ltxn-Id + 1000, or 1000. */
+export function ltxnIdOf(given: string | undefined): number {
   if (given === undefined) return 1000
   const n = Number(given)
   return Number.isSafeInteger(n) && n >= 0 && n < 1e12 ? n + 1000 : 1000

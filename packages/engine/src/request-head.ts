@@ -1,0 +1,41 @@
+/**
+ * The few request headers the engine itself needs (Content-Length, Transfer-Encoding, X-Gtxn-Id,
+ * X-Ltxn-Id), read straight from `req.rawHeaders`. Node builds `req.headers` lazily; touching it would
+ * cost every request the whole object even when the app never looks at a header. Names are compared
+ * only when their length fits.
+ */
+export class HeadFacts {
+  /** Content-Length, -1 when absent (Node has already rejected malformed values). */
+  contentLength = -1
+  chunked = false
+  gtxnid: string | undefined = undefined
+  ltxnid: string | undefined = undefined
+}
+
+/** Overwritten by each scan and read synchronously right after it (one request at a time). */
+const facts = new HeadFacts()
+
+export function scanHead(raw: string[]): HeadFacts {
+  facts.contentLength = -1
+  facts.chunked = false
+  facts.gtxnid = undefined
+  facts.ltxnid = undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string
+    switch (name.length) {
+      case 14:
+        if (facts.contentLength < 0 && name.toLowerCase() === 'content-length') facts.contentLength = Number(raw[i + 1])
+        break
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') facts.chunked = true
+        break
+      case 9: {
+        const lower = name.toLowerCase()
+        if (lower === 'x-gtxn-id') facts.gtxnid ??= raw[i + 1]
+        else if (lower === 'x-ltxn-id') facts.ltxnid ??= raw[i + 1]
+        break
+      }
+    }
+  }
+  return facts
+}
