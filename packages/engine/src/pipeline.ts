@@ -28,6 +28,12 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res): v
   }
   let url = req.url as string
   if (url.charCodeAt(0) !== 47 /* / */) {
+    if (url === '*' && req.method === 'OPTIONS') {
+      // asterisk form: a question about the server itself
+      res.writeHead(204, { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' })
+      res.end()
+      return
+    }
     const fixed = originForm(url)
     if (fixed === null) {
       sendError(req, res, 400, `bad request target: ${url.slice(0, 100)}`, { close: true })
@@ -225,7 +231,8 @@ export function handleClientError(
   socket: Socket,
 ): void {
   const busy = (socket as any)._httpMessage
-  if (err.code === 'ECONNRESET' || !socket.writable || busy?.headersSent) {
+  // with a response pending on this connection a raw 400 would be read as its answer: just close
+  if (err.code === 'ECONNRESET' || !socket.writable || busy) {
     socket.destroy()
     return
   }

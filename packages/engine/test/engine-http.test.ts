@@ -57,6 +57,19 @@ describe('HTTP/1.1 on the wire', () => {
     assert.ok(text.endsWith('\r\n\r\n'), 'nothing after the head')
   })
 
+  test('absolute-form targets are served by path; OPTIONS * is answered; other odd targets get 400', async () => {
+    const a = await raw(
+      port,
+      'GET http://example.com/abs?q=1 HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n',
+    )
+    assert.match(a.text, /GET \/abs\?q=1 0/)
+    const o = await raw(port, 'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    assert.match(o.text, /^HTTP\/1\.1 204 [\s\S]*Allow: GET, HEAD/)
+    const bad = await raw(port, 'GET foo HTTP/1.1\r\nHost: x\r\n\r\n')
+    assert.match(bad.text, /^HTTP\/1\.1 400 /)
+    assert.equal(bad.closed, true)
+  })
+
   test('chunked request body is read whole', async () => {
     const { text } = await raw(
       port,
