@@ -51,7 +51,10 @@ function canConnect(port) {
  */
 export async function startServer(def, { cpu, source, env }) {
   const port = await freePort()
-  const nodeArgs = source && def.skitai ? ['--conditions=skitai-source', '--import', 'tsx'] : []
+  const nodeArgs = [
+    ...(source && def.skitai ? ['--conditions=skitai-source', '--import', 'tsx'] : []),
+    ...(def.nodeArgs ?? []),
+  ]
   const [cmd, args] = pinned(cpu, [...nodeArgs, def.script])
   const child = spawn(cmd, args, {
     cwd: SERVERS_DIR,
@@ -68,10 +71,13 @@ export async function startServer(def, { cpu, source, env }) {
     if (m?.type === 'info') info.unsupported = m.unsupported ?? {}
     if (m?.type === 'skip') info.skip = m.reason
   })
-  const stop = async () => {
+  /** SIGKILL by default; SIGTERM lets a profiled server write its profile (falls back to SIGKILL). */
+  const stop = async (signal = 'SIGKILL') => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL')
+      child.kill(signal)
+      const timer = signal === 'SIGKILL' ? null : setTimeout(() => child.kill('SIGKILL'), 15_000)
       await exited
+      if (timer) clearTimeout(timer)
     }
   }
   const result = (status, reason) => ({ status, reason, port, pid: child.pid, unsupported: info.unsupported, stop })

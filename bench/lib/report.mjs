@@ -18,7 +18,19 @@ const THROUGHPUT_HEAD = [
   'RSS MB',
   'check',
 ]
-const LATENCY_HEAD = ['#', 'scenario', 'server', 'conns', 'req/s', 'mean ms', 'p50 ms', 'p99 ms', 'RSS MB', 'check']
+const LATENCY_HEAD = [
+  '#',
+  'scenario',
+  'server',
+  'conns',
+  'req/s',
+  'handler mean ms',
+  'handler p99 ms',
+  'request mean ms',
+  'request p99 ms',
+  'RSS MB',
+  'check',
+]
 const IDLE_HEAD = ['#', 'server', 'connections held', 'RSS before MB', 'RSS after MB', 'added MB', 'per conn KB']
 
 function rowsOf(results) {
@@ -49,8 +61,9 @@ function rowsOf(results) {
           r.server,
           r.connections,
           fmtInt(r.rps),
+          fmt1(r.handler?.mean),
+          fmt1(r.handler?.p99),
           fmt1(r.latency.mean),
-          fmt1(r.latency.p50),
           fmt1(r.latency.p99),
           mb(r.rss),
           check,
@@ -210,8 +223,8 @@ export function computeTargets(results) {
   if (ok(map)) {
     targets.push({
       target: '7 map: 3 backends × 50 ms collected < 60 ms',
-      measured: `mean ${map.latency.mean.toFixed(1)} ms, p99 ${map.latency.p99.toFixed(1)} ms`,
-      pass: map.latency.mean < 60,
+      measured: `handler mean ${fmt1(map.handler?.mean)} ms, p99 ${fmt1(map.handler?.p99)} ms (whole request: mean ${fmt1(map.latency.mean)} ms)`,
+      pass: map.handler?.mean != null ? map.handler.mean < 60 : null,
     })
   }
   const saddle = results.servers.saddle

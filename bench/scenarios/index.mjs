@@ -51,6 +51,8 @@ export const SCENARIOS = [
     kind: 'latency',
     request: { path: '/map' },
     servers: ['node-http', 'saddle'],
+    // the servers time the handler themselves; read and reset around each round
+    handlerStats: '/handler-stats',
     connections: 10,
     pipelining: [1],
   },

@@ -3,6 +3,10 @@
 // content-type), and the small IPC protocol with the bench process.
 import { fileURLToPath } from 'node:url'
 
+// Under `node --cpu-prof` (bench/profile.mjs) SIGTERM must end the process normally so that the
+// profile is written.
+if (process.execArgv.some((a) => a.startsWith('--cpu-prof'))) process.on('SIGTERM', () => process.exit(0))
+
 export const PORT = Number(process.env.BENCH_PORT ?? 3000)
 export const HOST = '127.0.0.1'
 /** Directory holding the 4 KB static file of scenario 5 (served at /static/file4k.txt). */
@@ -33,4 +37,20 @@ export function skip(reason) {
 /** Scenario 3's work, shared so that every server does exactly the same. */
 export function helloBody(num, a, b) {
   return { num, a, b }
+}
+
+// Scenario 7 is judged on the handler's own time (the three members collected), measured inside the
+// server; the bench reads and resets it through GET /handler-stats around each round.
+let handlerMs = []
+
+export function recordHandler(ms) {
+  handlerMs.push(ms)
+}
+
+export function handlerStats() {
+  const v = handlerMs.sort((a, b) => a - b)
+  handlerMs = []
+  const at = (q) => (v.length ? v[Math.min(v.length - 1, Math.floor(q * v.length))] : null)
+  const mean = v.length ? v.reduce((a, b) => a + b, 0) / v.length : null
+  return { count: v.length, mean, p50: at(0.5), p99: at(0.99), max: v.length ? v[v.length - 1] : null }
 }

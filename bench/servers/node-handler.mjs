@@ -5,7 +5,17 @@ import send from 'send'
 import { request } from 'undici'
 import xmlrpcSerializer from 'xmlrpc/lib/serializer.js'
 import XmlrpcDeserializer from 'xmlrpc/lib/deserializer.js'
-import { BACKEND_URL, JSON_TYPE, MAP_MEMBERS, STATIC_DIR, TEXT_TYPE, XML_TYPE, helloBody } from './common.mjs'
+import {
+  BACKEND_URL,
+  handlerStats,
+  helloBody,
+  JSON_TYPE,
+  MAP_MEMBERS,
+  recordHandler,
+  STATIC_DIR,
+  TEXT_TYPE,
+  XML_TYPE,
+} from './common.mjs'
 
 const HELLO = 'Hello World'
 const HELLO_HEADERS = { 'content-type': TEXT_TYPE, 'content-length': String(Buffer.byteLength(HELLO)) }
@@ -85,12 +95,17 @@ export function createNodeHandler(options = {}) {
       return
     }
     if (path === '/map') {
+      const t0 = performance.now()
       Promise.all(MAP_URLS.map(fetchJson)).then(
-        (data) => sendJson(res, data),
+        (data) => {
+          recordHandler(performance.now() - t0)
+          sendJson(res, data)
+        },
         (err) => sendJson(res, { error: String(err) }, 502),
       )
       return
     }
+    if (path === '/handler-stats') return sendJson(res, handlerStats())
     if (path === '/rpc2' && req.method === 'POST') {
       new XmlrpcDeserializer().deserializeMethodCall(req, (err, method, params) => {
         const xml =

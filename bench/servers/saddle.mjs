@@ -3,7 +3,7 @@
 // arguments by name. BENCH_BACKEND_MODE=undici makes /backend call undici directly (the baseline of
 // scenario 6, served by the same app so that only `was.get` differs).
 import { request } from 'undici'
-import { BACKEND_URL, HOST, MAP_MEMBERS, PORT, announce } from './common.mjs'
+import { announce, BACKEND_URL, HOST, handlerStats, MAP_MEMBERS, PORT, recordHandler } from './common.mjs'
 import { loadEngine, loadSaddle, quiet, wasServices } from './skitai.mjs'
 
 const skitai = await loadEngine()
@@ -34,14 +34,20 @@ if (undiciMode) {
 
 if (services.map && typeof skitai.alias === 'function') {
   skitai.alias('@delayed', skitai.PROTO_HTTP, MAP_MEMBERS)
-  app.route('/map', async (was) => (await was.get.map('@delayed/').getswait(2)).data)
+  app.route('/map', async (was) => {
+    const t0 = performance.now()
+    const results = await was.get.map('@delayed/').getswait(2)
+    recordHandler(performance.now() - t0)
+    return results.data
+  })
+  app.route('/handler-stats', (was) => handlerStats())
 } else {
   unsupported.map = '@skitai/was has no was.get.map or @skitai/engine no alias() yet'
 }
 
 skitai.mount('/static', new URL('./static', import.meta.url).pathname)
 skitai.mount('/', app)
-if (typeof skitai.setKeepAlive === 'function') skitai.setKeepAlive(120)
+skitai.setKeepAlive(120).setRequestTimeout(120)
 quiet(skitai)
 announce(unsupported)
 await skitai.run({ address: HOST, port: PORT })

@@ -16,7 +16,7 @@ unsupported.map = 'the map scenario runs on Saddle'
 const backend = () => was.get(BACKEND_URL).fetch()
 skitai.mount('/static', new URL('./static', import.meta.url).pathname)
 skitai.mount('/', createNodeHandler({ serveStatic: false, backend }))
-if (typeof skitai.setKeepAlive === 'function') skitai.setKeepAlive(120)
+skitai.setKeepAlive(120).setRequestTimeout(120)
 quiet(skitai)
 announce(unsupported)
 await skitai.run({ address: HOST, port: PORT })
