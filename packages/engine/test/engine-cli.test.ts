@@ -66,7 +66,8 @@ describe('graceful shutdown', () => {
     const pool = new Pool(`http://127.0.0.1:${port}`)
     try {
       const inFlight = pool.request({ method: 'GET', path: '/slow?ms=1500' })
-      await sleep(300)
+      for (let i = 0; i < 200 && !cli.output().includes('slow request started'); i++) await sleep(25)
+      assert.match(cli.output(), /slow request started/)
       cli.child?.kill('SIGTERM')
       await sleep(200)
       // the listening socket is closed: a new connection is refused

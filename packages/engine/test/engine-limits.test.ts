@@ -256,25 +256,33 @@ describe('timeouts and capacity', () => {
     const engine = quietEngine()
     engine.pref().maxInFlight = 2
     engine.set503EstimatedTimeout(7)
+    let release: () => void = () => {}
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
     engine.mount('/', async (_req: IncomingMessage, res: ServerResponse) => {
-      await sleep(400)
+      await gate
       res.end('done')
     })
     const port = await engine.listen({ port: 0 })
     try {
       const req = 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
-      const a = raw(port, req)
-      const b = raw(port, req)
-      await sleep(100)
+      const a = raw(port, req, { ms: 10000 })
+      const b = raw(port, req, { ms: 10000 })
+      for (let i = 0; i < 400 && engine.inFlight < 2; i++) await sleep(10)
+      assert.equal(engine.inFlight, 2)
       const c = await raw(port, req)
       assert.deepEqual(statuses(c.text), [503])
       assert.match(c.text, /Retry-After: 7/)
+      release()
       assert.deepEqual(statuses((await a).text), [200])
       assert.deepEqual(statuses((await b).text), [200])
+      for (let i = 0; i < 100 && engine.inFlight > 0; i++) await sleep(10)
       assert.equal(engine.inFlight, 0)
       const d = await raw(port, req)
       assert.deepEqual(statuses(d.text), [200])
     } finally {
+      release()
       await engine.close()
     }
   })
