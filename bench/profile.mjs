@@ -53,9 +53,9 @@ for (const id of only) {
     dir,
     readdirSync(dir).find((f) => f.endsWith('.cpuprofile')),
   )
-  const { totalMs, top: rows } = selfTimes(file, ROOT, top)
+  const { busyMs, top: rows } = selfTimes(file, ROOT, top)
   console.log(`\n== ${serverId} · ${sc.n} ${sc.id} · ${Math.round(r.rps)} req/s · profile ${file}`)
-  console.log(`self time of ${(totalMs / 1000).toFixed(1)} s sampled`)
+  console.log(`${(busyMs / 1000).toFixed(1)} s busy (idle excluded); self time, heaviest first:`)
   for (const row of rows) {
     console.log(
       `${row.percent.toFixed(1).padStart(5)} %  ${row.selfMs.toFixed(0).padStart(6)} ms  ${row.name}  ${row.where}`,

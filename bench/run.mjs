@@ -8,12 +8,12 @@ import { cpus, platform, release, totalmem } from 'node:os'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ensureBuilt } from './lib/build.mjs'
-import { checkResponses } from './lib/check.mjs'
+import { checkResponses, fetchJson } from './lib/check.mjs'
 import { cpuPlan, pinSelf } from './lib/cpus.mjs'
 import { closeAll, openIdle, stillOpen } from './lib/idle.mjs'
 import { loadRound } from './lib/load.mjs'
 import { parseOptions } from './lib/options.mjs'
-import { freePort, rssOf, sleep, startBackends, startServer } from './lib/procs.mjs'
+import { cpuSecondsOf, freePort, rssOf, sleep, startBackends, startServer } from './lib/procs.mjs'
 import { computeTargets, markdownReport, printReport } from './lib/report.mjs'
 import { SCENARIOS, serversOf } from './scenarios/index.mjs'
 import { BASELINE, SERVERS } from './scenarios/servers.mjs'
@@ -125,8 +125,16 @@ async function main() {
       }
       for (const p of sc.pipelining ?? opts.pipelining) {
         const connections = opts.quick ? opts.connections : (sc.connections ?? opts.connections)
-        const load = (s, duration) =>
-          loadRound({ port: s.port, request: sc.request, connections, pipelining: p, duration })
+        const load = async (s, duration) => {
+          if (sc.handlerStats) await fetchJson(s.port, sc.handlerStats) // reset
+          const cpu0 = cpuSecondsOf(s.pid)
+          const r = await loadRound({ port: s.port, request: sc.request, connections, pipelining: p, duration })
+          const cpu1 = cpuSecondsOf(s.pid)
+          // server CPU per request (µs) and its CPU use during the round (1.0 = one core all the time)
+          r.cpuPerReq = cpu0 !== null && cpu1 !== null && r.requests > 0 ? ((cpu1 - cpu0) * 1e6) / r.requests : null
+          r.cpuUse = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / duration : null
+          return sc.handlerStats ? { ...r, handler: await fetchJson(s.port, sc.handlerStats) } : r
+        }
         if (opts.warmup > 0) for (const s of participants) await load(s, opts.warmup)
         const samples = new Map(participants.map((s) => [s.id, []]))
         if (opts.quick) {
@@ -144,7 +152,7 @@ async function main() {
           out.rows.push({ server: s.id, pipelining: p, connections, ...row, check: checks[s.id] })
           const l = row.latency
           console.log(
-            `${s.id.padEnd(14)} p${String(p).padEnd(3)} ${Math.round(row.rps).toString().padStart(7)} req/s  mean ${l.mean.toFixed(1)} p50 ${l.p50} p99 ${l.p99} ms${row.rounds.length > 1 ? `  rounds ${row.rounds.join(' / ')}` : ''}${row.errors + row.non2xx ? `  errors ${row.errors} non-2xx ${row.non2xx}` : ''}`,
+            `${s.id.padEnd(14)} p${String(p).padEnd(3)} ${Math.round(row.rps).toString().padStart(7)} req/s  mean ${l.mean.toFixed(1)} p50 ${l.p50} p99 ${l.p99} ms  cpu ${row.cpuPerReq?.toFixed(0)} µs/req (${row.cpuUse?.toFixed(2)} cores)${row.rounds.length > 1 ? `  rounds ${row.rounds.join(' / ')}` : ''}${row.errors + row.non2xx ? `  errors ${row.errors} non-2xx ${row.non2xx}` : ''}`,
           )
         }
       }
@@ -182,6 +190,10 @@ function summarize(samples) {
   return {
     rps: best.rps,
     latency: best.latency,
+    handler: best.handler ?? null,
+    // the lowest CPU cost of the rounds (noise only ever adds to it)
+    cpuPerReq: min(samples.map((s) => s.cpuPerReq)),
+    cpuUse: best.cpuUse,
     rss: samples.at(-1).rss,
     errors: sum((s) => s.errors),
     timeouts: sum((s) => s.timeouts),
@@ -190,10 +202,16 @@ function summarize(samples) {
   }
 }
 
+function min(values) {
+  const v = values.filter((x) => x != null)
+  return v.length ? Math.min(...v) : null
+}
+
 function addRatios(out, sc) {
   for (const row of out.rows) {
     const base = out.rows.find((r) => r.server === BASELINE && r.pipelining === row.pipelining)
     row.ratio = base ? row.rps / base.rps : null
+    row.cpuRatio = base?.cpuPerReq && row.cpuPerReq ? row.cpuPerReq / base.cpuPerReq : null
     const cmp = sc.compareTo && out.rows.find((r) => r.server === sc.compareTo && r.pipelining === row.pipelining)
     row.compareRatio = cmp && row.server !== sc.compareTo ? row.rps / cmp.rps : null
   }

@@ -63,6 +63,11 @@ function normalizeType(value) {
   return type === 'application/json; charset=utf-8' ? 'application/json' : type
 }
 
+export async function fetchJson(port, path) {
+  const { body } = await request(`http://127.0.0.1:${port}${path}`)
+  return body.json()
+}
+
 function clip(buf) {
   const s = buf.toString('utf8')
   return s.length > 120 ? `${s.slice(0, 120)}…` : s

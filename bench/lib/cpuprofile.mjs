@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { relative } from 'node:path'
 
 /**
- * @returns {{ totalMs: number, top: Array<{ name: string, where: string, selfMs: number, percent: number }> }}
+ * @returns {{ busyMs: number, top: Array<{ name: string, where: string, selfMs: number, percent: number }> }}
  */
 export function selfTimes(file, root, limit = 25) {
   const profile = JSON.parse(readFileSync(file, 'utf8'))
@@ -18,6 +18,8 @@ export function selfTimes(file, root, limit = 25) {
   let total = 0
   for (const [id, us] of selfUs) {
     const f = byId.get(id).callFrame
+    // time waiting in epoll is not work: percentages are of the busy time
+    if (f.functionName === '(idle)') continue
     const url = f.url.startsWith('file://') ? relative(root, new URL(f.url).pathname) : f.url
     const where = url ? `${url}:${f.lineNumber + 1}` : ''
     const name = f.functionName || '(anonymous)'
@@ -31,5 +33,5 @@ export function selfTimes(file, root, limit = 25) {
     .sort((a, b) => b.selfUs - a.selfUs)
     .slice(0, limit)
     .map((g) => ({ name: g.name, where: g.where, selfMs: g.selfUs / 1000, percent: (100 * g.selfUs) / total }))
-  return { totalMs: total / 1000, top }
+  return { busyMs: total / 1000, top }
 }

@@ -1,7 +1,7 @@
 // Server processes: each bench server runs in a child process of its own, pinned to the server CPU,
 // and is ready when its port accepts connections. Skitai servers whose package is not ready tell us
 // so over IPC and are reported as skipped.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -26,6 +26,25 @@ export function rssOf(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m ? Number(m[1]) * 1024 : null
+  } catch {
+    return null
+  }
+}
+
+let clockTicks = null
+
+/**
+ * CPU seconds (user + system) a process has used so far (Linux /proc/PID/stat), or null. Taken around
+ * a round it gives the server's CPU cost per request, which holds even when the load generator, not
+ * the server, is the bottleneck, and is less disturbed by other processes than req/s.
+ */
+export function cpuSecondsOf(pid) {
+  try {
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // fields after the ")" that closes the command name: utime and stime are the 12th and 13th
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / clockTicks
   } catch {
     return null
   }

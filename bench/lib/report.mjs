@@ -13,6 +13,9 @@ const THROUGHPUT_HEAD = [
   'pipe',
   'req/s',
   '× node:http',
+  'CPU µs/req',
+  'CPU × node:http',
+  'server cores',
   'p50 ms',
   'p99 ms',
   'RSS MB',
@@ -49,6 +52,9 @@ function rowsOf(results) {
           r.pipelining,
           fmtInt(r.rps),
           ratio,
+          fmtInt(r.cpuPerReq),
+          fmt2(r.cpuRatio),
+          fmt2(r.cpuUse),
           fmt1(r.latency.p50),
           fmt1(r.latency.p99),
           mb(r.rss),
@@ -174,7 +180,12 @@ export function markdownReport(results) {
   return md.join('\n')
 }
 
-/** The SPEC §4 targets, computed from this run's rows. */
+/** How many times b's CPU cost per request a's is (lower is better). */
+function cpuX(a, b) {
+  return a.cpuPerReq && b.cpuPerReq ? (a.cpuPerReq / b.cpuPerReq).toFixed(2) : '—'
+}
+
+/** The SPEC §4 targets, computed from this run's rows (verdicts on req/s; CPU per request shown beside). */
 export function computeTargets(results) {
   const targets = []
   const row = (scId, server, p) =>
@@ -193,7 +204,7 @@ export function computeTargets(results) {
         const x = saddle.rps / node.rps
         targets.push({
           target: `${sc.n} ${scId} p${p}: Saddle ≥ 0.9 × node:http`,
-          measured: `${x.toFixed(2)} ×`,
+          measured: `${x.toFixed(2)} × req/s; CPU per request ${cpuX(saddle, node)} × node:http's`,
           pass: x >= 0.9,
         })
       }
@@ -201,7 +212,7 @@ export function computeTargets(results) {
         const x = saddle.rps / fastify.rps
         targets.push({
           target: `${sc.n} ${scId} p${p}: Saddle ≥ Fastify`,
-          measured: `${x.toFixed(2)} × Fastify`,
+          measured: `${x.toFixed(2)} × req/s; CPU per request ${cpuX(saddle, fastify)} × Fastify's`,
           pass: x >= 1,
         })
       }
