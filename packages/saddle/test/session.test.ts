@@ -38,6 +38,24 @@ test('iron format interop: our sync open reads iron-session seals and iron-sessi
   assert.equal(unsealSync(theirs, KEY, Date.now() + 200_000), undefined, 'expired seal')
 })
 
+test('the HMAC guards every field: edited expiry, another spelling of the MAC, a foreign MAC → refused', async () => {
+  const good = await seal({ user: 'hans' }, KEY, 60)
+  assert.deepEqual(unsealSync(good, KEY), { user: 'hans' })
+  const parts = good.slice(0, -2).split('*')
+  const reseal = (i: number, v: string) => `${parts.map((p, j) => (j === i ? v : p)).join('*')}~2`
+  // The ciphertext is intact here, so only the HMAC check can refuse these.
+  assert.equal(unsealSync(reseal(5, String(Number(parts[5]) + 3_600_000)), KEY), undefined, 'expiry extended')
+  assert.equal(unsealSync(reseal(5, ''), KEY), undefined, 'expiry removed')
+  const mac = parts[7]!
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  const spare = alphabet[alphabet.indexOf(mac.at(-1)!) ^ 1]! // same decoded bytes, other text
+  assert.equal(unsealSync(reseal(7, mac.slice(0, -1) + spare), KEY), undefined, 'last MAC character respelled')
+  assert.equal(unsealSync(reseal(7, `${mac}!`), KEY), undefined, 'a character outside base64url appended')
+  const other = (await seal({ user: 'admin' }, KEY, 60)).slice(0, -2).split('*')
+  assert.equal(unsealSync(reseal(7, other[7]!), KEY), undefined, "another seal's MAC")
+  assert.equal(unsealSync(reseal(1, ''), KEY), undefined, 'password id other than 1')
+})
+
 test('a session is written only when changed, and read back on the next request', async () => {
   const h1 = host(undefined)
   const s1 = new Session(h1)

@@ -45,20 +45,18 @@ export function unsealSync(sealed: string, password: string, now = Date.now()): 
     string,
     string,
   ]
-  // iron-session seals a plain string password under id "1".
-  if (prefix !== PREFIX || (passwordId !== '1' && passwordId !== '')) return undefined
+  // iron-session seals a plain string password under id "1" (its unsealData accepts no other id).
+  if (prefix !== PREFIX || passwordId !== '1') return undefined
   if (expiration !== '') {
     if (!/^\d+$/.test(expiration) || Number(expiration) <= now - SKEW_MS) return undefined
   }
   const macBase = `${prefix}*${passwordId}*${encSalt}*${encIv}*${encrypted}*${expiration}`
   const macKey = pbkdf2Sync(password, hmacSalt, 1, 32, 'sha1')
-  const expected = createHmac('sha256', macKey).update(macBase).digest()
-  let given: Buffer
-  try {
-    given = Buffer.from(hmac, 'base64url')
-  } catch {
-    return undefined
-  }
+  // Compare the base64url text, as iron does: decoding `hmac` first would be lenient (Node skips
+  // characters outside the alphabet and ignores the spare bits of the last one), so several spellings
+  // of one seal would be accepted.
+  const expected = Buffer.from(createHmac('sha256', macKey).update(macBase).digest('base64url'))
+  const given = Buffer.from(hmac)
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
   try {
     const key = pbkdf2Sync(password, encSalt, 1, 32, 'sha1')
