@@ -24,10 +24,16 @@ before(async () => {
     token === 'opaque-good' || was.request.jwt?.sub === 'hans' ? undefined : 'token revoked',
   )
   api.route('/data', (was) => ({ sub: was.request.jwt?.sub ?? null }))
-  srv = await serve({ '/': app, '/api': api })
+  // No securekey: JWT-shaped tokens of some other issuer are the bearerHandler's to judge.
+  const ext = new Saddle(import.meta.url, { name: 'bearer-ext' })
+  ext.authenticate = 'bearer'
+  ext.bearerHandler((_was, token) => (token === EXTERNAL_JWT ? undefined : 'unknown token'))
+  ext.route('/data', (was) => ({ jwt: was.request.jwt ?? null }))
+  srv = await serve({ '/': app, '/api': api, '/ext': ext })
 })
 after(() => srv.close())
 
+const EXTERNAL_JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJleHQifQ.c2lnbmF0dXJl'
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` })
 
@@ -87,4 +93,13 @@ test('one-time tokens: sealed, session-bound, revocable', async () => {
   assert.equal(revoked.text, 'true')
   const after = { cookie: revoked.cookies[0]!.split(';')[0]! }
   assert.equal((await srv.get(`/token/read?t=${encodeURIComponent(t)}`, after)).text, 'null')
+})
+
+test('without app.securekey a JWT-shaped token goes to app.bearerHandler (no 500)', async () => {
+  const ok = await srv.get('/ext/data', bearer(EXTERNAL_JWT))
+  assert.equal(ok.status, 200)
+  assert.equal(ok.text, '{"jwt":null}', 'not verified, so no claims')
+  const other = await srv.get('/ext/data', bearer(`${EXTERNAL_JWT}x`))
+  assert.equal(other.status, 401)
+  assert.match(String(other.headers['www-authenticate']), /error_description="unknown token"/)
 })

@@ -188,7 +188,9 @@ async function bearerCheck(was: SaddleWas): Promise<undefined> {
   const token = parseBearer(was._rawHeader('authorization'))
   if (token === null) throw unauthorized(bearerChallenge(sec.realm), 'bearer token required')
   const handler = sec.settings._bearerHandler ?? null
-  if (looksLikeJwt(token)) {
+  // Without app.securekey there is no key to verify a JWT with: app.bearerHandler alone decides
+  // (requireSources makes sure there is one).
+  if (looksLikeJwt(token) && sec.settings.securekey) {
     const claims = sec.jwt().decode(token)
     if (claims === null) throw unauthorized(bearerChallenge(sec.realm, 'invalid or expired token'), 'invalid token')
     was.request.jwt = claims
