@@ -27,12 +27,23 @@ function digestApp(name: string, setup: (app: Saddle) => void): Saddle {
   return app
 }
 
+/** Digest on one route only (the app has no app-wide scheme), so every RPC call of it is checked. */
+function perRouteApp(): Saddle {
+  const app = new Saddle(import.meta.url, { name: 'digest-route' })
+  app.securekey = KEY
+  app.realm = 'skitai test'
+  app.users = { alice: 'wonder land' }
+  app.route('/who', { authenticate: 'digest' }, (was) => `${was.request.user}`)
+  return app
+}
+
 before(async () => {
   srv = await serve({
     '/': digestApp('digest-md5', () => {}),
     '/sha': digestApp('digest-sha', (a) => {
       a.digestAlgorithms = ['SHA-256', 'MD5']
     }),
+    '/per-route': perRouteApp(),
     '/fast': digestApp('digest-fast', (a) => {
       a.digestNonceTimeout = 1
       a.users = null
@@ -131,4 +142,24 @@ test('app-wide auth is checked before the body is read (401, not 413, for an ove
   const big = 'x'.repeat(6 * 1024 * 1024)
   const r = await srv.send('POST', '/upload', { 'content-type': 'application/octet-stream' }, big)
   assert.equal(r.status, 401)
+})
+
+test('one digest-authenticated request may call a digest route several times (XML-RPC multicall)', async () => {
+  const challenge = ((await srv.get('/per-route/who')).headers['www-authenticate'] as string[])[0]!
+  const call = (name: string) =>
+    `<value><struct><member><name>methodName</name><value>${name}</value></member></struct></value>`
+  const body =
+    '<?xml version="1.0"?><methodCall><methodName>system.multicall</methodName><params><param><value><array><data>' +
+    `${call('who')}${call('who')}</data></array></value></param></params></methodCall>`
+  const headers = {
+    'content-type': 'text/xml',
+    authorization: answer(challenge, 'alice', 'wonder land', 'POST', '/per-route/', 1),
+  }
+  const r = await srv.send('POST', '/per-route/', headers, body)
+  assert.equal(r.status, 200)
+  assert.equal((r.text.match(/<string>alice<\/string>/g) ?? []).length, 2, r.text)
+  assert.doesNotMatch(r.text, /faultCode/)
+  // The same request again is a replay: both calls are refused.
+  const replay = await srv.send('POST', '/per-route/', headers, body)
+  assert.equal((replay.text.match(/<int>401<\/int>/g) ?? []).length, 2, replay.text)
 })
