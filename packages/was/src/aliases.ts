@@ -51,6 +51,14 @@ export interface AliasOptions {
   probeInterval?: number
   /** Connections per member pool (default: unlimited, undici's Pool default). */
   connections?: number
+  /** TLS options towards https/wss members (`ca` for a private CA, `servername`, …), as for `tls.connect`. */
+  tls?: {
+    ca?: string | Buffer | Array<string | Buffer>
+    servername?: string
+    rejectUnauthorized?: boolean
+    cert?: string | Buffer
+    key?: string | Buffer
+  }
   /**
    * Seconds to wait for a member's response headers and between body chunks: the default `timeout`
    * of `was` calls to this alias, and the reverse proxy's (default 30 there; 504 when exceeded).
@@ -155,7 +163,7 @@ export class Cluster {
     this.ssl = options.ssl === true || type === PROTO_HTTPS || type === PROTO_WSS
     this.scheme = isDbType(type) ? '' : this.ssl ? 'https:' : 'http:'
     const probeMs = Math.max(0.05, options.probeInterval ?? 5) * 1000
-    this.members = members.map((s) => new Member(s, this.scheme, probeMs, options.connections))
+    this.members = members.map((s) => new Member(s, this.scheme, probeMs, options.connections, options.tls))
     this.rr = 0
     this.timeoutMs = options.timeout === undefined ? 0 : Math.max(1, Math.round(options.timeout * 1000))
   }

@@ -29,7 +29,8 @@ export function wrapDispatcher(d: Dispatcher): Dispatcher {
 /** The dispatcher for absolute URLs. */
 export function defaultDispatcher(): Dispatcher {
   if (agentDispatcher === null) {
-    agent ??= new Agent()
+    // HTTP/2 when a TLS server offers it by ALPN, HTTP/1.1 otherwise.
+    agent ??= new Agent({ allowH2: true })
     agentDispatcher = wrapDispatcher(agent)
   }
   return agentDispatcher

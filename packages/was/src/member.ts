@@ -34,9 +34,15 @@ export class Member {
   private _generation: number
   private _probe: NodeJS.Timeout | null
   private readonly _probeMs: number
-  private readonly _connections: number | undefined
+  private readonly _poolOptions: Pool.Options
 
-  constructor(spec: MemberSpec, scheme: string, probeMs: number, connections: number | undefined) {
+  constructor(
+    spec: MemberSpec,
+    scheme: string,
+    probeMs: number,
+    connections: number | undefined,
+    tls: object | undefined,
+  ) {
     this.host = spec.host
     this.port = spec.port
     this.user = spec.user
@@ -60,7 +66,11 @@ export class Member {
     this._generation = -1
     this._probe = null
     this._probeMs = probeMs
-    this._connections = connections
+    // HTTP/2 is used when a TLS member offers it by ALPN (HTTP/1.1 otherwise); cleartext stays HTTP/1.1.
+    const opts: Pool.Options = { allowH2: true }
+    if (connections !== undefined) opts.connections = connections
+    if (tls !== undefined) opts.connect = tls as Pool.Options['connect']
+    this._poolOptions = opts
   }
 
   /** 'host:port' as shown in logs and errors. */
@@ -71,7 +81,7 @@ export class Member {
   /** The member's pool (through the cachefs interceptor when that is on). */
   dispatcher(): Dispatcher {
     if (this._generation !== dispatcherGeneration || this._dispatcher === null) {
-      this._pool ??= new Pool(this.origin, this._connections === undefined ? {} : { connections: this._connections })
+      this._pool ??= new Pool(this.origin, this._poolOptions)
       this._dispatcher = wrapDispatcher(this._pool)
       this._generation = dispatcherGeneration
     }
