@@ -332,7 +332,14 @@ export class Engine implements EngineLike, ErrorReporter {
       )
     }
     this.installSignals()
-    const bound = await this.listen({ port, address })
+    let bound: number
+    try {
+      bound = await this.listen({ port, address })
+    } catch (e: any) {
+      this.log.serverLog('error', `skitai: cannot listen on ${address}:${port}: ${e?.code ?? e?.message ?? e}`)
+      this.log.flush()
+      throw e
+    }
     this.log.serverLog('info', `skitai: listening on http://${address}:${bound} (pid ${process.pid})`)
     this.log.flush()
     return bound
@@ -343,6 +350,11 @@ export class Engine implements EngineLike, ErrorReporter {
     this.signalsInstalled = true
     const onSignal = (signal: string) => {
       this.log.serverLog('info', `skitai: ${signal} received, finishing ${this.inFlight} request(s) in flight`)
+      // requests get 10 s (then their connections are cut); unmount hooks get a few more, then we go anyway
+      setTimeout(() => {
+        process.stderr.write('skitai: shutdown did not finish in time, exiting\n')
+        process.exit(1)
+      }, 20_000).unref()
       this.close().then(
         () => process.exit(0),
         (e) => {

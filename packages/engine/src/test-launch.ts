@@ -30,6 +30,7 @@ export class LaunchedServer {
   /** Spawn and wait until the port accepts connections; rejects with the server's output if it exits first. */
   async start(port: number): Promise<number> {
     this.port = port
+    if (await canConnect(port)) throw new Error(`cannot launch ${this.script}: port ${port} is already in use`)
     // keep the parent's export conditions (tests resolve @skitai/* to src/ with 'skitai-source')
     const conditions = process.execArgv.filter((a) => a.startsWith('--conditions') || a.startsWith('-C'))
     const child = spawn(

@@ -152,3 +152,16 @@ describe('test client over sockets', () => {
     await cli.close()
   })
 })
+
+test('launching on a port that is already taken is refused instead of talking to the wrong server', async () => {
+  const engine = quietEngine()
+  engine.mount('/', mirror)
+  const port = await engine.listen({ port: 0 })
+  const cli = new Engine({ root: fixtures }).testClient('serve/serve.ts', { port })
+  try {
+    await assert.rejects(cli.ready(), new RegExp(`port ${port} is already in use`))
+  } finally {
+    await cli.close()
+    await engine.close()
+  }
+})
