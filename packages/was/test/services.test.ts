@@ -52,6 +52,11 @@ before(async () => {
       return res.end(Buffer.from([1, 2, 3]))
     }
     if (url === '/404') return json(res, { error: 'nope' }, 404)
+    if (url.startsWith('/rows/'))
+      return json(
+        res,
+        Array.from({ length: Number(url.slice(6)) }, (_, i) => ({ id: i })),
+      )
     if (url === '/badjson') {
       res.writeHead(200, { 'content-type': 'application/json' })
       return res.end('{"a": 1,')
@@ -327,4 +332,20 @@ test('db aliases refuse execute with a clear "not yet supported" error', () => {
   assert.throws(() => was.db('@nope'), /unknown alias '@nope'/)
   assert.throws(() => was.db('@svc'), /not a database/)
   return unregisterAlias('@pg')
+})
+
+test('one(): exactly one record, 404 for none, 409 for more; wait() resolves on success', async () => {
+  const was = new Was('g', 1000)
+  assert.deepEqual(await was.get('@svc/rows/1').one(5), { id: 0 })
+  assert.deepEqual(
+    await was
+      .get('@svc/json')
+      .one(5)
+      .then((d: any) => d.hello),
+    'world',
+  )
+  await assert.rejects(was.get('@svc/rows/0').one(5), (e: HttpError) => e.status === 404)
+  await assert.rejects(was.get('@svc/rows/2').one(5), (e: HttpError) => e.status === 409 && /2/.test(e.detail ?? ''))
+  await was.get('@svc/json').wait(5)
+  await assert.rejects(was.get.map('@svc/json').getwait(), /getswait/)
 })
