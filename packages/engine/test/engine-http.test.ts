@@ -50,6 +50,18 @@ describe('HTTP/1.1 on the wire', () => {
     assert.match(text, /POST \/slow\/10 5 hello/)
   })
 
+  test('HTTP/1.0: closed after the response unless the client asks for keep-alive', async () => {
+    const plain = await raw(port, 'GET /old HTTP/1.0\r\n\r\n')
+    assert.match(plain.text, /^HTTP\/1\.1 200 OK[\s\S]*GET \/old 0/)
+    assert.equal(plain.closed, true)
+    const kept = await raw(port, ['GET /k1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n', 'GET /k2 HTTP/1.0\r\n\r\n'], {
+      gapMs: 100,
+    })
+    assert.deepEqual(statuses(kept.text), [200, 200])
+    assert.match(kept.text, /Connection: keep-alive[\s\S]*GET \/k1 0[\s\S]*GET \/k2 0/)
+    assert.equal(kept.closed, true, 'the second request did not ask to keep the connection')
+  })
+
   test('HEAD gets the headers of GET and no body', async () => {
     const { text } = await raw(port, 'HEAD /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
     assert.match(text, /^HTTP\/1\.1 200 OK/)
