@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { dirname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
@@ -97,6 +98,8 @@ export class Engine implements EngineLike, ErrorReporter {
   private readonly argv: readonly string[] | null
   private rootDir: string | undefined
   private signalsInstalled = false
+  /** Sockets handed to an app or proxy by an upgrade (WebSocket); cut at the shutdown deadline. */
+  private readonly upgraded = new Set<Duplex>()
 
   constructor(options: EngineOptions = {}) {
     this.rootDir = options.root === undefined ? undefined : resolve(options.root)
@@ -392,6 +395,11 @@ export class Engine implements EngineLike, ErrorReporter {
     return server
   }
 
+  trackUpgraded(socket: Duplex): void {
+    this.upgraded.add(socket)
+    socket.once('close', () => this.upgraded.delete(socket))
+  }
+
   /** The request handler as a Node listener (for in-process injection). */
   readonly handler = (req: IncomingMessage, res: ServerResponse): void => handleRequest(this, req, res)
 
@@ -410,7 +418,11 @@ export class Engine implements EngineLike, ErrorReporter {
     if (server?.listening) {
       await new Promise<void>((done) => {
         const sweep = setInterval(() => server.closeIdleConnections(), 50)
-        const deadline = setTimeout(() => server.closeAllConnections(), graceSeconds * 1000)
+        const deadline = setTimeout(() => {
+          server.closeAllConnections()
+          // upgraded sockets (WebSocket) are no longer HTTP connections of the server: cut them too
+          for (const s of this.upgraded) s.destroy()
+        }, graceSeconds * 1000)
         server.close(() => {
           clearInterval(sweep)
           clearTimeout(deadline)

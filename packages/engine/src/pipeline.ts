@@ -165,7 +165,10 @@ export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Sock
       false,
     )
     try {
-      if (upgrade(req, socket, head, ctx)) return
+      if (upgrade(req, socket, head, ctx)) {
+        engine.trackUpgraded(socket)
+        return
+      }
     } catch (e) {
       engine.log.appError(e, `${ctx.gtxnid}/${ctx.ltxnid}`, `upgrade ${req.method} ${url}`)
       if (socket.writable)

@@ -162,3 +162,33 @@ describe('Upgrade requests', () => {
     }
   })
 })
+
+test('close() cuts upgraded (WebSocket) connections at the grace deadline instead of waiting for them', async () => {
+  const { WebSocketServer, WebSocket } = await import('ws')
+  const { SKITAI_APP } = await import('@skitai/engine')
+  const wss = new WebSocketServer({ noServer: true })
+  const engine = quietEngine()
+  engine.mount('/', {
+    [SKITAI_APP]: true as const,
+    mount() {},
+    handle(_req: IncomingMessage, res: ServerResponse) {
+      res.end()
+    },
+    upgrade(req: IncomingMessage, socket: any, head: Buffer) {
+      wss.handleUpgrade(req, socket, head, () => {})
+      return true
+    },
+  })
+  const port = await engine.listen({ port: 0 })
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/live`)
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve)
+    ws.once('error', reject)
+  })
+  const closed = new Promise((resolve) => ws.once('close', resolve))
+  const t0 = Date.now()
+  await engine.close(0.3)
+  assert.ok(Date.now() - t0 < 5000, `close took ${Date.now() - t0} ms`)
+  await closed
+  wss.close()
+})
