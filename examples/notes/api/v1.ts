@@ -1,5 +1,5 @@
 // The JSON API of the notes example, a package mounted under /api/v1 with the namespace 'api'.
-import { Package } from '@skitai/saddle'
+import { HttpError, Package } from '@skitai/saddle'
 import { type Note, notes } from '../store.ts'
 
 /** What the API shows of a note: never the server-side path of its attachment. */
@@ -19,13 +19,13 @@ pkg.route('/notes', (_was) => notes.list().map(view))
 
 pkg.route('/notes/<int:id>', { name: 'note' }, (was, id) => {
   const note = notes.get(id)
-  if (note === undefined) was.response.throw(404, `no note ${id}`)
+  if (note === undefined) throw new HttpError(404, 'Not Found', { detail: `no note ${id}` })
   return { ...view(note), url: was.ab('note', id), page: was.ab('index') }
 })
 
 pkg.route('/notes/<int:id>/attachment', { name: 'attachment' }, (was, id) => {
   const note = notes.get(id)
-  if (note?.attachment == null) was.response.throw(404, `note ${id} has no attachment`)
+  if (note?.attachment == null) throw new HttpError(404, 'Not Found', { detail: `note ${id} has no attachment` })
   return was.response.file(note.attachment.path, note.attachment.mimetype, note.attachment.name)
 })
 
