@@ -94,6 +94,13 @@ test('tampered (one byte flipped), foreign-key and expired cookies give an empty
   assert.equal(e.text, 'false')
 })
 
+test('the session cookie is Secure when the request came over HTTPS (here: from a trusted proxy)', async () => {
+  const plain = await srv.get('/set?name=user&value=hans')
+  assert.doesNotMatch(plain.cookies[0]!, /; Secure/)
+  const tls = await srv.get('/set?name=user&value=hans', { 'x-forwarded-proto': 'https' })
+  assert.match(tls.cookies[0]!, /^SKITAI_SESSION=Fe26\.2\*.*; HttpOnly; Secure; SameSite=Lax$/)
+})
+
 test('logout (expire) deletes the cookie', async () => {
   const jar = new Cookies()
   jar.take(await srv.get('/set?name=user&value=hans'))
