@@ -82,7 +82,7 @@ fault(getattr(p, '../etc/passwd'))`,
     assert.deepEqual(out[1], [400, 'missing parameter: num2'])
     assert.equal(out[2][0], 400)
     assert.deepEqual(out[3], [500, 'kaboom'], 'the message only: no stack outside debug mode')
-    assert.equal(out[4][0], 401)
+    assert.deepEqual(out[4], [401, 'Unauthorized: credentials required'], "the HTTP error's detail is kept")
     assert.deepEqual(out[5], [418, 'I am a teapot'])
     assert.deepEqual(out[6], [404, 'no such method: only_get'])
     assert.equal(out[7][0], 405)

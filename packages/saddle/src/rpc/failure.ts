@@ -15,7 +15,10 @@ export interface RpcFailure {
 
 export function toFailure(err: unknown, debug: boolean): RpcFailure {
   if (isHttpError(err)) {
-    return { status: err.status, message: err.message, stack: debug ? err.stack : undefined }
+    // The detail is what an HTTP error body shows next to the message ("Unauthorized" alone does not say
+    // whether the credentials were missing or wrong).
+    const message = err.detail ? `${err.message}: ${err.detail}` : err.message
+    return { status: err.status, message, stack: debug ? err.stack : undefined }
   }
   if (err instanceof Error) {
     return { status: 500, message: err.message || err.name, stack: debug ? err.stack : undefined }
