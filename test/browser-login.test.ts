@@ -77,7 +77,8 @@ test('log in through the form, the session survives navigation, a flash shows on
     assert.equal(await page.textContent('#greeting'), 'Hello, hans')
     assert.equal(await page.locator('.flash').count(), 0)
 
-    // A cross-site form post without the token is refused (CSRF) and changes nothing.
+    // A post without the token (what a forged form would send, the session cookie riding along) is
+    // refused (CSRF) and changes nothing.
     const forged = await page.evaluate(async () => {
       const r = await fetch('/logout', {
         method: 'POST',
