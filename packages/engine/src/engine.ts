@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { dirname, resolve } from 'node:path'
@@ -15,49 +15,19 @@ import {
 import { AccessLog } from './access-log.js'
 import { formatHelp, makeOption, type OptionSpec, parseArgs } from './cli-options.js'
 import type { EngineLike, SkitaiApp } from './contract.js'
+import type { EngineOptions, ListenOptions, MountOptions, Prefs, RunOptions } from './options.js'
 import { type RenderedError, renderError, writeError } from './error-page.js'
 import { type AppTarget, type MountEntry, MountTable, normalizePoint } from './mounts.js'
-import { handleCheckContinue, handleClientError, handleRequest, handleTimeout, handleUpgrade } from './pipeline.js'
+import { handleRequest } from './pipeline.js'
 import type { EngineRequestContext } from './request-context.js'
-import { SkitaiResponse } from './response.js'
+import type { SkitaiResponse } from './response.js'
+import { createHttpServer, drainAndClose, installShutdownSignals } from './server.js'
 import { createStaticHandler } from './static.js'
 import { MaxAgeTable } from './static-maxage.js'
 import { type LaunchOptions, type TestClient, testClient } from './test-client.js'
 import { aliasTarget, type ErrorReporter, type MountableApp, toAppTarget } from './targets.js'
 
-export interface EngineOptions {
-  /** Directory that relative mount paths and `abspath()` resolve against (default: the working directory). */
-  root?: string
-  /** Command-line arguments that override `run()`'s options (the default engine uses process.argv). */
-  argv?: readonly string[]
-}
-
-export interface MountOptions {
-  /** Virtual host: a name, several names, or '.site.com' for the domain and every subdomain. */
-  host?: string | readonly string[]
-}
-
-export interface ListenOptions {
-  port?: number
-  address?: string
-}
-
-export interface RunOptions extends ListenOptions {
-  /** Service name (process titles, log directory). */
-  name?: string
-  /** Development mode: stacks in error pages. */
-  devel?: boolean
-  /** Worker processes; more than one comes with the cluster support (a later issue). */
-  workers?: number
-}
-
-/** Server-wide preferences: `skitai.pref().maxClientBodySize = 10 * 1024 * 1024`. */
-export interface Prefs {
-  /** Largest request body accepted (bytes); apps may only lower it. */
-  maxClientBodySize: number
-  /** Requests handled at once; beyond it new requests get 503 with Retry-After. */
-  maxInFlight: number
-}
+export type { EngineOptions, ListenOptions, MountOptions, Prefs, RunOptions } from './options.js'
 
 interface MountRecord {
   readonly point: string
@@ -351,48 +321,16 @@ export class Engine implements EngineLike, ErrorReporter {
   private installSignals(): void {
     if (this.signalsInstalled) return
     this.signalsInstalled = true
-    const onSignal = (signal: string) => {
-      this.log.serverLog('info', `skitai: ${signal} received, finishing ${this.inFlight} request(s) in flight`)
-      // requests get 10 s (then their connections are cut); unmount hooks get a few more, then we go anyway
-      setTimeout(() => {
-        process.stderr.write('skitai: shutdown did not finish in time, exiting\n')
-        process.exit(1)
-      }, 20_000).unref()
-      this.close().then(
-        () => process.exit(0),
-        (e) => {
-          process.stderr.write(`skitai: shutdown failed: ${e?.stack ?? e}\n`)
-          process.exit(1)
-        },
-      )
-    }
-    process.once('SIGTERM', onSignal)
-    process.once('SIGINT', onSignal)
+    installShutdownSignals(this)
   }
 
   private createServer(): Server {
-    const server = createServer({
-      ServerResponse: SkitaiResponse as unknown as typeof ServerResponse,
-      keepAliveTimeout: this.keepAliveMs,
-      headersTimeout: this.headersTimeoutMs,
-      // the whole-request deadline is off: slow clients are caught by the idle timeout below instead
-      requestTimeout: 0,
-      connectionsCheckingInterval: 1000,
+    this.server = createHttpServer(this, {
+      keepAliveMs: this.keepAliveMs,
+      headersTimeoutMs: this.headersTimeoutMs,
+      requestTimeoutMs: this.requestTimeoutMs,
     })
-    server.timeout = this.requestTimeoutMs
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(this, req, res))
-    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handleCheckContinue(this, req, res))
-    server.on('clientError', (err: Error, socket) => handleClientError(this, err, socket as any))
-    server.on('timeout', handleTimeout)
-    server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(this, req, socket as any, head))
-    server.on('connection', (socket) => {
-      this.connections++
-      socket.once('close', () => {
-        this.connections--
-      })
-    })
-    this.server = server
-    return server
+    return this.server
   }
 
   trackUpgraded(socket: Duplex): void {
@@ -415,22 +353,7 @@ export class Engine implements EngineLike, ErrorReporter {
   private async doClose(graceSeconds: number): Promise<void> {
     this.closing = true
     const server = this.server
-    if (server?.listening) {
-      await new Promise<void>((done) => {
-        const sweep = setInterval(() => server.closeIdleConnections(), 50)
-        const deadline = setTimeout(() => {
-          server.closeAllConnections()
-          // upgraded sockets (WebSocket) are no longer HTTP connections of the server: cut them too
-          for (const s of this.upgraded) s.destroy()
-        }, graceSeconds * 1000)
-        server.close(() => {
-          clearInterval(sweep)
-          clearTimeout(deadline)
-          done()
-        })
-        server.closeIdleConnections()
-      })
-    }
+    if (server?.listening) await drainAndClose(server, graceSeconds, this.upgraded)
     for (const r of this.records) {
       const app = r.target?.app
       if (!app?.unmount) continue

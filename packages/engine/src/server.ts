@@ -1,0 +1,78 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Engine } from './engine.js'
+import { handleCheckContinue, handleClientError, handleRequest, handleTimeout, handleUpgrade } from './pipeline.js'
+import { SkitaiResponse } from './response.js'
+
+/** The engine's node:http server: its timeouts and the events wired to the request pipeline. */
+export function createHttpServer(
+  engine: Engine,
+  t: { keepAliveMs: number; headersTimeoutMs: number; requestTimeoutMs: number },
+): Server {
+  const server = createServer({
+    ServerResponse: SkitaiResponse as unknown as typeof ServerResponse,
+    keepAliveTimeout: t.keepAliveMs,
+    headersTimeout: t.headersTimeoutMs,
+    // the whole-request deadline is off: slow clients are caught by the idle timeout below instead
+    requestTimeout: 0,
+    // how often node checks the headers timeout (its default, 30 s, would make a 20 s timeout up to 50 s)
+    connectionsCheckingInterval: 1000,
+  })
+  server.timeout = t.requestTimeoutMs
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(engine, req, res))
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handleCheckContinue(engine, req, res))
+  server.on('clientError', (err: Error, socket) => handleClientError(engine, err, socket as any))
+  server.on('timeout', handleTimeout)
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(engine, req, socket as any, head))
+  server.on('connection', (socket) => {
+    engine.connections++
+    socket.once('close', () => {
+      engine.connections--
+    })
+  })
+  return server
+}
+
+/**
+ * Stop accepting and wait for the connections to end: idle keep-alive connections are closed at once and
+ * then swept every 50 ms as busy ones become idle (a single sweep would miss a connection whose response
+ * finishes later and re-arms its keep-alive); after `graceSeconds` whatever is left is cut, upgraded
+ * sockets included.
+ */
+export function drainAndClose(server: Server, graceSeconds: number, upgraded: Set<Duplex>): Promise<void> {
+  return new Promise<void>((done) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), 50)
+    const deadline = setTimeout(() => {
+      server.closeAllConnections()
+      // upgraded sockets (WebSocket) are no longer HTTP connections of the server: cut them too
+      for (const s of upgraded) s.destroy()
+    }, graceSeconds * 1000)
+    server.close(() => {
+      clearInterval(sweep)
+      clearTimeout(deadline)
+      done()
+    })
+    server.closeIdleConnections()
+  })
+}
+
+/** SIGTERM / SIGINT: graceful close, exit 0 (1 when it fails or takes longer than 20 s). */
+export function installShutdownSignals(engine: Engine): void {
+  const onSignal = (signal: string) => {
+    engine.log.serverLog('info', `skitai: ${signal} received, finishing ${engine.inFlight} request(s) in flight`)
+    // requests get 10 s (then their connections are cut); unmount hooks get a few more, then we go anyway
+    setTimeout(() => {
+      process.stderr.write('skitai: shutdown did not finish in time, exiting\n')
+      process.exit(1)
+    }, 20_000).unref()
+    engine.close().then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`skitai: shutdown failed: ${e?.stack ?? e}\n`)
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', onSignal)
+  process.once('SIGINT', onSignal)
+}
