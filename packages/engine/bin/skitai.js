@@ -11,12 +11,20 @@ const SCRIPT = /\.(m|c)?(t|j)sx?$/
 const args = process.argv.slice(2)
 const at = args.findIndex((a) => !a.startsWith('-') && SCRIPT.test(a))
 
-const sourceMode = process.execArgv.some((a) => a.includes('skitai-source'))
+const conditionGiven = process.execArgv.some((a) => a.includes('skitai-source'))
+// unbuilt packages (a fresh clone) or SKITAI_SOURCE=1: run against the TypeScript sources
+const fromSource =
+  !conditionGiven && (process.env.SKITAI_SOURCE === '1' || !existsSync(new URL('../dist/index.js', import.meta.url)))
+const sourceMode = conditionGiven || fromSource
 let tsxOn = false
 async function useTsx() {
   if (tsxOn) return
   // tsx plus the hook that compiles ES-module TypeScript with TypeScript itself (keeps parameter names)
   await import('./register.mjs')
+  if (fromSource) {
+    const { register } = await import('node:module')
+    register('./source-condition.mjs', import.meta.url)
+  }
   tsxOn = true
 }
 
