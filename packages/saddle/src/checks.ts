@@ -75,18 +75,14 @@ export function compilePlan(route: Route, app: Saddle): RoutePlan {
   const beforeBody =
     originChecks === null ? routeChecks : routeChecks === null ? originChecks : [...originChecks, ...routeChecks]
   const afterBody = collect(afterBodyFactories, route, app)
+  const bare = layers.length === 0 && guards === null && beforeBody === null && afterBody === null
   return {
     layers: layers.length === 0 ? null : layers,
     beforeBody,
     afterBody,
     guards,
-    simple:
-      layers.length === 0 &&
-      guards === null &&
-      routeChecks === null &&
-      afterBody === null &&
-      route.contentTypes === null &&
-      !route.builder.takesInput,
+    bare,
+    simple: bare && route.contentTypes === null && !route.builder.takesInput,
   }
 }
 

@@ -21,8 +21,8 @@
  *      session) runs right before the headers are written — on success and on HttpError, not after an
  *      unhandled exception — then one `writeHead` and the body.
  *  10. `was.close()`: uncollected backend calls cancelled, unsaved uploads removed.
- * Routes whose plan is `simple` (no hooks, checks, guards or input) take a synchronous fast path through
- * the same steps 4, 8 and 9.
+ * Routes whose plan is `bare` (no hooks, checks or guards) and requests without a body take a synchronous
+ * fast path through the same steps 4, 6, 8 and 9.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RequestContext } from '@skitai/engine'
@@ -89,11 +89,15 @@ function findRoute(app: Saddle, was: SaddleWas, ctx: RequestContext): Route | nu
   return route
 }
 
-/** Routes with nothing but a handler that takes only `was` and URL variables: no async step unless needed. */
+/**
+ * Routes with nothing but a handler (no hooks, checks or guards) and no body to read: arguments from
+ * the URL variables (and the query when the handler takes input), no async step unless the handler is.
+ */
 function fastPath(was: SaddleWas, route: Route): void {
   let value: unknown
   try {
-    value = route.handler.call(route.thisArg, was, ...route.builder.build(was._params))
+    const b = route.builder
+    value = route.handler.call(route.thisArg, was, ...b.build(b.takesInput ? was.request.args : was._params))
   } catch (e) {
     if (was._temp !== null) settle(was, Promise.reject(e))
     else fail(was, e)

@@ -52,7 +52,9 @@ export interface RoutePlan {
   afterBody: RouteCheck[] | null
   /** loginRequired / permissionRequired / testpass guards run right before the handler; null when none. */
   guards: RouteCheck[] | null
-  /** True when nothing but the handler runs: no layers, no checks, no guards, no input binding. */
+  /** No hook layers, checks or guards: only arguments and the handler. */
+  bare: boolean
+  /** `bare`, and the handler takes only URL variables: nothing to read from the request at all. */
   simple: boolean
 }
 
