@@ -340,3 +340,32 @@ describe('guards, events, lifecycle', () => {
     })
   }
 })
+
+describe('packages: error handlers, lifecycle, late registration', () => {
+  it('a package error handler answers for its routes; hooks added after the first request apply', async () => {
+    const app = new Saddle(import.meta.url, { name: 'pkgerr' })
+    app.logger = () => {}
+    const seen: string[] = []
+    app.errorHandler(404, (_was, e) => `app 404: ${e.detail}`)
+    app.route('/gone', (was) => was.response.throw(404, 'app route'))
+    const pkg = new Package()
+    pkg.errorHandler(404, (_was, e) => `pkg 404: ${e.detail}`)
+    pkg.route('/gone', (was) => was.response.throw(404, 'pkg route'))
+    pkg.beforeMount(() => seen.push('pkg.beforeMount'))
+    pkg.mounted((was) => seen.push(`pkg.mounted:${was.app.name}`))
+    app.addPackage({ package: pkg }, { prefix: '/p' })
+    const list = await clients(app)
+    try {
+      assert.deepEqual(seen.slice(0, 2), ['pkg.beforeMount', 'pkg.mounted:pkgerr'])
+      for (const c of list) {
+        assert.equal((await c.get('/gone')).text, 'app 404: app route')
+        assert.equal((await c.get('/p/gone')).text, 'pkg 404: pkg route')
+        assert.equal((await c.get('/nothing')).text, 'app 404: no route for /nothing')
+      }
+      app.beforeRequest(() => 'late hook')
+      for (const c of list) assert.equal((await c.get('/p/gone')).text, 'late hook')
+    } finally {
+      await closeAll(list)
+    }
+  })
+})
