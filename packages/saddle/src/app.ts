@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { basename, dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -37,6 +38,26 @@ export interface SaddleConfig {
 }
 
 const MB = 1024 * 1024
+
+/** Takes a WebSocket upgrade for a Saddle app (§2.10); returns true when it took the socket. */
+export type UpgradeHandler = (
+  app: Saddle,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  ctx: RequestContext,
+) => boolean
+
+let upgradeHandler: UpgradeHandler | null = null
+
+/**
+ * Seam for the WebSocket module: it registers the function that answers `upgrade` for every Saddle app
+ * (finding the route with `app.resolveRoute(ctx.path, 'GET')` and its `websocket` option). Without one,
+ * upgrades are refused (the engine answers them).
+ */
+export function registerUpgradeHandler(fn: UpgradeHandler): void {
+  upgradeHandler = fn
+}
 
 /** What the router side of an app finds for a path. */
 type Lookup =
@@ -266,6 +287,11 @@ export class Saddle extends Package implements SkitaiApp {
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
     handleRequest(this, req, res, ctx)
+  }
+
+  /** WebSocket upgrade (engine contract): delegated to the registered WebSocket module. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): boolean {
+    return upgradeHandler !== null && upgradeHandler(this, req, socket, head, ctx)
   }
 
   async unmount(): Promise<void> {

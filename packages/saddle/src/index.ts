@@ -4,7 +4,7 @@
  */
 export { HttpError } from '@skitai/was'
 export { ApiResult, FaultResult } from './api.js'
-export { Saddle, type SaddleConfig } from './app.js'
+export { registerUpgradeHandler, Saddle, type SaddleConfig, type UpgradeHandler } from './app.js'
 export {
   type AppGate,
   type AppGateFactory,
