@@ -9,7 +9,7 @@ import mime from 'mime-types'
 import { ApiResult, FaultResult } from './api.js'
 import { defaultErrorBody, errorInfo } from './error-pages.js'
 import { EarlyResponse, isThenable } from './hooks.js'
-import { FileResult, type HeaderValue, RedirectResult } from './response.js'
+import { FileResult, type HeaderValue, RedirectResult, SaddleResponse } from './response.js'
 import type { SaddleWas } from './was.js'
 import { encodeResponse } from './rpc/xml-codec.js'
 
@@ -69,6 +69,10 @@ function writeValue(was: SaddleWas, value: unknown): void | Promise<void> {
     return send(res, value.status, null, headers, JSON_TYPE, JSON.stringify(value.body))
   }
   if (value instanceof RedirectResult) return writeRedirect(res, value.status, value.location, headers)
+  if (value instanceof SaddleResponse) {
+    // `return was.response.status(201)`: the status and headers set, no body.
+    return send(res, status, reason, headers, null, status === 204 || status === 304 ? null : '')
+  }
   if (value instanceof FileResult) return writeFile(was, value, status, reason, headers)
   if (typeof Response !== 'undefined' && value instanceof Response) return writeWebResponse(was, value, headers)
   if (value instanceof Readable) return writeStream(was, value, status, reason, headers)

@@ -26,6 +26,7 @@ function makeApp(): Saddle {
   app.route('/created', (was) => {
     was.response.status(201)
   })
+  app.route('/accepted', (was) => was.response.status(202).setHeader('X-Queued', 'yes'))
   app.route('/async', async () => {
     await new Promise((r) => setTimeout(r, 5))
     return 'later'
@@ -166,6 +167,10 @@ describe('return values and was.response (SPEC §2.1, §2.3)', () => {
       assert.equal(r.status, 204)
       assert.equal(r.headers['content-type'], undefined)
       assert.equal((await c().get('/created')).status, 201)
+      r = await c().get('/accepted')
+      assert.equal(r.status, 202)
+      assert.equal(r.headers['x-queued'], 'yes')
+      assert.equal(r.headers['content-length'], '0')
     })
 
     it(`${kind}: promises, streams, generators, web Response`, async () => {
