@@ -14,8 +14,6 @@ export interface CorsPolicy {
   readonly maxAge: number
 }
 
-export const SAME_ORIGIN_ONLY: CorsPolicy = Object.freeze({ any: false, origins: new Set<string>(), maxAge: 0 })
-
 /**
  * From `app.accessControlAllowOrigin` or a route's `cors` option: a list of origins or `['*']`;
  * `true` = any origin, `false`/absent = same origin only.

@@ -97,5 +97,3 @@ export async function handleRpc(app: ListingApp, was: SaddleWas, kind: RpcKind):
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8'
 const JSONRPC_MARK = /"jsonrpc"\s*:\s*"2\.0"/
-
-export { encodeFault, encodeResponse as encodeXmlRpcResponse } from './xml-codec.js'
