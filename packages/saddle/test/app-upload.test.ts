@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -131,6 +132,25 @@ describe('uploads (SPEC §2.8)', () => {
       assert.deepEqual(readdirSync(tempDir), [])
     })
   }
+
+  it('socket: curl -F uploads a 4 MB file with a nasty name; saved byte-identical', async () => {
+    const origin = (list.find((x) => x.kind === 'socket') as any).origin as string
+    const src = join(mkdtempSync(join(tmpdir(), 'saddle-curl-')), 'plain.bin')
+    const data = randomBytes(4 * 1024 * 1024)
+    writeFileSync(src, data)
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'curl',
+        ['-sS', '-F', `file=@${src};filename="a file;with|odd&chars.bin"`, '-F', 'note=from curl', `${origin}/save`],
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      ),
+    )
+    const j = JSON.parse(out)
+    assert.equal(j.name, 'a_file_with_odd_chars.bin')
+    assert.equal(j.note, 'from curl')
+    assert.ok(readFileSync(j.path).equals(data))
+    assert.deepEqual(readdirSync(tempDir), [])
+  })
 
   it('socket: a 40 MB file against the 20 MB limit → 413, nothing left in the temp dir', async () => {
     const c = list.find((x) => x.kind === 'socket')!
