@@ -134,7 +134,8 @@ export class SaddleResponse {
 
   redirect(url: string, code = 302): RedirectResult {
     if (/[\r\n]/.test(url)) throw new HttpError(500, 'redirect location must not contain line breaks')
-    return new RedirectResult(url, code)
+    // Header values are bytes: percent-encode what is not ASCII (`/café` → `/caf%C3%A9`).
+    return new RedirectResult(url.replace(/[^\x00-\x7f]+/g, encodeURIComponent), code)
   }
 
   /** @internal a failed hook answered: keep the error's status unless the hook chose one. */

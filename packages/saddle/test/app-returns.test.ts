@@ -49,6 +49,7 @@ function makeApp(): Saddle {
   app.route('/api', (was) => was.API({ items: [1, 2] }, 201))
   app.route('/fault', (was) => was.Fault(400, 'bad thing', 40001, 'dbg', { see: 'docs' }))
   app.route('/redirect', (was) => was.response.redirect('/str', 303))
+  app.route('/redirect-utf8', (was) => was.response.redirect('/café?q=été'))
   app.route('/file', (was) => was.response.file(filePath, 'text/csv', 'rapport été.csv'))
   app.route('/nofile', (was) => was.response.file(join(dir, 'missing.txt')))
   app.route('/headers', (was) => {
@@ -205,6 +206,9 @@ describe('return values and was.response (SPEC §2.1, §2.3)', () => {
       r = await c().get('/redirect')
       assert.equal(r.status, 303)
       assert.equal(r.headers.location, '/str')
+      r = await c().get('/redirect-utf8')
+      assert.equal(r.status, 302)
+      assert.equal(r.headers.location, '/caf%C3%A9?q=%C3%A9t%C3%A9')
       r = await c().get('/file')
       assert.equal(r.text, 'a,b\n1,2\n')
       assert.equal(r.headers['content-type'], 'text/csv')
