@@ -101,6 +101,8 @@ function responseBytes(res: ServerResponse): number | string {
 
 function quoted(v: string | undefined): string {
   if (v === undefined || v === '') return '-'
+  // escaping is rare: skip the regex unless there is something to escape
+  if (v.indexOf('"') < 0 && v.indexOf('\\') < 0) return `"${v}"`
   return `"${v.replace(/["\\]/g, '\\$&')}"`
 }
 
