@@ -36,4 +36,3 @@ export { type Message, MessageBox } from './state/mbox.js'
 export { Session, type SessionMountOptions } from './state/session.js'
 
 // The state/security modules plug into the seams above when loaded.
-import './state/providers.js'

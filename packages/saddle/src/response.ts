@@ -1,5 +1,5 @@
 import { defaultReason, HttpError } from '@skitai/was'
-import { evaluateConditional } from './conditional.js'
+import { evaluateConditional } from '@skitai/engine'
 import { EarlyResponse } from './hooks.js'
 import type { SaddleWas } from './was.js'
 
@@ -113,12 +113,7 @@ export class SaddleResponse {
   }
 
   private _conditional(etag: string | null, mtime: number | null): void {
-    const code = evaluateConditional(
-      this._was._req.method ?? 'GET',
-      this._was._req.headers,
-      etag ?? undefined,
-      mtime ?? undefined,
-    )
+    const code = evaluateConditional(this._was._req, etag ?? undefined, mtime ?? undefined)
     if (code !== 200) throw new EarlyResponse(code)
   }
 
