@@ -1,4 +1,4 @@
-// `npm start`'s example (examples/hello/serve.ts) launched with the skitai command through the test client.
+// `npm start`'s example (examples/hello/serve.ts, a Saddle app beside a static directory) launched with the skitai command through the test client.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'

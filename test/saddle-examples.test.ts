@@ -10,8 +10,8 @@ import { testClient } from '@skitai/engine'
 
 const example = (p: string) => fileURLToPath(new URL(`../examples/${p}`, import.meta.url))
 
-test('examples/saddle-hello: the SPEC §0 routes over a real socket', async () => {
-  const cli = testClient(example('saddle-hello/serve.ts'))
+test('examples/hello: the SPEC §0 routes over a real socket', async () => {
+  const cli = testClient(example('hello/serve.ts'))
   try {
     assert.equal((await cli.get('/')).text, 'Hello World')
     assert.equal((await cli.get('/hello/100')).text, 'num is 100')
