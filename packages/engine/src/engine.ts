@@ -7,10 +7,13 @@ import { pathToFileURL } from 'node:url'
 import {
   type AliasOptions,
   type AliasType,
+  type CachefsOptions,
   type Cluster,
+  deflu,
+  enableCachefs,
   isHttpError,
-  type MemberSpec,
   registerAlias,
+  setMaxRcache,
 } from '@skitai/was'
 import { AccessLog } from './access-log.js'
 import { formatHelp, makeOption, type OptionSpec, parseArgs } from './cli-options.js'
@@ -176,8 +179,26 @@ export class Engine implements EngineLike, ErrorReporter {
   }
 
   /** `skitai.alias('@name', skitai.PROTO_HTTP, members, options)` — a backend cluster (@skitai/was). */
-  alias(name: string, type: AliasType, members: MemberSpec | MemberSpec[], options?: AliasOptions): Cluster {
-    return registerAlias(name, type, members as any, options)
+  alias(name: string, type: AliasType, members: string | string[], options?: AliasOptions): Cluster {
+    return registerAlias(name, type, members, options)
+  }
+
+  /** `skitai.setMaxRcache(300)`: bound the `was` result cache (LRU, default 100 entries; SPEC §3.4). */
+  setMaxRcache(entries: number): this {
+    setMaxRcache(entries)
+    return this
+  }
+
+  /** `skitai.enableCachefs({ memmax })`: cache backend HTTP responses by their own Cache-Control (§3.4). */
+  enableCachefs(options?: CachefsOptions): this {
+    enableCachefs(options)
+    return this
+  }
+
+  /** `skitai.deflu('tables.users', …)`: declare the model keys of `was.setlu/getlu` (SPEC §3.5). */
+  deflu(...keys: string[]): this {
+    deflu(...keys)
+    return this
   }
 
   // ---- settings ---------------------------------------------------------------------------------------

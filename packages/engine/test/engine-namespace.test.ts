@@ -38,3 +38,26 @@ test('settings are validated', () => {
   e.addOption('-x', '--xray')
   assert.throws(() => e.addOption(null, '--xray'), /defined twice/)
 })
+
+test('skitai.setMaxRcache, enableCachefs and deflu configure @skitai/was', async () => {
+  const { cacheStats, cachefsEnabled, disableCachefs, getlu, setlu } = await import('@skitai/was')
+  const before = cacheStats().max
+  try {
+    assert.equal(skitai.setMaxRcache(321), skitai)
+    assert.equal(cacheStats().max, 321)
+    assert.throws(() => skitai.setMaxRcache(0), /positive integer/)
+  } finally {
+    skitai.setMaxRcache(before)
+  }
+  try {
+    skitai.enableCachefs({ memmax: 1024 * 1024 })
+    assert.equal(cachefsEnabled(), true)
+  } finally {
+    disableCachefs()
+  }
+  assert.throws(() => getlu('engine-ns.undeclared'), /not declared/)
+  skitai.deflu('engine-ns.users')
+  assert.equal(getlu('engine-ns.users'), 0)
+  setlu('engine-ns.users')
+  assert.ok(getlu('engine-ns.users') > 0)
+})
