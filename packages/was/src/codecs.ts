@@ -1,23 +1,11 @@
 /**
  * Request encoding and response decoding (SPEC §3.2): JSON → value, an XML-RPC response → its value
  * or a fault, a JSON-RPC response → its result or error, text/* → string, anything else → Buffer.
- * XML-RPC goes through the xmlrpc package's own serializer/deserializer (not its client).
+ * XML-RPC goes through the shared safe codec (xmlrpc-values.ts, xmlrpc-decode.ts).
  */
-import { createRequire } from 'node:module'
 import sjson from 'secure-json-parse'
-
-const require = createRequire(import.meta.url)
-
-interface XmlrpcDeserializer {
-  deserializeMethodResponse(
-    stream: unknown,
-    cb: (err: (Error & { faultCode?: unknown; faultString?: unknown }) | null | undefined, value?: unknown) => void,
-  ): void
-}
-const serializer = require('xmlrpc/lib/serializer') as {
-  serializeMethodCall(method: string, params: unknown[], encoding?: string): string
-}
-const Deserializer = require('xmlrpc/lib/deserializer') as new (encoding?: string) => XmlrpcDeserializer
+import { decodeXmlRpcReply, XmlRpcDecodeError } from './xmlrpc-decode.js'
+import { encodeXmlRpcCall } from './xmlrpc-values.js'
 
 /** What a call expects back, which decides how the body is read. */
 export const KIND_HTTP = 0
@@ -37,8 +25,9 @@ export interface Decoded {
   error: Error | null
 }
 
+/** Dates go as UTC, bigint as <i8>; throws TypeError for a value that cannot be sent (a cycle). */
 export function serializeXmlrpcCall(method: string, params: unknown[]): string {
-  return serializer.serializeMethodCall(method, params, 'utf8')
+  return encodeXmlRpcCall(method, params, 'utf8')
 }
 
 /** One call per HTTP exchange, so a constant id does; it also keeps identical calls cacheable. */
@@ -92,48 +81,16 @@ function looksLikeMethodResponse(body: Buffer): boolean {
   return body.subarray(0, 200).toString('latin1').includes('<methodResponse')
 }
 
-/**
- * The xmlrpc deserializer reads from a stream; its sax parser is synchronous, so feeding the whole body
- * through a minimal stream stand-in gives the value (or fault) before this function returns.
- */
+/** Safe decoding (no __proto__ members, bounded depth, zone-less dates as UTC); never throws. */
 function decodeXmlrpc(body: Buffer, out: Decoded): void {
-  let settled = false
-  const text = body.toString('utf8')
-  const feed = {
-    setEncoding() {},
-    on() {},
-    pipe(parser: { write(s: string): void; end(): void }) {
-      parser.write(text)
-      parser.end()
-    },
+  try {
+    const reply = decodeXmlRpcReply(body.toString('utf8'))
+    if (reply.fault !== null) out.fault = { code: reply.fault.faultCode, message: reply.fault.faultString }
+    else out.data = reply.value
+  } catch (e) {
+    if (!(e instanceof XmlRpcDecodeError)) throw e
+    out.error = new Error(`invalid XML-RPC response: ${e.message}`, { cause: e })
   }
-  new Deserializer('utf8').deserializeMethodResponse(feed, (err, value) => {
-    if (settled) return
-    settled = true
-    if (err) {
-      if (err.faultCode !== undefined || err.faultString !== undefined) {
-        out.fault = { code: err.faultCode as number, message: String(err.faultString ?? '') }
-      } else {
-        out.error = new Error(`invalid XML-RPC response: ${err.message}`, { cause: err })
-      }
-      return
-    }
-    checkPrototypes(value)
-    out.data = value
-  })
-  if (!settled) out.error = new Error('invalid XML-RPC response: incomplete document')
-}
-
-/** xmlrpc builds structs with `{}[name] = v`, so a member named __proto__ would swap a prototype. */
-function checkPrototypes(v: unknown): void {
-  if (v === null || typeof v !== 'object') return
-  if (Array.isArray(v)) {
-    for (const x of v) checkPrototypes(x)
-    return
-  }
-  if (v instanceof Date || Buffer.isBuffer(v)) return
-  if (Object.getPrototypeOf(v) !== Object.prototype) throw new Error('XML-RPC struct with a __proto__ member refused')
-  for (const k of Object.keys(v)) checkPrototypes((v as Record<string, unknown>)[k])
 }
 
 const decoders = new Map<string, TextDecoder>()

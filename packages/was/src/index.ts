@@ -59,3 +59,19 @@ export type {
 } from './services.js'
 export type { RpcProxy } from './rpc.js'
 export { callChannel } from './call.js'
+export {
+  toXmlRpcValue,
+  encodeXmlRpcCall,
+  encodeXmlRpcResponse,
+  encodeXmlRpcFault,
+  XMLRPC_MAX_ENCODE_DEPTH,
+} from './xmlrpc-values.js'
+export {
+  decodeXmlRpcCall,
+  decodeXmlRpcReply,
+  XmlRpcDecodeError,
+  XMLRPC_MAX_DEPTH,
+  XMLRPC_MAX_REPLY_DEPTH,
+  type XmlRpcCall,
+  type XmlRpcReply,
+} from './xmlrpc-decode.js'

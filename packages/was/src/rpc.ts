@@ -1,7 +1,8 @@
 /**
  * RPC clients: `was.rpc(url).math.add(1, 2)` (XML-RPC) and `was.jsonrpc(url).add(1, 2)` (JSON-RPC 2.0).
  * The method name is built from the property chain by a Proxy; calling it fires a POST at once and
- * returns a Task. Bodies come from the xmlrpc package's serializer (codecs.ts).
+ * returns a Task. XML-RPC bodies are written and replies read by the shared codec (xmlrpc-values.ts,
+ * xmlrpc-decode.ts, through codecs.ts): dates as UTC, bigint as <i8>, replies decoded safely.
  */
 import { KIND_JSONRPC, KIND_XMLRPC, serializeJsonrpcCall, serializeXmlrpcCall } from './codecs.js'
 import { type Firer, fire, type Mode, type RequestOptions } from './fire.js'
