@@ -2,6 +2,14 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { describe, it } from 'node:test'
 import { promisify } from 'node:util'
+import {
+  decodeXmlRpcCall,
+  encodeXmlRpcCall,
+  encodeXmlRpcFault,
+  encodeXmlRpcResponse,
+  XMLRPC_MAX_DEPTH,
+  XmlRpcDecodeError,
+} from '@skitai/was'
 import { docFromSource } from '../src/rpc/doc-comment.js'
 import {
   INVALID_PARAMS,
@@ -14,14 +22,6 @@ import {
   parseJsonRpcBody,
 } from '../src/rpc/jsonrpc.js'
 import { candidatePaths, methodToPath, pathToMethod, postedBase } from '../src/rpc/method-path.js'
-import {
-  decodeMethodCall,
-  encodeFault,
-  encodeMethodCall,
-  encodeResponse,
-  MAX_DEPTH,
-  XmlRpcDecodeError,
-} from '../src/rpc/xml-codec.js'
 import { detectRpc } from '../src/rpc/index.js'
 
 const run = promisify(execFile)
@@ -33,7 +33,7 @@ const param = (v: string) => `<param><value>${v}</value></param>`
 
 describe('XML-RPC decoding', () => {
   it('decodes every XML-RPC type into the JavaScript value', () => {
-    const c = decodeMethodCall(
+    const c = decodeXmlRpcCall(
       call(
         'math.add',
         param('<int>4</int>') +
@@ -72,7 +72,7 @@ describe('XML-RPC decoding', () => {
 
   it('reads long strings and CDATA whole (sax flushes text past its 64 KiB buffer)', () => {
     const long = 'x'.repeat(1024 * 1024)
-    const c = decodeMethodCall(
+    const c = decodeXmlRpcCall(
       call('echo', param(`<string>${long}</string>`) + param(`<string><![CDATA[a<b&c]]></string>`)),
     )
     assert.equal((c.params[0] as string).length, long.length)
@@ -80,7 +80,7 @@ describe('XML-RPC decoding', () => {
   })
 
   it('reads dates with a zone as given', () => {
-    const c = decodeMethodCall(call('d', param('<dateTime.iso8601>2024-01-02T03:04:05+09:00</dateTime.iso8601>')))
+    const c = decodeXmlRpcCall(call('d', param('<dateTime.iso8601>2024-01-02T03:04:05+09:00</dateTime.iso8601>')))
     assert.equal((c.params[0] as Date).toISOString(), '2024-01-01T18:04:05.000Z')
   })
 
@@ -108,7 +108,7 @@ describe('XML-RPC decoding', () => {
   for (const [label, body, re] of bad) {
     it(`refuses ${label} with an error naming the problem`, () => {
       assert.throws(
-        () => decodeMethodCall(body),
+        () => decodeXmlRpcCall(body),
         (e: Error) => e instanceof XmlRpcDecodeError && re.test(e.message),
       )
     })
@@ -118,8 +118,8 @@ describe('XML-RPC decoding', () => {
     const lol =
       '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>' +
       call('echo', param('<string>&lol2;</string>'))
-    assert.throws(() => decodeMethodCall(lol), /DOCTYPE and ENTITY declarations are not accepted/)
-    assert.throws(() => decodeMethodCall(`<!doctype x SYSTEM "file:///etc/passwd">${call('x', '')}`), /DOCTYPE/)
+    assert.throws(() => decodeXmlRpcCall(lol), /DOCTYPE and ENTITY declarations are not accepted/)
+    assert.throws(() => decodeXmlRpcCall(`<!doctype x SYSTEM "file:///etc/passwd">${call('x', '')}`), /DOCTYPE/)
   })
 
   it('refuses a __proto__ struct member and pollutes nothing', () => {
@@ -129,10 +129,10 @@ describe('XML-RPC decoding', () => {
         '<struct><member><name>__proto__</name><value><struct><member><name>polluted</name><value>yes</value></member></struct></value></member></struct>',
       ),
     )
-    assert.throws(() => decodeMethodCall(body), /__proto__ is not allowed/)
+    assert.throws(() => decodeXmlRpcCall(body), /__proto__ is not allowed/)
     assert.equal(({} as any).polluted, undefined)
     // constructor/prototype members are plain data in a null-prototype struct
-    const c = decodeMethodCall(
+    const c = decodeXmlRpcCall(
       call('x', param('<struct><member><name>constructor</name><value>c</value></member></struct>')),
     )
     assert.equal((c.params[0] as any).constructor, 'c')
@@ -142,12 +142,12 @@ describe('XML-RPC decoding', () => {
   it('caps nesting depth: 10,000 nested arrays are refused without a stack overflow', () => {
     const n = 10_000
     const body = call('x', `<param>${'<value><array><data>'.repeat(n)}${'</data></array></value>'.repeat(n)}</param>`)
-    assert.throws(() => decodeMethodCall(body), new RegExp(`deeper than ${MAX_DEPTH}`))
+    assert.throws(() => decodeXmlRpcCall(body), new RegExp(`deeper than ${XMLRPC_MAX_DEPTH}`))
     const ok = call(
       'x',
-      `<param>${'<value><array><data>'.repeat(MAX_DEPTH)}${'</data></array></value>'.repeat(MAX_DEPTH)}</param>`,
+      `<param>${'<value><array><data>'.repeat(XMLRPC_MAX_DEPTH)}${'</data></array></value>'.repeat(XMLRPC_MAX_DEPTH)}</param>`,
     )
-    assert.equal(decodeMethodCall(ok).params.length, 1)
+    assert.equal(decodeXmlRpcCall(ok).params.length, 1)
   })
 })
 
@@ -166,11 +166,11 @@ describe('XML-RPC encoding', () => {
       list: [1, 'two', [3]],
       skipped: () => 1,
     }
-    const xml = encodeResponse(value)
+    const xml = encodeXmlRpcResponse(value)
     assert.match(xml, /<i8>4611686018427387904<\/i8>/)
     assert.match(xml, /<dateTime.iso8601>20240506T07:08:09<\/dateTime.iso8601>/)
     // the response body decodes like a call's params once rewrapped
-    const back = decodeMethodCall(
+    const back = decodeXmlRpcCall(
       xml
         .replace('<methodResponse>', '<methodCall><methodName>r</methodName>')
         .replace('</methodResponse>', '</methodCall>'),
@@ -191,19 +191,19 @@ describe('XML-RPC encoding', () => {
   it('refuses cycles and invalid dates with an error instead of looping', () => {
     const a: any = { x: 1 }
     a.self = a
-    assert.throws(() => encodeResponse(a), /cyclic/)
-    assert.throws(() => encodeResponse(new Date('nope')), /invalid Date/)
+    assert.throws(() => encodeXmlRpcResponse(a), /cyclic/)
+    assert.throws(() => encodeXmlRpcResponse(new Date('nope')), /invalid Date/)
   })
 
   it('writes faults and calls that Python reads', async () => {
-    const fault = encodeFault(404, 'no such method: nope')
-    const resp = encodeResponse({
+    const fault = encodeXmlRpcFault(404, 'no such method: nope')
+    const resp = encodeXmlRpcResponse({
       a: [1, 2.5, 'x'],
       when: new Date('2024-01-02T03:04:05Z'),
       bin: Buffer.from('hi'),
       n: null,
     })
-    const req = encodeMethodCall('math.add', [4, 10])
+    const req = encodeXmlRpcCall('math.add', [4, 10])
     const py = `
 import sys, xmlrpc.client as x
 fault, resp, req = sys.argv[1], sys.argv[2], sys.argv[3]

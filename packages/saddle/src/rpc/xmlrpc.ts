@@ -1,14 +1,14 @@
 /**
  * XML-RPC on route URLs (SPEC §2.9): the body is read under the app's body limit, decoded safely
- * (xml-codec.ts), the method name resolved to a route and run through the app; the answer is a
+ * (the shared codec in @skitai/was), the method name resolved to a route and run through the app; the answer is a
  * `<methodResponse>` or a fault whose faultCode is the HTTP status the same call would have had.
  * HTTP 200 either way.
  */
+import { decodeXmlRpcCall, encodeXmlRpcFault, encodeXmlRpcResponse, XmlRpcDecodeError } from '@skitai/was'
 import type { SaddleWas } from '../was.js'
 import { callMethod } from './call.js'
 import { badRequest, faultString, type RpcFailure, toFailure } from './failure.js'
 import type { ListingApp } from './system.js'
-import { decodeMethodCall, encodeFault, encodeResponse, XmlRpcDecodeError } from './xml-codec.js'
 
 export const XML_CONTENT_TYPE = 'text/xml; charset=utf-8'
 
@@ -18,7 +18,7 @@ export async function answerXmlRpc(app: ListingApp, was: SaddleWas, base: string
   let methodName: string
   let params: unknown[]
   try {
-    ;({ methodName, params } = decodeMethodCall(body.toString('utf8')))
+    ;({ methodName, params } = decodeXmlRpcCall(body.toString('utf8')))
   } catch (e) {
     if (e instanceof XmlRpcDecodeError) return faultXml(badRequest(e.message))
     throw e
@@ -26,12 +26,12 @@ export async function answerXmlRpc(app: ListingApp, was: SaddleWas, base: string
   const outcome = await callMethod(app, was, base, methodName, { positional: params }, true)
   if (!outcome.ok) return faultXml(outcome.failure)
   try {
-    return encodeResponse(outcome.value)
+    return encodeXmlRpcResponse(outcome.value)
   } catch (e) {
     return faultXml(toFailure(e, app.debug))
   }
 }
 
 function faultXml(f: RpcFailure): string {
-  return encodeFault(f.status, faultString(f))
+  return encodeXmlRpcFault(f.status, faultString(f))
 }
