@@ -21,6 +21,7 @@ def fail():
     raise xmlrpc.client.Fault(418, 'teapot')
 s.register_function(fail, 'fail')
 s.register_function(lambda: datetime.datetime(2024, 1, 2, 3, 4, 5), 'when')
+s.register_function(lambda: {'__proto__': {'admin': True}}, 'proto')
 print(s.server_address[1], flush=True)
 s.serve_forever()
 `
@@ -72,6 +73,17 @@ describe('cli.xmlrpc against Python SimpleXMLRPCServer', () => {
         .catch((e: unknown) => e)
       assert.ok(missing instanceof RpcFault)
       assert.match(missing.faultString, /nope/)
+    } finally {
+      await cli.close()
+    }
+  })
+
+  test('replies are decoded safely: a __proto__ member is refused', async () => {
+    const cli = testClient({ port })
+    try {
+      const rpc = cli.xmlrpc('/RPC2')
+      await assert.rejects(rpc.proto(), /struct member name __proto__ is not allowed/)
+      assert.equal(({} as any).admin, undefined)
     } finally {
       await cli.close()
     }
