@@ -11,7 +11,7 @@ import { defaultErrorBody, errorInfo } from './error-pages.js'
 import { EarlyResponse, isThenable } from './hooks.js'
 import { FileResult, type HeaderValue, RedirectResult, SaddleResponse } from './response.js'
 import type { SaddleWas } from './was.js'
-import { encodeResponse } from './rpc/xml-codec.js'
+import { encodeXmlRpcResponse } from '@skitai/was'
 
 type Headers = Record<string, HeaderValue>
 
@@ -113,7 +113,7 @@ function writeApi(was: SaddleWas, api: ApiResult, headers: Headers): void {
   const status = api.status ?? was._response?._status ?? 200
   const accept = was._rawHeader('accept')
   if (accept?.startsWith('text/xml')) {
-    send(was._res, status, null, headers, 'text/xml', encodeResponse(api.data))
+    send(was._res, status, null, headers, 'text/xml', encodeXmlRpcResponse(api.data))
     return
   }
   const body = api.data === undefined ? '{}' : JSON.stringify(api.data)
