@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type MountInfo, type RequestContext, SKITAI_APP, type SkitaiApp } from '@skitai/engine'
+import { type AliasOptions, type AliasType, type Cluster, makeCluster } from '@skitai/was'
 import type nunjucks from 'nunjucks'
 import { type AppGate, compileAppGates, compilePlan } from './checks.js'
 import type { ErrorInfo } from './error-pages.js'
@@ -34,6 +35,11 @@ export interface SaddleConfig {
    * (async_hooks promise tracking); Saddle handlers get `was` as their first argument anyway.
    */
   asyncContext: boolean
+  /**
+   * [request content type, accepted type] of this app's `was.get/post/…` calls (SPEC §3.1); null uses
+   * the server-wide default (`['application/json', 'application/json']`).
+   */
+  defaultRequestType: readonly [string, string] | null
   [other: string]: unknown
 }
 
@@ -108,6 +114,8 @@ export class Saddle extends Package implements SkitaiApp {
   /** @internal route names → route and package prefix */
   readonly _names = new Map<string, { route: Route; prefix: string }>()
   /** @internal */ _gates: AppGate[] | null = null
+  /** @internal app-private aliases (`app.alias`), by name without '@' */
+  _aliases: Map<string, Cluster> | null = null
   private _compiled = false
   private _mountInfo: MountInfo | null = null
   private _env: nunjucks.Environment | null = null
@@ -127,6 +135,7 @@ export class Saddle extends Package implements SkitaiApp {
       uploadTempDir: join(tmpdir(), 'skitai-uploads'),
       trustedProxies: ['127.0.0.1', '::1'],
       asyncContext: false,
+      defaultRequestType: null,
     }
   }
 
@@ -140,6 +149,20 @@ export class Saddle extends Package implements SkitaiApp {
   bearerHandler(fn: (was: SaddleWas, token: string) => unknown, _context?: unknown): any {
     this._bearerHandler = fn
     return fn
+  }
+
+  /**
+   * An alias private to this app (SPEC §3.3): `app.alias('@name', PROTO_HTTP, members, options)`, same
+   * arguments as `skitai.alias`. Inside this app's handlers it is preferred over a server-wide alias of
+   * the same name. Registering a name again replaces it.
+   */
+  alias(name: string, type: AliasType, members: string | string[], options: AliasOptions = {}): Cluster {
+    const c = makeCluster(name, type, members, options)
+    const own = (this._aliases ??= new Map())
+    const old = own.get(c.name)
+    own.set(c.name, c)
+    if (old !== undefined) void old.close()
+    return c
   }
 
   /** `templates/` beside the app module. */
@@ -299,6 +322,8 @@ export class Saddle extends Package implements SkitaiApp {
     await runLifecycle(this, 'umounted')
     leaveBroadcast(this)
     for (const p of this.packages) leaveBroadcast(p)
+    // Close the private aliases' connection pools; a member reopens its pool if the app is mounted again.
+    if (this._aliases !== null) await Promise.all([...this._aliases.values()].map((c) => c.close()))
   }
 
   /** Runs `beforeReload`, recompiles, then `reloaded` (the engine's reloader calls it). */

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RequestContext } from '@skitai/engine'
-import { Was } from '@skitai/was'
+import { type Cluster, Was } from '@skitai/was'
 import { ApiResult, FaultResult } from './api.js'
 import type { Saddle } from './app.js'
 import { broadcast } from './events.js'
@@ -130,6 +130,21 @@ export class SaddleWas extends Was {
     this._session = null
     this._mbox = null
     this._csrfToken = null
+  }
+
+  /** `app.config.defaultRequestType` when set, else the server-wide default (SPEC §3.1). */
+  override defaultRequestType(): readonly [string, string] {
+    return this.app.config.defaultRequestType ?? super.defaultRequestType()
+  }
+
+  /** The app's own `app.alias` first, then the server-wide alias (SPEC §3.3). */
+  override resolveAlias(name: string): Cluster | undefined {
+    const own = this.app._aliases
+    if (own !== null) {
+      const c = own.get(name.charCodeAt(0) === 64 ? name.slice(1) : name)
+      if (c !== undefined) return c
+    }
+    return super.resolveAlias(name)
   }
 
   get request(): SaddleRequest {
