@@ -20,32 +20,24 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res): v
   const start = performance.now()
   const prefs = engine.prefs
   if (engine.closing) res.shouldKeepAlive = false
-  if (engine.inFlight >= prefs.maxInFlight) {
-    sendError(req, res, 503, 'the server is over capacity: try again later', {
-      headers: { 'Retry-After': String(engine.retryAfter) },
-    })
-    return
-  }
   let url = req.url as string
+  /** Answered by the engine itself (an odd request target), before any mount: 204, 400 or 0. */
+  let early = 0
   if (url.charCodeAt(0) !== 47 /* / */) {
-    if (url === '*' && req.method === 'OPTIONS') {
-      // asterisk form: a question about the server itself
-      res.writeHead(204, { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' })
-      res.end()
-      return
+    if (url === '*' && req.method === 'OPTIONS') early = 204
+    else {
+      const fixed = originForm(url)
+      if (fixed === null) early = 400
+      else {
+        url = fixed
+        req.url = url
+      }
     }
-    const fixed = originForm(url)
-    if (fixed === null) {
-      sendError(req, res, 400, `bad request target: ${url.slice(0, 100)}`, { close: true })
-      return
-    }
-    url = fixed
-    req.url = url
   }
   const q = url.indexOf('?')
   const path = q < 0 ? url : url.slice(0, q)
   const mounts = engine.mounts
-  const entry = mounts.rootOnly ?? matchEntry(mounts.tableForHost(req.headers.host), path)
+  const entry = early !== 0 ? null : (mounts.rootOnly ?? matchEntry(mounts.tableForHost(req.headers.host), path))
   const head = scanHead(req.rawHeaders)
   const cl = head.contentLength
   const point = entry === null ? '' : entry.point
@@ -61,9 +53,20 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res): v
     engine,
     engine.log.isLogged(path),
   )
+  // every request, refused ones included, is counted and gets its log line when its response closes
   res.skitaiCtx = ctx
   engine.inFlight++
   res.on('close', onResponseClose)
+  if (engine.inFlight > prefs.maxInFlight) {
+    sendError(req, res, 503, 'the server is over capacity: try again later', {
+      headers: { 'Retry-After': String(engine.retryAfter) },
+    })
+    return
+  }
+  if (early !== 0) {
+    answerOddTarget(req, res, early)
+    return
+  }
   if (entry === null) {
     sendError(req, res, 404, 'nothing is mounted at this path')
     return
@@ -74,6 +77,16 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res): v
   }
   if (cl < 0 && head.chunked) guardChunkedBody(req, res, ctx.maxBodySize, ctx)
   dispatch(engine, entry, req, res, ctx)
+}
+
+/** `OPTIONS *` (a question about the server itself) → 204; a target that is neither path nor URL → 400. */
+function answerOddTarget(req: IncomingMessage, res: ServerResponse, status: number): void {
+  if (status === 204) {
+    res.writeHead(204, { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' })
+    res.end()
+    return
+  }
+  sendError(req, res, 400, `bad request target: ${(req.url as string).slice(0, 100)}`, { close: true })
 }
 
 function dispatch(

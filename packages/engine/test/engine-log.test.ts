@@ -150,3 +150,41 @@ test('an Express app (which swaps the response prototype) still gets body bytes 
   assert.equal(m[6], '/ex/chunks', 'the original URL is logged')
   assert.equal(m[10], '7', 'body bytes, not chunk framing')
 })
+
+test('requests the engine refuses itself (503 over capacity, 400 bad target, 404 unmounted) still get a log line', async () => {
+  const { raw, statuses, sleep } = await import('./helpers.js')
+  const dir = mkdtempSync(join(tmpdir(), 'skitai-log-'))
+  const engine = new Engine()
+  engine.enableFileLogging(dir)
+  engine.pref().maxInFlight = 1
+  let release: () => void = () => {}
+  const gate = new Promise<void>((r) => {
+    release = r
+  })
+  engine.mount('/slow', async (_req: IncomingMessage, res: ServerResponse) => {
+    await gate
+    res.end('done')
+  })
+  const port = await engine.listen({ port: 0 })
+  const req = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`
+  try {
+    const slow = raw(port, req('/slow'), { ms: 10000 })
+    for (let i = 0; i < 400 && engine.inFlight < 1; i++) await sleep(10)
+    assert.deepEqual(statuses((await raw(port, req('/slow/busy'))).text), [503])
+    release()
+    assert.deepEqual(statuses((await slow).text), [200])
+    for (let i = 0; i < 100 && engine.inFlight > 0; i++) await sleep(10)
+    assert.deepEqual(statuses((await raw(port, req('ftp://odd/target'))).text), [400])
+    assert.deepEqual(statuses((await raw(port, req('/nowhere'))).text), [404])
+  } finally {
+    release()
+    await engine.close()
+  }
+  const lines = readFileSync(join(dir, 'request.log'), 'utf8').trim().split('\n')
+  const seen = lines.map((l) => {
+    const m = LINE.exec(l) as RegExpExecArray
+    assert.ok(m, l)
+    return `${m[6]} ${m[9]}`
+  })
+  assert.deepEqual(seen.sort(), ['/nowhere 404', '/slow 200', '/slow/busy 503', 'ftp://odd/target 400'])
+})
