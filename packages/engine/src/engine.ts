@@ -28,6 +28,7 @@ import { createHttpServer, drainAndClose, installShutdownSignals } from './serve
 import { createStaticHandler } from './static.js'
 import { MaxAgeTable } from './static-maxage.js'
 import { type LaunchOptions, type TestClient, testClient } from './test-client.js'
+import { installUncaughtHandlers } from './uncaught.js'
 import { aliasTarget, type ErrorReporter, type MountableApp, toAppTarget } from './targets.js'
 
 export type { EngineOptions, ListenOptions, MountOptions, Prefs, RunOptions } from './options.js'
@@ -339,10 +340,12 @@ export class Engine implements EngineLike, ErrorReporter {
     return bound
   }
 
+  /** Shutdown signals, and errors escaping a request's promise chain logged instead of exiting (uncaught.ts). */
   private installSignals(): void {
     if (this.signalsInstalled) return
     this.signalsInstalled = true
     installShutdownSignals(this)
+    installUncaughtHandlers(this)
   }
 
   private createServer(): Server {

@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Engine } from './engine.js'
 import { handleCheckContinue, handleClientError, handleRequest, handleTimeout, handleUpgrade } from './pipeline.js'
 import { SkitaiResponse } from './response.js'
+import { connectionsOf } from './uncaught.js'
 
 /** The engine's node:http server: its timeouts and the events wired to the request pipeline. */
 export function createHttpServer(
@@ -24,10 +26,13 @@ export function createHttpServer(
   server.on('clientError', (err: Error, socket) => handleClientError(engine, err, socket as any))
   server.on('timeout', handleTimeout)
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(engine, req, socket as any, head))
-  server.on('connection', (socket) => {
+  const open = connectionsOf(server)
+  server.on('connection', (socket: Socket) => {
     engine.connections++
+    open.add(socket)
     socket.once('close', () => {
       engine.connections--
+      open.delete(socket)
     })
   })
   return server

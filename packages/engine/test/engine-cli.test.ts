@@ -112,3 +112,29 @@ describe('graceful shutdown', () => {
     await idle.close()
   })
 })
+
+test('run(): an exception thrown outside the request promise (an Express setTimeout) is logged with the txn id, answered 500, and the process keeps serving', async () => {
+  const cli = new Engine({ root: fixtures }).testClient('serve/serve.ts', { args: ['--address', '127.0.0.1'] })
+  try {
+    const r = await cli.get('/ex/throw-later', {
+      headers: { 'x-gtxn-id': 'GTID-uncaught-1', accept: 'application/json' },
+    })
+    assert.equal(r.status, 500)
+    assert.equal(r.json().message, 'Internal Server Error')
+    assert.doesNotMatch(r.text, /thrown in a timer/, 'no internals without debug')
+    const rejected = await cli.get('/ex/reject-later', { headers: { 'x-gtxn-id': 'GTID-uncaught-2' } })
+    assert.equal(rejected.status, 200)
+    assert.equal(rejected.text, 'answered anyway')
+    // the head is out: the response is cut short, the connection closed, and the next request still served
+    await assert.rejects(cli.get('/ex/throw-after-head'))
+    const ok = await cli.get('/')
+    assert.equal(ok.status, 200)
+    for (let i = 0; i < 100 && !/thrown mid-body/.test(cli.output()); i++) await sleep(20)
+    const out = cli.output()
+    assert.match(out, /\[error\] GTID-uncaught-1\/1000 GET \/ex\/throw-later: Error: thrown in a timer\n\s+at /)
+    assert.match(out, /\[error\] GTID-uncaught-2\/1000 unhandled rejection: Error: nobody awaits this/)
+    assert.match(out, /thrown mid-body/)
+  } finally {
+    await cli.close()
+  }
+})
