@@ -38,14 +38,18 @@ export function handleRequest(app: Saddle, req: IncomingMessage, res: ServerResp
   // The bare mount point answers 308, except to RPC calls: XML-RPC clients (Python's ServerProxy of
   // 'http://host/rpc2') post there and do not follow redirects (SPEC §2.9).
   if (ctx.path === '' && !(req.method === 'POST' && detectRpc(req.headers['content-type']) !== null)) {
-    const headers = Object.create(null)
-    writeRedirect(res, 308, `${ctx.mountPoint}/${ctx.search === '' ? '' : `?${ctx.search}`}`, headers)
+    redirectBareMountPoint(res, ctx)
     return
   }
   app._ensureCompiled()
   const was = new SaddleWas(app, req, res, ctx)
   if (app.config.asyncContext) wasStorage.run(was, dispatch, app, was, req, ctx)
   else dispatch(app, was, req, ctx)
+}
+
+/** 308 from the bare mount point ('/rpc2') to the mount point + '/', keeping the query. */
+function redirectBareMountPoint(res: ServerResponse, ctx: RequestContext): void {
+  writeRedirect(res, 308, `${ctx.mountPoint}/${ctx.search === '' ? '' : `?${ctx.search}`}`, Object.create(null))
 }
 
 function dispatch(app: Saddle, was: SaddleWas, req: IncomingMessage, ctx: RequestContext): void {
@@ -164,6 +168,12 @@ async function runFull(app: Saddle, was: SaddleWas, req: IncomingMessage, ctx: R
             return await finish(was, reply.status === 204 ? undefined : reply.body)
           }
         }
+      }
+      // A JSON POST to the bare mount point that was not JSON-RPC after all: the 308 of any other request.
+      if (ctx.path === '') {
+        redirectBareMountPoint(was._res, ctx)
+        was.close()
+        return
       }
       route = findRoute(app, was, ctx)
       if (route === null) return
