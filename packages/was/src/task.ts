@@ -50,7 +50,13 @@ export class Task {
       // The filter sees each result as it arrives (map-filter-reduce), not after the slowest one.
       for (let i = 0; i < calls.length; i++) {
         ;(calls[i] as Call).onFinish((r) => {
-          keep[i] = Boolean(filter(r))
+          // A throwing filter drops that result (the exception kept as its error); it must not escape
+          // into the call's finish, which would skip the collector's own callback and stall getswait.
+          try {
+            keep[i] = Boolean(filter(r))
+          } catch (e) {
+            r.error ??= e as Error
+          }
         })
       }
     }

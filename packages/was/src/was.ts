@@ -88,8 +88,19 @@ export class Was {
 
   /** @internal Remember a fired call so close() can cancel it. */
   trackCall(call: Pending): void {
-    if (this._calls === null) this._calls = [call]
-    else this._calls.push(call)
+    const calls = this._calls
+    if (calls === null) {
+      this._calls = [call]
+      return
+    }
+    // A long-lived was (a WebSocket handler, a loop of calls) would otherwise hold every finished call
+    // and its body until close(): every 64 calls drop the finished ones.
+    if ((calls.length & 63) === 63) {
+      let n = 0
+      for (const c of calls) if (!c.finished) calls[n++] = c
+      calls.length = n
+    }
+    calls.push(call)
   }
 
   private get _svc(): Services {
