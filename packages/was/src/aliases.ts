@@ -140,9 +140,16 @@ function decode(s: string, text: string): string {
   }
 }
 
+let clusterSeq = 0
+
 /** A registered alias: its type, options and live members. */
 export class Cluster {
   readonly name: string
+  /**
+   * 'name#n', unique per cluster: the result cache keys on it, so an app-private alias and a server-wide
+   * one of the same name (or an alias registered again with other members) never share cached results.
+   */
+  readonly cacheId: string
   readonly type: AliasType
   readonly role: string | null
   readonly source: string | null
@@ -157,6 +164,7 @@ export class Cluster {
 
   constructor(name: string, type: AliasType, members: MemberSpec[], options: AliasOptions) {
     this.name = name
+    this.cacheId = `${name}#${++clusterSeq}`
     this.type = type
     this.role = options.role ?? null
     this.source = options.source ?? null

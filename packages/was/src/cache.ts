@@ -39,7 +39,7 @@ export interface KeySource {
   readonly url: string
   readonly body: unknown
   readonly replayable: boolean
-  readonly cluster: { readonly name: string } | null
+  readonly cluster: { readonly cacheId: string } | null
 }
 
 /**
@@ -57,7 +57,7 @@ export function keyOf(src: KeySource, map: boolean): string | null {
     const u = b as Uint8Array
     bodyKey = Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64')
   }
-  return cacheKey(map ? `MAP ${src.method}` : src.method, src.url, bodyKey, src.cluster?.name ?? null)
+  return cacheKey(map ? `MAP ${src.method}` : src.method, src.url, bodyKey, src.cluster?.cacheId ?? null)
 }
 
 export function cacheSize(): number {

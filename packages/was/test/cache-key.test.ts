@@ -1,0 +1,88 @@
+// The result cache key (SPEC §3.4) is method, URL, body and alias: a different body, or the same alias
+// name bound to another cluster (an app's private alias beside a server-wide one), is another entry.
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { type Cluster, PROTO_HTTP, Was, cacheClear, deflu, makeCluster } from '@skitai/was'
+import { type Backend, backend, json, readBody } from './helpers.ts'
+
+const closers: Array<() => Promise<void>> = []
+after(async () => {
+  for (const c of closers) await c()
+})
+
+async function named(name: string): Promise<Backend> {
+  const b = await backend(async (req, res) => json(res, { from: name, body: (await readBody(req)).toString() }))
+  closers.push(b.close)
+  return b
+}
+
+/** A was whose '@api' is the given cluster (as Saddle's app-private aliases do). */
+class AppWas extends Was {
+  constructor(private readonly api: Cluster) {
+    super('g', 1000)
+  }
+  override resolveAlias(name: string): Cluster | undefined {
+    return name === 'api' ? this.api : undefined
+  }
+}
+
+test('same method and URL with another body is another cache entry', async () => {
+  cacheClear()
+  const b = await named('a')
+  const c = makeCluster('@api', PROTO_HTTP, `127.0.0.1:${b.port}`)
+  closers.push(() => c.close())
+  const w = new AppWas(c)
+  const r1 = await w.post('@api/q', { q: 1 }).getwait(5, { cache: 60 })
+  assert.equal(r1.status, 3)
+  assert.equal((await w.post('@api/q', { q: 1 }).getwait(5)).data, r1.data)
+  assert.equal(b.hits, 1, 'the same body is served from the cache')
+  const r2 = await w.post('@api/q', { q: 2 }).getwait(5)
+  assert.equal(b.hits, 2, 'another body reaches the backend')
+  assert.equal((r2.data as { body: string }).body, '{"q":2}')
+  w.close()
+})
+
+test('the same alias name on two clusters (app-private vs server-wide) never shares cached results', async () => {
+  cacheClear()
+  const a = await named('a')
+  const b = await named('b')
+  const ca = makeCluster('@api', PROTO_HTTP, `127.0.0.1:${a.port}`)
+  const cb = makeCluster('@api', PROTO_HTTP, `127.0.0.1:${b.port}`)
+  closers.push(
+    () => ca.close(),
+    () => cb.close(),
+  )
+  const wa = new AppWas(ca)
+  const wb = new AppWas(cb)
+  assert.equal(((await wa.get('@api/x').getwait(5, { cache: 60 })).data as { from: string }).from, 'a')
+  const rb = await wb.get('@api/x').getwait(5, { cache: 60 })
+  assert.equal((rb.data as { from: string }).from, 'b', "another cluster's cached result was served")
+  assert.equal(b.hits, 1)
+  // .map sets likewise.
+  await wa.get.map('@api/m').getswait(5, { cache: 60 })
+  const sb = await wb.get.map('@api/m').getswait(5)
+  assert.deepEqual(
+    sb.data.map((d) => (d as { from: string }).from),
+    ['b'],
+  )
+  wa.close()
+  wb.close()
+})
+
+test("useCache: 'model.key' drops an entry stored before setlu('model.key') (short for getlu)", async () => {
+  cacheClear()
+  deflu('tables.ck')
+  const b = await named('a')
+  const c = makeCluster('@api', PROTO_HTTP, `127.0.0.1:${b.port}`)
+  closers.push(() => c.close())
+  const w = new AppWas(c)
+  await w.get('@api/m', { useCache: 'tables.ck' }).getwait(5, { cache: 60 })
+  await w.get('@api/m', { useCache: 'tables.ck' }).getwait(5)
+  assert.equal(b.hits, 1, 'served from the cache')
+  // Let the clock move so the update is strictly after the entry was stored.
+  await new Promise((r) => setTimeout(r, 5))
+  w.setlu('tables.ck')
+  await w.get('@api/m', { useCache: 'tables.ck' }).getwait(5)
+  assert.equal(b.hits, 2, 'refetched after setlu')
+  w.close()
+})
