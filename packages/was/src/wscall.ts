@@ -97,14 +97,16 @@ export class WsCall implements Pending {
       this.result.headers = res.headers as Record<string, string>
       this._end(STATUS_DONE, res.statusCode ?? 0, res.statusMessage ?? '', null, null)
     })
+    let opened = false
+    ws.on('open', () => {
+      opened = true
+    })
     ws.on('error', (err: Error & { code?: string }) => {
-      if (this.finished) return
+      // A socket given up for another member (fail-over) still emits: only the current one counts.
+      if (this.finished || this._socket !== ws) return
       const code = err.code ?? ''
-      if (
-        m !== null &&
-        ws.readyState === WebSocket.CONNECTING &&
-        (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND')
-      ) {
+      // Not readyState: ws already says CLOSING when it emits a connect error.
+      if (m !== null && !opened && (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND')) {
         m.markDown(`${code}: ${err.message}`)
         if (this._fixed === null && this._cluster !== null) {
           ;(this._tried ??= []).push(m)
@@ -120,7 +122,9 @@ export class WsCall implements Pending {
         code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? FAIL_DNS : code === 'ECONNREFUSED' ? FAIL_CONNECT : FAIL_OTHER
       this._end(STATUS_FAILED, fc, err.message, err, null)
     })
-    ws.on('close', () => this._end(STATUS_FAILED, FAIL_CLOSED, 'WebSocket closed before a reply', null, null))
+    ws.on('close', () => {
+      if (this._socket === ws) this._end(STATUS_FAILED, FAIL_CLOSED, 'WebSocket closed before a reply', null, null)
+    })
   }
 
   private _end(status: 1 | 2 | 3, code: number, reason: string, err: Error | null, data: unknown): void {
