@@ -16,7 +16,7 @@ import { gtxnIdOf, ltxnIdOf } from './txn.js'
 
 type Res = ServerResponse & Partial<Pick<SkitaiResponse, 'skitaiCtx' | 'skitaiHeadTime'>>
 
-export function handleRequest(engine: Engine, req: IncomingMessage, res: Res): void {
+export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, awaitingContinue?: boolean): void {
   const start = performance.now()
   const prefs = engine.prefs
   if (engine.closing) res.shouldKeepAlive = false
@@ -72,7 +72,9 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res): v
     return
   }
   if (cl > ctx.maxBodySize) {
-    refuse(res, tooLarge(ctx.maxBodySize))
+    // a client waiting for 100 Continue has not sent the body: no need to close the connection
+    if (awaitingContinue === true) sendError(req, res, 413, tooLarge(ctx.maxBodySize).message)
+    else refuse(res, tooLarge(ctx.maxBodySize))
     return
   }
   if (cl < 0 && head.chunked) guardChunkedBody(req, res, ctx.maxBodySize, ctx)
@@ -222,12 +224,10 @@ function originForm(url: string): string | null {
   return rest.length === 0 || rest.charCodeAt(0) === 63 ? `/${rest}` : rest
 }
 
-/** `Expect: 100-continue`: refuse an oversized body without reading it, else send 100 and go on. */
+/** `Expect: 100-continue`: send 100 and go on, unless the declared body is over the limit (413, no 100). */
 export function handleCheckContinue(engine: Engine, req: IncomingMessage, res: ServerResponse): void {
-  const cl = contentLengthOf(req)
-  if (cl > engine.prefs.maxClientBodySize) {
-    // the client has not sent the body: the connection stays usable if it sends it anyway or gives up
-    sendError(req, res, 413, tooLarge(engine.prefs.maxClientBodySize).message)
+  if (contentLengthOf(req) > engine.prefs.maxClientBodySize) {
+    handleRequest(engine, req, res, true)
     return
   }
   res.writeContinue()

@@ -151,12 +151,13 @@ test('an Express app (which swaps the response prototype) still gets body bytes 
   assert.equal(m[10], '7', 'body bytes, not chunk framing')
 })
 
-test('requests the engine refuses itself (503 over capacity, 400 bad target, 404 unmounted) still get a log line', async () => {
+test('requests the engine refuses itself (503 over capacity, 400 bad target, 404 unmounted, 413 before 100 Continue) still get a log line', async () => {
   const { raw, statuses, sleep } = await import('./helpers.js')
   const dir = mkdtempSync(join(tmpdir(), 'skitai-log-'))
   const engine = new Engine()
   engine.enableFileLogging(dir)
   engine.pref().maxInFlight = 1
+  engine.pref().maxClientBodySize = 1000
   let release: () => void = () => {}
   const gate = new Promise<void>((r) => {
     release = r
@@ -176,6 +177,8 @@ test('requests the engine refuses itself (503 over capacity, 400 bad target, 404
     for (let i = 0; i < 100 && engine.inFlight > 0; i++) await sleep(10)
     assert.deepEqual(statuses((await raw(port, req('ftp://odd/target'))).text), [400])
     assert.deepEqual(statuses((await raw(port, req('/nowhere'))).text), [404])
+    const expect = 'POST /slow/big HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n'
+    assert.deepEqual(statuses((await raw(port, expect, { until: (t) => t.includes('}') })).text), [413])
   } finally {
     release()
     await engine.close()
@@ -186,5 +189,11 @@ test('requests the engine refuses itself (503 over capacity, 400 bad target, 404
     assert.ok(m, l)
     return `${m[6]} ${m[9]}`
   })
-  assert.deepEqual(seen.sort(), ['/nowhere 404', '/slow 200', '/slow/busy 503', 'ftp://odd/target 400'])
+  assert.deepEqual(seen.sort(), [
+    '/nowhere 404',
+    '/slow 200',
+    '/slow/big 413',
+    '/slow/busy 503',
+    'ftp://odd/target 400',
+  ])
 })
