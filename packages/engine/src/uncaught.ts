@@ -30,13 +30,18 @@ export function installUncaughtHandlers(engine: Engine): void {
 export function reportUncaught(engine: Engine, err: unknown, what: string, answer: boolean): void {
   const w = wasStorage.getStore()
   const res = w === undefined || !answer ? null : openResponseOf(engine.server, w.gtxnid, w.ltxnid)
-  if (res !== null) {
-    // logged with the transaction id and answered (or cut, when the head is already out)
-    engine.handlerFailed(err, res.req as IncomingMessage, res, res.skitaiCtx)
-  } else {
-    engine.log.appError(err, w === undefined ? '-' : `${w.gtxnid}/${w.ltxnid}`, what)
+  try {
+    if (res !== null) {
+      // logged with the transaction id and answered (or cut, when the head is already out)
+      engine.handlerFailed(err, res.req as IncomingMessage, res, res.skitaiCtx)
+    } else {
+      engine.log.appError(err, w === undefined ? '-' : `${w.gtxnid}/${w.ltxnid}`, what)
+    }
+    engine.log.flush()
+  } catch (e) {
+    // a throw in here would make Node exit at once (code 7): say so on stderr and keep going
+    process.stderr.write(`skitai: could not report an ${what}: ${(e as Error)?.stack ?? e}\n`)
   }
-  engine.log.flush()
 }
 
 /** The response of the request with these ids, while still open (searched only when an error escapes). */
