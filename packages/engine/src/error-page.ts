@@ -4,7 +4,8 @@ import { defaultReason, isHttpError } from '@skitai/was'
 /** An error response ready to write: status, headers and body (empty for HEAD). */
 export interface RenderedError {
   status: number
-  headers: Record<string, string | number>
+  /** An array value is written as several header lines. */
+  headers: Record<string, string | number | string[]>
   body: string
 }
 
@@ -38,7 +39,7 @@ export function renderError(
       '</body></html>\n'
     type = 'text/html; charset=utf-8'
   }
-  const headers: Record<string, string | number> = {
+  const headers: Record<string, string | number | string[]> = {
     'Content-Type': type,
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',
@@ -51,7 +52,7 @@ export function renderError(
 export interface ErrorOptions {
   error?: unknown
   debug?: boolean
-  headers?: Record<string, string>
+  headers?: Record<string, string | string[]>
   close?: boolean
 }
 

@@ -112,11 +112,11 @@ function fetchToListener(h: FetchHandler, reporter: ErrorReporter): NodeListener
     try {
       r = h.fetch(request, env)
     } catch (e) {
-      return errorResponse(reporter.handlerError(e, env.incoming, env.outgoing))
+      return errorResponse(reporter.handlerError(e, env.incoming, env.outgoing), env.outgoing)
     }
     if (r !== null && typeof (r as any).then === 'function') {
       return (r as Promise<Response>).then(undefined, (e) =>
-        errorResponse(reporter.handlerError(e, env.incoming, env.outgoing)),
+        errorResponse(reporter.handlerError(e, env.incoming, env.outgoing), env.outgoing),
       )
     }
     return r
@@ -124,9 +124,15 @@ function fetchToListener(h: FetchHandler, reporter: ErrorReporter): NodeListener
   return getRequestListener(callback as any, { overrideGlobalObjects: false })
 }
 
-function errorResponse(e: RenderedError): Response {
+function errorResponse(e: RenderedError, outgoing: ServerResponse): Response {
   const headers: Record<string, string> = {}
-  for (const k in e.headers) headers[k] = String(e.headers[k])
+  for (const k in e.headers) {
+    const v = e.headers[k]!
+    // A Fetch Headers object folds repeated names into one line; set arrays on the Node response
+    // instead, which writeHead merges in, one line per value (e.g. several WWW-Authenticate challenges).
+    if (Array.isArray(v)) outgoing.setHeader(k, v)
+    else headers[k] = String(v)
+  }
   return new Response(e.body.length > 0 ? e.body : null, { status: e.status, headers })
 }
 

@@ -318,7 +318,8 @@ export async function writeError(was: SaddleWas, error: unknown): Promise<void> 
 
 const CORS_KEPT = ['access-control-allow-origin', 'access-control-allow-credentials', 'vary'] as const
 
-function lower(h: Record<string, string>): Headers {
+/** Header names lowercased; an array value stays an array, which writeHead sends as several lines. */
+function lower(h: Record<string, string | string[]>): Headers {
   const out: Headers = Object.create(null)
   for (const k in h) out[k.toLowerCase()] = h[k]!
   return out

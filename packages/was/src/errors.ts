@@ -7,15 +7,18 @@ export class HttpError extends Error {
   readonly status: number
   /** Optional longer explanation shown in error bodies (`detail`). */
   readonly detail: string | undefined
-  /** Extra response headers, e.g. `Allow` for 405 or `WWW-Authenticate` for 401. */
-  readonly headers: Record<string, string> | undefined
+  /**
+   * Extra response headers, e.g. `Allow` for 405 or `WWW-Authenticate` for 401. An array value goes out
+   * as several header lines (digest auth offers one `WWW-Authenticate` challenge per algorithm).
+   */
+  readonly headers: Record<string, string | string[]> | undefined
   /** Whether the connection should be closed after this response (e.g. a 413 whose body was not read). */
   closeConnection: boolean
 
   constructor(
     status: number,
     message?: string,
-    options?: { detail?: string; headers?: Record<string, string>; cause?: unknown; close?: boolean },
+    options?: { detail?: string; headers?: Record<string, string | string[]>; cause?: unknown; close?: boolean },
   ) {
     super(message ?? defaultReason(status), options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'HttpError'

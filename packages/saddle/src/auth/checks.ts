@@ -146,7 +146,7 @@ function checkCors(was: SaddleWas, route: Route, policy: CorsPolicy): undefined 
 function unauthorized(challenges: string | string[], why: string): HttpError {
   // Several challenges go out as several WWW-Authenticate lines (clients read the first one they
   // understand); the writer passes arrays to writeHead unchanged.
-  return new HttpError(401, 'Unauthorized', { detail: why, headers: { 'www-authenticate': challenges as any } })
+  return new HttpError(401, 'Unauthorized', { detail: why, headers: { 'www-authenticate': challenges } })
 }
 
 function authenticated(was: SaddleWas, user: string): undefined {
