@@ -33,6 +33,8 @@ export class Member {
   private _dispatcher: Dispatcher | null
   private _generation: number
   private _probe: NodeJS.Timeout | null
+  /** Closed with its cluster: never probed again (a late failure of a call still in flight may mark it down). */
+  private _closed: boolean
   private readonly _probeMs: number
   private readonly _poolOptions: Pool.Options
 
@@ -65,6 +67,7 @@ export class Member {
     this._dispatcher = null
     this._generation = -1
     this._probe = null
+    this._closed = false
     this._probeMs = probeMs
     // HTTP/2 is used when a TLS member offers it by ALPN (HTTP/1.1 otherwise); cleartext stays HTTP/1.1.
     const opts: Pool.Options = { allowH2: true }
@@ -107,7 +110,7 @@ export class Member {
   }
 
   private _schedule(): void {
-    if (this._probe !== null) return
+    if (this._probe !== null || this._closed) return
     this._probe = setTimeout(() => {
       this._probe = null
       this._runProbe()
@@ -116,7 +119,7 @@ export class Member {
   }
 
   private _runProbe(): void {
-    if (!this.down) return
+    if (!this.down || this._closed) return
     if (this.path !== null) {
       this.markUp()
       return
@@ -135,6 +138,7 @@ export class Member {
   }
 
   async close(): Promise<void> {
+    this._closed = true
     if (this._probe !== null) clearTimeout(this._probe)
     this._probe = null
     const p = this._pool

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
-import { PROTO_HTTP, Was, registerAlias, unregisterAlias } from '@skitai/was'
+import { PROTO_HTTP, Was, makeCluster, registerAlias, unregisterAlias } from '@skitai/was'
 import { type Backend, backend, json } from './helpers.ts'
 
 let b1: Backend
@@ -89,4 +89,21 @@ test('failed calls never collected, then close(): no unhandled rejection, and th
   clearTimeout(killer)
   assert.equal(code, 0, `the process did not exit cleanly by itself:\n${out}`)
   assert.match(out, /closed/)
+})
+
+test('a member of a closed cluster (unregistered or replaced) is never probed again', async () => {
+  let probes = 0
+  const s = createServer((c) => {
+    probes++
+    c.destroy()
+  })
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))
+  const port = (s.address() as AddressInfo).port
+  const c = makeCluster('@closed', PROTO_HTTP, `127.0.0.1:${port}`, { probeInterval: 0.05 })
+  await c.close()
+  // A call still in flight when its alias was replaced fails afterwards and marks its member down.
+  c.members[0]?.markDown('ECONNRESET: late failure')
+  await new Promise((r) => setTimeout(r, 300))
+  await new Promise((r) => s.close(r))
+  assert.equal(probes, 0, 'the closed member was probed')
 })
