@@ -196,3 +196,26 @@ test('ResultSet.cache only when every member succeeded', async () => {
   assert.equal(a.hits + b.hits, 6)
   was.close()
 })
+
+test('a ResultSet is in member order, not arrival order; the filter sees results in arrival order', async () => {
+  const [slow, fast] = await Promise.all([named('slow', 150), named('fast', 0)])
+  closers.push(slow.close, fast.close)
+  registerAlias('@ord', PROTO_HTTP, [`127.0.0.1:${slow.port}`, `127.0.0.1:${fast.port}`])
+  closers.push(() => unregisterAlias('@ord'))
+  const was = new Was('g', 1000)
+  const arrived: string[] = []
+  const set = await was.get
+    .map('@ord/x', {
+      filter: (r) => {
+        arrived.push((r.data as { name: string }).name)
+        return true
+      },
+    })
+    .getswait(5)
+  assert.deepEqual(
+    set.data.map((d) => (d as { name: string }).name),
+    ['slow', 'fast'],
+  )
+  assert.deepEqual(arrived, ['fast', 'slow'])
+  was.close()
+})
