@@ -9,6 +9,7 @@ import type { Cluster } from './aliases.js'
 import { pickMember } from './balance.js'
 import { type Kind, decodeBody } from './codecs.js'
 import { defaultDispatcher } from './dispatchers.js'
+import { Finishable } from './finishable.js'
 import type { Member } from './member.js'
 import {
   FAIL_CANCELLED,
@@ -83,10 +84,8 @@ interface Controller {
   abort(reason: Error): void
 }
 
-export class Call implements Pending {
+export class Call extends Finishable implements Pending {
   readonly spec: CallSpec
-  readonly result: Result
-  finished: boolean
   /** Member currently used (alias calls). */
   private _member: Member | null
   /** Members already tried and failed (fail-over), null until the first failure. */
@@ -98,15 +97,11 @@ export class Call implements Pending {
   private _headers: Record<string, string | string[] | undefined> | null
   private _chunks: Buffer[] | null
   private _size: number
-  private _waiters: Array<(r: Result) => void> | null
-  /** Called once when the call finishes (a `.map` filter). */
-  listener: ((r: Result) => void) | null
 
   /** `keyed`: the result may be cached on its own (not a `.map` member). */
   constructor(spec: CallSpec, keyed: boolean) {
+    super(new Result(spec.url, keyed ? spec : null))
     this.spec = spec
-    this.result = new Result(spec.url, keyed ? spec : null)
-    this.finished = false
     this._member = null
     this._tried = null
     this._controller = null
@@ -116,8 +111,6 @@ export class Call implements Pending {
     this._headers = null
     this._chunks = null
     this._size = 0
-    this._waiters = null
-    this.listener = null
   }
 
   start(): this {
@@ -236,25 +229,7 @@ export class Call implements Pending {
     this._fail(...classify(code, err, this._statusCode !== 0))
   }
 
-  // ---- collection ----
-  /** The result once finished, or null when `ms` passed first. */
-  wait(ms: number): Promise<Result | null> {
-    if (this.finished) return Promise.resolve(this.result)
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(null), ms)
-      ;(this._waiters ??= []).push((r) => {
-        clearTimeout(t)
-        resolve(r)
-      })
-    })
-  }
-
-  /** Register a callback for when the call finishes (immediately if it has). */
-  onFinish(fn: (r: Result) => void): void {
-    if (this.finished) fn(this.result)
-    else (this._waiters ??= []).push(fn)
-  }
-
+  // ---- collection (wait, onFinish: finishable.ts) ----
   /** Stop the call (timeout, or the request ended without collecting it) and free its connection. */
   abort(timedOut: boolean, why: string): void {
     if (this.finished) return
@@ -305,16 +280,7 @@ export class Call implements Pending {
         ltxnid: h['x-ltxn-id'] ?? null,
       })
     }
-    const ws = this._waiters
-    this._waiters = null
-    if (this.listener !== null) {
-      try {
-        this.listener(r)
-      } catch (e) {
-        r.error ??= e as Error
-      }
-    }
-    if (ws !== null) for (const w of ws) w(r)
+    this._notify()
   }
 }
 

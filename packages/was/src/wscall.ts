@@ -7,6 +7,7 @@ import WebSocket from 'ws'
 import type { Cluster } from './aliases.js'
 import { pickMember } from './balance.js'
 import type { Pending } from './call.js'
+import { Finishable } from './finishable.js'
 import type { Member } from './member.js'
 import {
   FAIL_CANCELLED,
@@ -21,9 +22,7 @@ import {
   STATUS_TIMEOUT,
 } from './result.js'
 
-export class WsCall implements Pending {
-  finished: boolean
-  readonly result: Result
+export class WsCall extends Finishable implements Pending {
   private readonly _cluster: Cluster | null
   private readonly _fixed: Member | null
   private readonly _path: string
@@ -34,7 +33,6 @@ export class WsCall implements Pending {
   private _socket: WebSocket | null
   private _member: Member | null
   private _tried: Member[] | null
-  private _waiters: Array<(r: Result) => void> | null
 
   constructor(
     url: string,
@@ -42,8 +40,7 @@ export class WsCall implements Pending {
     message: unknown,
     headers: Record<string, string>,
   ) {
-    this.finished = false
-    this.result = new Result(url, null)
+    super(new Result(url, null))
     this._cluster = target.cluster
     this._fixed = target.member
     this._path = target.path
@@ -54,7 +51,6 @@ export class WsCall implements Pending {
     this._socket = null
     this._member = null
     this._tried = null
-    this._waiters = null
   }
 
   start(): this {
@@ -146,25 +142,7 @@ export class WsCall implements Pending {
       if (s.readyState === WebSocket.OPEN) s.close(1000)
       else s.terminate()
     }
-    const ws = this._waiters
-    this._waiters = null
-    if (ws !== null) for (const w of ws) w(r)
-  }
-
-  wait(ms: number): Promise<Result | null> {
-    if (this.finished) return Promise.resolve(this.result)
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(null), ms)
-      ;(this._waiters ??= []).push((r) => {
-        clearTimeout(t)
-        resolve(r)
-      })
-    })
-  }
-
-  onFinish(fn: (r: Result) => void): void {
-    if (this.finished) fn(this.result)
-    else (this._waiters ??= []).push(fn)
+    this._notify()
   }
 
   abort(timedOut: boolean, why: string): void {
