@@ -21,24 +21,27 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
   const prefs = engine.prefs
   if (engine.closing) res.shouldKeepAlive = false
   let url = req.url as string
-  /** Answered by the engine itself (an odd request target), before any mount: 204, 400 or 0. */
-  let early = 0
+  /** Answered by the engine itself, before any mount (see answerEarly); EARLY_NONE for the usual case. */
+  let early = EARLY_NONE
   if (url.charCodeAt(0) !== 47 /* / */) {
-    if (url === '*' && req.method === 'OPTIONS') early = 204
+    if (url === '*' && req.method === 'OPTIONS') early = EARLY_OPTIONS
     else {
       const fixed = originForm(url)
-      if (fixed === null) early = 400
+      if (fixed === null) early = EARLY_BAD_TARGET
       else {
         url = fixed
         req.url = url
       }
     }
   }
+  const head = scanHead(req.rawHeaders)
+  // two Host headers could route by one and be read by the app (or a backend) as the other (RFC 9112 §3.2)
+  if (head.hosts > 1) early = EARLY_HOSTS
   const q = url.indexOf('?')
   const path = q < 0 ? url : url.slice(0, q)
   const mounts = engine.mounts
-  const entry = early !== 0 ? null : (mounts.rootOnly ?? matchEntry(mounts.tableForHost(req.headers.host), path))
-  const head = scanHead(req.rawHeaders)
+  const entry =
+    early !== EARLY_NONE ? null : (mounts.rootOnly ?? matchEntry(mounts.tableForHost(req.headers.host), path))
   const cl = head.contentLength
   const point = entry === null ? '' : entry.point
   const ctx = new EngineRequestContext(
@@ -63,8 +66,8 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
     })
     return
   }
-  if (early !== 0) {
-    answerOddTarget(req, res, early)
+  if (early !== EARLY_NONE) {
+    answerEarly(req, res, early)
     return
   }
   if (entry === null) {
@@ -81,14 +84,31 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
   dispatch(engine, entry, req, res, ctx)
 }
 
-/** `OPTIONS *` (a question about the server itself) → 204; a target that is neither path nor URL → 400. */
-function answerOddTarget(req: IncomingMessage, res: ServerResponse, status: number): void {
-  if (status === 204) {
+const EARLY_NONE = 0
+const EARLY_OPTIONS = 1
+const EARLY_BAD_TARGET = 2
+const EARLY_HOSTS = 3
+
+/** `OPTIONS *` (a question about the server itself) → 204; a target that is neither path nor URL, or
+ * more than one Host header → 400 and close. */
+function answerEarly(req: IncomingMessage, res: ServerResponse, early: number): void {
+  if (early === EARLY_OPTIONS) {
     res.writeHead(204, { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' })
     res.end()
     return
   }
-  sendError(req, res, 400, `bad request target: ${(req.url as string).slice(0, 100)}`, { close: true })
+  if (req.method === 'CONNECT') {
+    sendError(req, res, 405, 'CONNECT is not supported: this server is not a forward proxy', {
+      headers: { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' },
+      close: true,
+    })
+    return
+  }
+  const message =
+    early === EARLY_HOSTS
+      ? 'bad request: more than one Host header'
+      : `bad request target: ${(req.url as string).slice(0, 100)}`
+  sendError(req, res, 400, message, { close: true })
 }
 
 function dispatch(
@@ -198,6 +218,20 @@ export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Sock
     socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
     return
   }
+  answerOnSocket(engine, req, socket)
+}
+
+/**
+ * `CONNECT host:port` (a forward-proxy tunnel, which Skitai is not): without a 'connect' listener Node
+ * would drop the connection without a word; answer 405 through the pipeline (logged) and close.
+ */
+export function handleConnect(engine: Engine, req: IncomingMessage, socket: Socket): void {
+  socket.on('error', ignoreError)
+  answerOnSocket(engine, req, socket)
+}
+
+/** Answer a request whose socket Node has let go of (upgrade, CONNECT) as plain HTTP, then close. */
+function answerOnSocket(engine: Engine, req: IncomingMessage, socket: Socket): void {
   const res = new SkitaiResponse(req)
   res.shouldKeepAlive = false
   res.assignSocket(socket)

@@ -2,7 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Engine } from './engine.js'
-import { handleCheckContinue, handleClientError, handleRequest, handleTimeout, handleUpgrade } from './pipeline.js'
+import {
+  handleCheckContinue,
+  handleClientError,
+  handleConnect,
+  handleRequest,
+  handleTimeout,
+  handleUpgrade,
+} from './pipeline.js'
 import { SkitaiResponse } from './response.js'
 import { connectionsOf } from './uncaught.js'
 
@@ -25,6 +32,7 @@ export function createHttpServer(
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handleCheckContinue(engine, req, res))
   server.on('clientError', (err: Error, socket) => handleClientError(engine, err, socket as any))
   server.on('timeout', handleTimeout)
+  server.on('connect', (req: IncomingMessage, socket) => handleConnect(engine, req, socket as Socket))
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(engine, req, socket as any, head))
   const open = connectionsOf(server)
   server.on('connection', (socket: Socket) => {

@@ -125,4 +125,21 @@ describe('hostile input', () => {
     const ok = await raw(port, get('http://elsewhere.example/abs?q=1'))
     assert.match(ok.text, /GET \/abs\?q=1$/)
   })
+
+  test('two Host headers → 400 and closed (routing and the app must not disagree on the host)', async () => {
+    const r = await raw(port, 'GET / HTTP/1.1\r\nHost: a.example\r\nhost: b.example\r\n\r\n')
+    assert.deepEqual(statuses(r.text), [400])
+    assert.match(r.text, /more than one Host header/)
+    assert.equal(r.closed, true)
+    await stillServing()
+  })
+
+  test('CONNECT (a forward-proxy tunnel) → 405 with Allow, then closed, instead of a silent drop', async () => {
+    const r = await raw(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+    assert.deepEqual(statuses(r.text), [405])
+    assert.match(r.text, /Allow: GET/)
+    assert.match(r.text, /not a forward proxy/)
+    assert.equal(r.closed, true)
+    await stillServing()
+  })
 })
