@@ -176,7 +176,8 @@ export class SaddleRequest {
         files: this._was._uploadList(),
       })
     } else if (type === 'application/x-www-form-urlencoded' || type === null) {
-      this._form = this.body().then((b) => (b.length === 0 ? Object.create(null) : parseForm(b.toString('latin1'))))
+      // UTF-8, as browsers send it: raw bytes and percent-escapes (querystring decodes those as UTF-8) agree.
+      this._form = this.body().then((b) => (b.length === 0 ? Object.create(null) : parseForm(b.toString('utf8'))))
     } else {
       this._form = Promise.reject(new HttpError(415, `a form body must be urlencoded or multipart, not ${type}`))
     }
