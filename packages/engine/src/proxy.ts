@@ -1,10 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { connect as tcpConnect } from 'node:net'
-import type { Duplex } from 'node:stream'
-import { connect as tlsConnect } from 'node:tls'
-import { type Cluster, getAlias, HttpError, type Member, pickMember, splitAliasUrl, wasStorage } from '@skitai/was'
+import { type Cluster, getAlias, HttpError, type Member, pickMember } from '@skitai/was'
 import type { RequestContext } from './contract.js'
+import {
+  aliasTarget,
+  CONNECT_ERRORS,
+  DROP_ERRORS,
+  filterHeaders,
+  forwardedFor,
+  forwardedProto,
+  IDEMPOTENT,
+  memberPath,
+  REQUEST_DROP,
+  txnHeaders,
+} from './proxy-headers.js'
 import type { EngineRequestContext } from './request-context.js'
+
+export { createAliasUpgrade } from './proxy-upgrade.js'
 
 /**
  * `skitai.mount('/search', '@alias')` (or `'@alias/base/path'`): a load-balanced reverse proxy to the
@@ -18,11 +29,7 @@ import type { EngineRequestContext } from './request-context.js'
 export function createAliasProxy(
   target: string,
 ): (req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => void {
-  const a = splitAliasUrl(target)
-  if (a === undefined || a.name === '')
-    throw new Error(`cannot mount ${JSON.stringify(target)}: expected '@alias' or '@alias/base/path'`)
-  const name = a.name
-  const base = a.path.replace(/\/+$/, '').replace(/\?.*$/, '')
+  const { name, base } = aliasTarget(target)
   return function aliasProxy(req, res, ctx) {
     // Resolved per request (a Map lookup) so the alias may be registered after the mount.
     const cluster = getAlias(name)
@@ -35,63 +42,12 @@ export function createAliasProxy(
       )
       return
     }
-    const path = `${base}${ctx.path === '' ? '/' : ctx.path}${ctx.search === '' ? '' : `?${ctx.search}`}`
-    new ProxyExchange(req, res, ctx, cluster, path).start()
+    new ProxyExchange(req, res, ctx, cluster, memberPath(base, ctx)).start()
   }
 }
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and ones this proxy sets itself. */
-const HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-])
-const CONNECT_ERRORS: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
-])
-const DROP_ERRORS: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
-const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
 const DEFAULT_TIMEOUT_MS = 30_000
 
-/** Names listed in a Connection header are hop-by-hop for that message. */
-function connectionTokens(v: string | string[] | undefined): Set<string> | null {
-  if (v === undefined) return null
-  const s = Array.isArray(v) ? v.join(',') : v
-  const out = new Set<string>()
-  for (const t of s.split(',')) {
-    const n = t.trim().toLowerCase()
-    if (n !== '') out.add(n)
-  }
-  return out
-}
-
-function filterHeaders(
-  h: Record<string, string | string[] | undefined>,
-  drop: ReadonlySet<string>,
-): Record<string, string | string[]> {
-  const extra = connectionTokens(h.connection)
-  const out: Record<string, string | string[]> = {}
-  for (const k in h) {
-    const v = h[k]
-    if (v === undefined || HOP.has(k) || drop.has(k) || extra?.has(k)) continue
-    out[k] = v
-  }
-  return out
-}
-
-const REQUEST_DROP: ReadonlySet<string> = new Set(['host', 'expect', 'x-gtxn-id', 'x-ltxn-id'])
 const RESPONSE_DROP: ReadonlySet<string> = new Set()
 
 interface Controller {
@@ -129,18 +85,11 @@ class ProxyExchange {
     this.finished = false
     this.resumeFn = null
     const h = filterHeaders(req.headers, REQUEST_DROP)
-    const prior = req.headers['x-forwarded-for']
-    const ip = req.socket.remoteAddress ?? ''
-    h['x-forwarded-for'] = prior === undefined ? ip : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${ip}`
-    h['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http'
+    h['x-forwarded-for'] = forwardedFor(req)
+    h['x-forwarded-proto'] = forwardedProto(req)
     if (req.headers.host !== undefined) h['x-forwarded-host'] = req.headers.host
     // Transaction ids go on: the caller's global id, and the next local id of this request.
-    const w = wasStorage.getStore()
-    if (w !== undefined) Object.assign(h, w.nextTxnHeaders())
-    else {
-      h['x-gtxn-id'] = ctx.gtxnid
-      h['x-ltxn-id'] = String(ctx.ltxnid + 1)
-    }
+    Object.assign(h, txnHeaders(ctx))
     this.headers = h
     const cl = req.headers['content-length']
     this.hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
@@ -297,107 +246,4 @@ function fail(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, e:
   const body = `${e.status} ${e.message}: ${e.detail ?? ''}\n`
   res.writeHead(e.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) })
   res.end(body)
-}
-
-/**
- * WebSocket (any `Upgrade`) through an `'@alias'` mount: the engine calls this from its 'upgrade' event
- * for a proxy mount. The handshake is forwarded to a member over a new TCP (or TLS) connection and the
- * two sockets are then piped both ways. A member refusing the connection is marked down and the next
- * one is tried; when none accepts, the client gets `502`.
- */
-export function createAliasUpgrade(
-  target: string,
-): (req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext) => boolean {
-  const a = splitAliasUrl(target)
-  if (a === undefined || a.name === '')
-    throw new Error(`cannot mount ${JSON.stringify(target)}: expected '@alias' or '@alias/base/path'`)
-  const name = a.name
-  const base = a.path.replace(/\/+$/, '').replace(/\?.*$/, '')
-  return function aliasUpgrade(req, socket, head, ctx) {
-    const cluster = getAlias(name)
-    if (cluster === undefined) {
-      refuseUpgrade(socket, `unknown alias '@${name}'`)
-      return true
-    }
-    const path = `${base}${ctx.path === '' ? '/' : ctx.path}${ctx.search === '' ? '' : `?${ctx.search}`}`
-    const w = wasStorage.getStore()
-    const txn = w !== undefined ? w.nextTxnHeaders() : { 'x-gtxn-id': ctx.gtxnid, 'x-ltxn-id': String(ctx.ltxnid + 1) }
-    let lines = `${req.method ?? 'GET'} ${path} HTTP/1.1\r\n`
-    const extra = connectionTokens(req.headers.connection)
-    const raw = req.rawHeaders
-    for (let i = 0; i < raw.length; i += 2) {
-      const k = (raw[i] as string).toLowerCase()
-      if (k === 'host' || k === 'connection' || k === 'upgrade' || HOP.has(k) || REQUEST_DROP.has(k) || extra?.has(k))
-        continue
-      if (k === 'x-forwarded-for' || k === 'x-forwarded-proto' || k === 'x-forwarded-host') continue
-      lines += `${raw[i]}: ${raw[i + 1]}\r\n`
-    }
-    const prior = req.headers['x-forwarded-for']
-    const ip = req.socket.remoteAddress ?? ''
-    lines += `Connection: Upgrade\r\nUpgrade: ${req.headers.upgrade ?? 'websocket'}\r\n`
-    lines += `X-Forwarded-For: ${prior === undefined ? ip : `${prior}, ${ip}`}\r\n`
-    lines += `X-Forwarded-Proto: ${(req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http'}\r\n`
-    if (req.headers.host !== undefined) lines += `X-Forwarded-Host: ${req.headers.host}\r\n`
-    lines += `X-Gtxn-Id: ${txn['x-gtxn-id']}\r\nX-Ltxn-Id: ${txn['x-ltxn-id']}\r\n`
-    tunnel(cluster, lines, head, socket, null)
-    return true
-  }
-}
-
-function tunnel(cluster: Cluster, lines: string, head: Buffer, client: Duplex, tried: Member[] | null): void {
-  const m = pickMember(cluster, tried)
-  if (m === null) {
-    refuseUpgrade(client, `every member of @${cluster.name} failed`)
-    return
-  }
-  const hostLine = `Host: ${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}\r\n`
-  const auth =
-    m.authorization !== null && !/\r\nauthorization:/i.test(lines) ? `Authorization: ${m.authorization}\r\n` : ''
-  const up = cluster.ssl
-    ? tlsConnect({ host: m.host, port: m.port, servername: m.host })
-    : tcpConnect({ host: m.host, port: m.port })
-  m.inflight++
-  // 0 connecting, 1 piping, 2 over (the member's load is counted out exactly once).
-  let state = 0
-  const over = () => {
-    if (state === 2) return
-    state = 2
-    m.inflight--
-    up.destroy()
-    client.destroy()
-  }
-  const onConnectError = (err: Error & { code?: string }) => {
-    if (state !== 0) return
-    state = 2
-    m.inflight--
-    up.destroy()
-    if (CONNECT_ERRORS.has(err.code ?? '')) {
-      m.markDown(`${err.code}: ${err.message}`)
-      tunnel(cluster, lines, head, client, [...(tried ?? []), m])
-    } else refuseUpgrade(client, `@${cluster.name}: ${err.code ?? err.message}`)
-  }
-  up.once('error', onConnectError)
-  up.once(cluster.ssl ? 'secureConnect' : 'connect', () => {
-    if (state !== 0) return
-    state = 1
-    up.removeListener('error', onConnectError)
-    up.write(`${lines}${hostLine}${auth}\r\n`)
-    if (head.length > 0) up.write(head)
-    up.pipe(client)
-    client.pipe(up)
-    up.on('error', over)
-    up.on('close', over)
-  })
-  // The client leaving (also while the member is still connecting) ends both sides.
-  client.on('error', over)
-  client.once('close', over)
-}
-
-function refuseUpgrade(socket: Duplex, detail: string): void {
-  const body = `502 Bad Gateway: ${detail}\n`
-  if (socket.writable) {
-    socket.end(
-      `HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    )
-  } else socket.destroy()
 }
