@@ -11,15 +11,22 @@ import {
   type Cluster,
   deflu,
   enableCachefs,
-  isHttpError,
   registerAlias,
   setMaxRcache,
 } from '@skitai/was'
 import { AccessLog } from './access-log.js'
 import { formatHelp, makeOption, type OptionSpec, parseArgs } from './cli-options.js'
 import type { EngineLike, SkitaiApp } from './contract.js'
-import type { EngineOptions, ListenOptions, MountOptions, Prefs, RunOptions } from './options.js'
-import { type RenderedError, renderError, writeError } from './error-page.js'
+import {
+  type EngineOptions,
+  type ListenOptions,
+  type MountOptions,
+  normalizeHosts,
+  type Prefs,
+  type RunOptions,
+  secondsToMs,
+} from './options.js'
+import { type RenderedError, renderFailure, writeError } from './error-page.js'
 import { type AppTarget, type MountEntry, MountTable, normalizePoint } from './mounts.js'
 import { handleRequest } from './pipeline.js'
 import type { EngineRequestContext } from './request-context.js'
@@ -416,35 +423,8 @@ export class Engine implements EngineLike, ErrorReporter {
   }
 
   private renderFailure(err: unknown, req: IncomingMessage, ctx: EngineRequestContext | null): RenderedError {
-    const http = isHttpError(err)
-    const status = http ? err.status : 500
-    if (status >= 500) {
-      this.log.appError(
-        err,
-        ctx ? `${ctx.gtxnid}/${ctx.ltxnid}` : '-',
-        `${req.method} ${(req as any).originalUrl ?? req.url}`,
-      )
-    }
-    return renderError(req, status, http ? err.message : 'Internal Server Error', {
-      error: err,
-      debug: this.debug,
-      headers: http ? err.headers : undefined,
-      close: http ? err.closeConnection : false,
-    })
+    return renderFailure(this.log, this.debug, err, req, ctx)
   }
-}
-
-function normalizeHosts(host: MountOptions['host']): readonly string[] | null {
-  if (host === undefined) return null
-  const list = (typeof host === 'string' ? [host] : [...host]).map((h) => h.trim().toLowerCase()).filter((h) => h)
-  if (list.length === 0) throw new TypeError('mount: options.host is empty')
-  return list
-}
-
-function secondsToMs(seconds: number, what: string): number {
-  if (typeof seconds !== 'number' || !(seconds >= 0))
-    throw new TypeError(`${what}: seconds must be a number >= 0, got ${seconds}`)
-  return Math.round(seconds * 1000)
 }
 
 function describe(target: unknown): string {

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { defaultReason, isHttpError } from '@skitai/was'
+import type { AccessLog } from './access-log.js'
+import type { EngineRequestContext } from './request-context.js'
 
 /** An error response ready to write: status, headers and body (empty for HEAD). */
 export interface RenderedError {
@@ -47,6 +49,30 @@ export function renderError(
   if (options.headers) Object.assign(headers, options.headers)
   if (options.close) headers.Connection = 'close'
   return { status, headers, body: req.method === 'HEAD' ? '' : body }
+}
+
+/**
+ * A handler threw or rejected: an `HttpError` keeps its status, message and headers; anything else is a
+ * 500 without details. 5xx failures go to the server log with the transaction id and the stack.
+ */
+export function renderFailure(
+  log: AccessLog,
+  debug: boolean,
+  err: unknown,
+  req: IncomingMessage,
+  ctx: EngineRequestContext | null,
+): RenderedError {
+  const http = isHttpError(err)
+  const status = http ? err.status : 500
+  if (status >= 500) {
+    log.appError(err, ctx ? `${ctx.gtxnid}/${ctx.ltxnid}` : '-', `${req.method} ${(req as any).originalUrl ?? req.url}`)
+  }
+  return renderError(req, status, http ? err.message : 'Internal Server Error', {
+    error: err,
+    debug,
+    headers: http ? err.headers : undefined,
+    close: http ? err.closeConnection : false,
+  })
 }
 
 export interface ErrorOptions {

@@ -1,4 +1,4 @@
-/** Options of the Engine and the `skitai` namespace. */
+/** Options of the Engine and the `skitai` namespace, and the checks of option values. */
 
 export interface EngineOptions {
   /** Directory that relative mount paths and `abspath()` resolve against (default: the working directory). */
@@ -32,4 +32,19 @@ export interface Prefs {
   maxClientBodySize: number
   /** Requests handled at once; beyond it new requests get 503 with Retry-After. */
   maxInFlight: number
+}
+
+/** `{ host }` of mount(): one name or several, trimmed and lower-cased; null for no host. */
+export function normalizeHosts(host: MountOptions['host']): readonly string[] | null {
+  if (host === undefined) return null
+  const list = (typeof host === 'string' ? [host] : [...host]).map((h) => h.trim().toLowerCase()).filter((h) => h)
+  if (list.length === 0) throw new TypeError('mount: options.host is empty')
+  return list
+}
+
+/** A timeout setting in seconds (>= 0) as milliseconds; `what` names the setting in the error. */
+export function secondsToMs(seconds: number, what: string): number {
+  if (typeof seconds !== 'number' || !(seconds >= 0))
+    throw new TypeError(`${what}: seconds must be a number >= 0, got ${seconds}`)
+  return Math.round(seconds * 1000)
 }
