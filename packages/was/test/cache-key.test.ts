@@ -2,7 +2,7 @@
 // name bound to another cluster (an app's private alias beside a server-wide one), is another entry.
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
-import { type Cluster, PROTO_HTTP, Was, cacheClear, deflu, makeCluster } from '@skitai/was'
+import { type Cluster, PROTO_HTTP, Was, cacheClear, cacheStats, deflu, makeCluster, setMaxRcache } from '@skitai/was'
 import { type Backend, backend, json, readBody } from './helpers.ts'
 
 const closers: Array<() => Promise<void>> = []
@@ -85,4 +85,38 @@ test("useCache: 'model.key' drops an entry stored before setlu('model.key') (sho
   await w.get('@api/m', { useCache: 'tables.ck' }).getwait(5)
   assert.equal(b.hits, 2, 'refetched after setlu')
   w.close()
+})
+
+test('setMaxRcache bounds the cache: the least recently used entry goes first, also when shrinking', async () => {
+  cacheClear()
+  const before = cacheStats().max
+  const b = await named('a')
+  const c = makeCluster('@api', PROTO_HTTP, `127.0.0.1:${b.port}`)
+  closers.push(() => c.close())
+  const w = new AppWas(c)
+  try {
+    setMaxRcache(3)
+    for (const p of ['/1', '/2', '/3']) await w.get(`@api${p}`).getwait(5, { cache: 60 })
+    await w.get('@api/1').getwait(5) // /1 is now the most recently used
+    assert.equal(b.hits, 3)
+    await w.get('@api/4').getwait(5, { cache: 60 }) // evicts /2
+    assert.equal(cacheStats().size, 3)
+    await w.get('@api/1').getwait(5)
+    await w.get('@api/3').getwait(5)
+    assert.equal(b.hits, 4, '/1 and /3 stayed cached')
+    await w.get('@api/2').getwait(5)
+    assert.equal(b.hits, 5, '/2 was evicted')
+    // Shrinking keeps the most recently used: /3 then /1.
+    setMaxRcache(2)
+    assert.equal(cacheStats().size, 2)
+    await w.get('@api/3').getwait(5)
+    await w.get('@api/1').getwait(5)
+    assert.equal(b.hits, 5)
+    await w.get('@api/4').getwait(5)
+    assert.equal(b.hits, 6, '/4 was dropped when shrinking')
+  } finally {
+    setMaxRcache(before)
+    cacheClear()
+    w.close()
+  }
 })
