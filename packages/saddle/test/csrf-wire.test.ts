@@ -64,3 +64,27 @@ test('was.csrfVerify() answers without failing the request', async () => {
   assert.equal((await srv.send('POST', '/manual', h, `_csrf_token=${token}&a=1`)).text, `true 1 ${token}`)
   assert.equal((await srv.send('POST', '/manual', h, '_csrf_token=nope&a=1')).text, 'false 1 nope')
 })
+
+test('a CSRF token in the query string is refused (it leaks through logs and Referer)', async () => {
+  const jar = new Cookies()
+  const token = jar.take(await srv.get('/token')).text
+  const h = { ...FORM, ...jar.header() }
+  const before = calls
+  for (const field of ['_csrf_token', 'XSRF_TOKEN']) {
+    const r = await srv.send('POST', `/submit?${field}=${encodeURIComponent(token)}`, h, 'title=q')
+    assert.equal(r.status, 400, `${field} in the query`)
+    assert.match(r.text, /CSRF/)
+  }
+  assert.equal(calls, before, 'the handler never ran')
+  const m = await srv.send('POST', `/manual?_csrf_token=${encodeURIComponent(token)}`, h, 'a=1')
+  assert.match(m.text, /^false 1 /, 'was.csrfVerify() ignores the query too')
+  // The body's token still passes when the query carries a copy, which does not reach the handler.
+  const ok = await srv.send(
+    'POST',
+    `/submit?_csrf_token=${encodeURIComponent(token)}`,
+    h,
+    `title=b&_csrf_token=${token}`,
+  )
+  assert.equal(ok.status, 200, ok.text)
+  assert.equal(ok.text, 'saved b')
+})

@@ -234,10 +234,11 @@ const AUTH_CHECKS: Record<AuthScheme, (was: SaddleWas) => Promise<undefined>> = 
 async function csrfCheck(was: SaddleWas): Promise<undefined> {
   const req = was.request
   // Handlers without parameters do not load the body; the token may be in it. (RPC calls arrive with
-  // their arguments set already: their body is the call, not a form.)
-  if (req._bodyArgs === null && req._args === null) await req._loadBodyArgs()
-  const sent = takeSentToken(was._rawHeader(CSRF_HEADER), req.args)
-  if (req._bodyArgs !== null) takeSentToken(undefined, req._bodyArgs)
+  // their arguments as the body arguments already: their body is the call, not a form.)
+  if (req._bodyArgs === null) await req._loadBodyArgs()
+  // From the header or the body only: a token in the query string would leak through logs and Referer.
+  const sent = takeSentToken(was._rawHeader(CSRF_HEADER), req._bodyArgs)
+  takeSentToken(undefined, req.args) // drop a query copy: not an unexpected parameter of the handler
   if (!csrfMatches(was.session as Session, sent)) {
     throw new HttpError(400, 'CSRF token missing or invalid', {
       detail: 'send the form field _csrf_token (was.csrfTokenInput) or the X-XSRF-TOKEN header',

@@ -26,9 +26,11 @@ export function csrfTokenInput(session: Session): string {
 }
 
 /**
- * The token a request sent: the header first, then the form/JSON fields. `args` is the merged
- * request arguments (query + body); the token fields are removed from it so handlers that take
- * exactly their own parameters do not see an unexpected `_csrf_token`.
+ * The token a request sent: the header first, then the body's fields. `args` must be the body's
+ * arguments (form or JSON fields, or an RPC call's arguments) — never the query string, which leaks
+ * into access logs and Referer headers. The token fields are removed from `args` so handlers that take
+ * exactly their own parameters do not see an unexpected `_csrf_token` (call it with the merged
+ * arguments and no header to strip a copy sent in the query).
  */
 export function takeSentToken(header: string | undefined, args: Record<string, unknown> | null): string | undefined {
   let sent: unknown = header

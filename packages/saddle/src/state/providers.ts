@@ -48,9 +48,9 @@ stateProviders.session = (was) => new Session(new WasSessionHost(was))
 stateProviders.mbox = (was) => new MessageBox(sessionOf(was))
 stateProviders.csrfToken = (was) => csrfToken(sessionOf(was))
 stateProviders.csrfTokenInput = (was) => csrfTokenInput(sessionOf(was))
-/** `was.csrfVerify()`: whether the request carries the session's token (header, or loaded form/query args). */
+/** `was.csrfVerify()`: whether the request carries the session's token (header, or the loaded body's fields; never the query). */
 stateProviders.csrfVerify = (was) =>
-  csrfMatches(sessionOf(was), takeSentToken(was._rawHeader('x-xsrf-token'), was.request.args))
+  csrfMatches(sessionOf(was), takeSentToken(was._rawHeader('x-xsrf-token'), was.request._bodyArgs))
 stateProviders.mkjwt = (was, claims: Record<string, unknown>, ttlSeconds?: number) =>
   securityOf(was.app).jwt().make(claims, ttlSeconds)
 stateProviders.dejwt = (was, token: string) => securityOf(was.app).jwt().decode(token)
