@@ -31,6 +31,7 @@ import type { Saddle } from './app.js'
 import { isThenable, runLayers } from './hooks.js'
 import type { Route, RouteMatch } from './route.js'
 import { detectRpc, handleRpc } from './rpc/index.js'
+import { looksLikeJsonRpc } from './rpc/jsonrpc.js'
 import { SaddleWas } from './was.js'
 import { send, writeError, writeRedirect, writeResult } from './writer.js'
 
@@ -54,15 +55,60 @@ function redirectBareMountPoint(res: ServerResponse, ctx: RequestContext): void 
 
 function dispatch(app: Saddle, was: SaddleWas, req: IncomingMessage, ctx: RequestContext): void {
   try {
-    if (app._gates !== null || (req.method === 'POST' && detectRpc(req.headers['content-type']) !== null)) {
+    if (app._gates !== null) {
       runFull(app, was, req, ctx)
       return
     }
+    if (req.method === 'POST') {
+      const kind = detectRpc(req.headers['content-type'])
+      if (kind === 'maybe-jsonrpc') {
+        // One read of the JSON body decides: a JSON-RPC call goes the RPC way, any other body the
+        // route's way (through the fast path when the route has nothing else to run). A body that does
+        // not parse, and a POST to the bare mount point, go the full way, which answers them as before.
+        was.request.json().then(
+          (body) =>
+            looksLikeJsonRpc(body) || ctx.path === '' ? runFull(app, was, req, ctx) : dispatchRoute(app, was, req, ctx),
+          () => runFull(app, was, req, ctx),
+        )
+        return
+      }
+      if (kind !== null) {
+        runFull(app, was, req, ctx)
+        return
+      }
+    }
+    dispatchRoute(app, was, req, ctx)
+  } catch (e) {
+    fail(was, e)
+  }
+}
+
+/**
+ * Step 4 and the choice of path: a `bare` route (no hooks, checks or guards) runs synchronously when
+ * the request has no body to read, or right after its body is read; anything else goes the full way.
+ * (The profile of `GET /hello/<int:num>?a=1&b=2` and `POST /add` showed the async full path — five
+ * awaiting frames and their microtasks — as the largest cost Saddle adds over node:http.)
+ */
+function dispatchRoute(app: Saddle, was: SaddleWas, req: IncomingMessage, ctx: RequestContext): void {
+  try {
     const route = findRoute(app, was, ctx)
     if (route === null) return
+    const plan = route.plan!
     // A request with an Origin header goes the full way so that the CORS check (stage 'origin') runs.
-    if (route.plan!.simple && req.headers.origin === undefined) fastPath(was, route)
-    else runFull(app, was, req, ctx, route)
+    if (plan.bare && req.headers.origin === undefined) {
+      if (plan.simple || !hasBody(req)) {
+        fastPath(was, route)
+        return
+      }
+      if (route.contentTypes === null) {
+        was.request._loadBodyArgs().then(
+          () => fastPath(was, route),
+          (e) => fail(was, e),
+        )
+        return
+      }
+    }
+    runFull(app, was, req, ctx, route)
   } catch (e) {
     fail(was, e)
   }
