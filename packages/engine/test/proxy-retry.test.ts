@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
 import { Engine } from '@skitai/engine'
-import { PROTO_HTTP, Was, registerAlias, unregisterAlias } from '@skitai/was'
+import { PROTO_HTTP, Was, getAlias, registerAlias, unregisterAlias } from '@skitai/was'
 import { request } from 'undici'
 
 let dropper: Server
@@ -27,23 +27,29 @@ before(async () => {
   })
   good = createServer((req, res) => {
     seen.good.push(`${req.method} ${req.url}`)
+    if (req.url === '/fail') {
+      res.writeHead(503, { 'retry-after': '1' })
+      return void res.end('busy')
+    }
     req.resume()
     req.on('end', () => res.end('ok'))
   })
   const d = await listen(dropper)
   const g = await listen(good)
   // The dropping member weighs more, so it is picked first.
+  registerAlias('@r5', PROTO_HTTP, [`127.0.0.1:${g}`, `127.0.0.1:${d}`], { probeInterval: 30 })
   for (const n of ['@rp1', '@rp2', '@rw1', '@rw2'])
     registerAlias(n, PROTO_HTTP, [`127.0.0.1:${d} 5`, `127.0.0.1:${g}`], { probeInterval: 30 })
   engine = new Engine()
   engine.mount('/p1', '@rp1')
   engine.mount('/p2', '@rp2')
+  engine.mount('/p5', '@r5')
   port = await engine.listen({ port: 0, address: '127.0.0.1' })
 })
 
 after(async () => {
   await engine.close(1)
-  for (const n of ['@rp1', '@rp2', '@rw1', '@rw2']) await unregisterAlias(n)
+  for (const n of ['@rp1', '@rp2', '@rw1', '@rw2', '@r5']) await unregisterAlias(n)
   for (const s of [dropper, good]) {
     s.closeAllConnections()
     await new Promise((r) => s.close(r))
@@ -75,4 +81,16 @@ test('was: a dropped post is not replayed on another member (status 2); a droppe
   assert.equal(g.status, 3, g.reason)
   assert.deepEqual(seen.good, ['GET /page'])
   w.close()
+})
+
+test('proxy: a member answering 5xx is passed through as is, not marked down and not retried', async () => {
+  seen.dropper.length = 0
+  seen.good.length = 0
+  const r = await request(`http://127.0.0.1:${port}/p5/fail`)
+  assert.equal(r.statusCode, 503)
+  assert.equal(r.headers['retry-after'], '1')
+  assert.equal(await r.body.text(), 'busy')
+  assert.deepEqual(seen.good, ['GET /fail'])
+  assert.deepEqual(seen.dropper, [], 'a 5xx answer was retried on another member')
+  assert.equal(getAlias('@r5')?.members[0]?.down, false)
 })
