@@ -167,6 +167,7 @@ export function markdownReport(results) {
     `- Machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGB} GB, ${results.machine.os}`,
     `- Node ${results.node}; autocannon ${o.connections} connections, pipelining ${o.pipelining.join(' and ')}, ${o.duration} s per round × ${o.rounds} round(s), ${o.warmup} s warm-up per server; ${results.pinning}`,
     `- Skitai packages run from ${results.skitaiFrom}`,
+    '- How to read these figures on a shared machine: README.md; what the profiles showed and what was done: FINDINGS.md',
     '',
   ]
   if (t.length) md.push('## Throughput (scenarios 1–6, 8)', '', mdTable(THROUGHPUT_HEAD, t), '')
