@@ -29,8 +29,14 @@ export function setMaxRcache(n: number): void {
   lru = next
 }
 
-export function cacheKey(method: string, url: string, body: string | null, alias: string | null): string {
-  return `${method} ${url} ${alias ?? ''} ${body ?? ''}`
+export function cacheKey(
+  method: string,
+  url: string,
+  body: string | null,
+  alias: string | null,
+  credentials = '',
+): string {
+  return `${method} ${url} ${alias ?? ''} ${credentials} ${body ?? ''}`
 }
 
 /** What a call's cache key is made of (a CallSpec is one). */
@@ -40,6 +46,8 @@ export interface KeySource {
   readonly body: unknown
   readonly replayable: boolean
   readonly cluster: { readonly cacheId: string } | null
+  /** Outgoing headers (lower-case names): their Authorization and Cookie are part of the key. */
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 /**
@@ -57,7 +65,10 @@ export function keyOf(src: KeySource, map: boolean): string | null {
     const u = b as Uint8Array
     bodyKey = Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64')
   }
-  return cacheKey(map ? `MAP ${src.method}` : src.method, src.url, bodyKey, src.cluster?.cacheId ?? null)
+  // A reply fetched with one user's credentials must never be served to another user's call.
+  const h = src.headers
+  const credentials = h === undefined ? '' : `${h.authorization ?? ''}\u0000${h.cookie ?? ''}`
+  return cacheKey(map ? `MAP ${src.method}` : src.method, src.url, bodyKey, src.cluster?.cacheId ?? null, credentials)
 }
 
 export function cacheSize(): number {

@@ -186,19 +186,19 @@ export function fire(
   const o = opts ?? EMPTY_OPTS
   const useCache = o.useCache
   const filter = o.filter ?? null
+  const base: Record<string, string> = { accept }
+  if (contentType !== null) base['content-type'] = contentType
+  if (useCache === false) base['cache-control'] = 'no-cache'
+  if (o.auth !== undefined) base.authorization = authHeader(o.auth)
+  if (o.headers !== undefined) lowerKeys(o.headers, base)
   if (useCache !== false && cacheSize() > 0) {
-    const key = keyOf({ method, url, body, replayable, cluster: t.cluster }, mode === MODE_MAP)
+    const key = keyOf({ method, url, body, replayable, cluster: t.cluster, headers: base }, mode === MODE_MAP)
     if (key !== null) {
       const notBefore = typeof useCache === 'number' ? useCache : typeof useCache === 'string' ? getlu(useCache) : 0
       const hit = cacheGet<Result | ResultSet>(key, notBefore)
       if (hit !== undefined) return new Task([], mode === MODE_MAP, hit, filter, null)
     }
   }
-  const base: Record<string, string> = { accept }
-  if (contentType !== null) base['content-type'] = contentType
-  if (useCache === false) base['cache-control'] = 'no-cache'
-  if (o.auth !== undefined) base.authorization = authHeader(o.auth)
-  if (o.headers !== undefined) lowerKeys(o.headers, base)
   const timeoutMs = o.timeout === undefined ? (t.cluster?.timeoutMs ?? 0) : Math.max(1, Math.round(o.timeout * 1000))
   const maxSize = o.maxSize ?? DEFAULT_MAX_SIZE
   const cluster = t.cluster

@@ -1,5 +1,6 @@
-// The result cache key (SPEC §3.4) is method, URL, body and alias: a different body, or the same alias
-// name bound to another cluster (an app's private alias beside a server-wide one), is another entry.
+// The result cache key (SPEC §3.4) is method, URL, body and alias — plus the call's credentials: a
+// different body, other credentials, or the same alias name bound to another cluster (an app's private
+// alias beside a server-wide one), is another entry.
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { type Cluster, PROTO_HTTP, Was, cacheClear, cacheStats, deflu, makeCluster, setMaxRcache } from '@skitai/was'
@@ -119,4 +120,28 @@ test('setMaxRcache bounds the cache: the least recently used entry goes first, a
     cacheClear()
     w.close()
   }
+})
+
+test("a reply fetched with one user's credentials is never served to another user's call", async () => {
+  cacheClear()
+  const b = await backend((req, res) =>
+    json(res, { user: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null }),
+  )
+  closers.push(b.close)
+  const c = makeCluster('@api', PROTO_HTTP, `127.0.0.1:${b.port}`)
+  closers.push(() => c.close())
+  const w = new AppWas(c)
+  const alice = await w.get('@api/me', { auth: ['alice', 'a-pass'] }).getwait(5, { cache: 60 })
+  assert.equal(b.hits, 1)
+  assert.equal((await w.get('@api/me', { auth: ['alice', 'a-pass'] }).getwait(5)).data, alice.data)
+  assert.equal(b.hits, 1, 'the same credentials are served from the cache')
+  const bob = await w.get('@api/me', { auth: ['bob', 'b-pass'] }).getwait(5, { cache: 60 })
+  assert.equal(b.hits, 2, "bob's call reached the backend")
+  assert.notDeepEqual(bob.data, alice.data)
+  await w.get('@api/me', { headers: { Cookie: 'sid=1' } }).getwait(5, { cache: 60 })
+  await w.get('@api/me', { headers: { Cookie: 'sid=2' } }).getwait(5, { cache: 60 })
+  assert.equal(b.hits, 4, 'another session cookie is another entry')
+  await w.get('@api/me', { headers: { Cookie: 'sid=2' } }).getwait(5)
+  assert.equal(b.hits, 4)
+  w.close()
 })
