@@ -126,12 +126,7 @@ function fromAst(nodes: any[], label: string): HandlerSignature {
         catchAll = { kind: 'named', name: node.name as CatchAllName }
         continue
       }
-      const p: HandlerParam = { name: claim(node.name), hasDefault }
-      if (defaultNode !== null) {
-        const v = literalValue(defaultNode)
-        if (v !== NOT_LITERAL) p.literalDefault = v
-      }
-      params.push(p)
+      params.push(makeParam(claim(node.name), hasDefault, defaultNode))
       continue
     }
     if (node.type === 'ObjectPattern') {
@@ -170,7 +165,12 @@ function readPick(prop: any, label: string, claim: (name: string) => string): Ha
   if (key === null || value.type !== 'Identifier') {
     throw new Error(`handler ${label}: the catch-all object may only pick plain names ({ a, b = 1, ...form })`)
   }
-  const p: HandlerParam = { name: claim(key), hasDefault }
+  return makeParam(claim(key), hasDefault, defaultNode)
+}
+
+/** A parameter; its default is kept as `literalDefault` only when it is a literal. */
+function makeParam(name: string, hasDefault: boolean, defaultNode: any): HandlerParam {
+  const p: HandlerParam = { name, hasDefault }
   if (defaultNode !== null) {
     const v = literalValue(defaultNode)
     if (v !== NOT_LITERAL) p.literalDefault = v
