@@ -328,21 +328,22 @@ async function withTempCallbacks(was: SaddleWas, value: unknown): Promise<unknow
   try {
     if (isThenable(value)) value = await value
   } catch (e) {
-    const t = was._temp
-    if (t !== null) {
-      if (t._except !== null) await runTemp(was, t._except, e)
-      if (t._end !== null) await runTemp(was, t._end, undefined)
-      t._except = t._end = t._ok = null
-    }
+    await finishTemp(was, false, e)
     throw e
   }
-  const t = was._temp
-  if (t !== null) {
-    if (t._ok !== null) await runTemp(was, t._ok, value)
-    if (t._end !== null) await runTemp(was, t._end, undefined)
-    t._except = t._end = t._ok = null
-  }
+  await finishTemp(was, true, value)
   return value
+}
+
+/** Runs the request's `ok` (or `except`) callbacks, then `end`, once. */
+async function finishTemp(was: SaddleWas, ok: boolean, arg: unknown): Promise<void> {
+  const t = was._temp
+  if (t === null) return
+  const first = ok ? t._ok : t._except
+  const end = t._end
+  t._except = t._end = t._ok = null
+  if (first !== null) await runTemp(was, first, arg)
+  if (end !== null) await runTemp(was, end, undefined)
 }
 
 async function runTemp(was: SaddleWas, fns: ((...a: any[]) => unknown)[], arg: unknown): Promise<void> {
