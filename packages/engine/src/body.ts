@@ -21,45 +21,70 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     return Promise.reject(tooLarge(limit))
   }
   if (declared === 0 || req.readableEnded) return Promise.resolve(Buffer.alloc(0))
+  if ((req as Reading)[kReader] != null) return Promise.reject(new Error('readBody: this body is already being read'))
   return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const cleanup = () => {
-      req.removeListener('data', onData)
-      req.removeListener('end', onEnd)
-      req.removeListener('aborted', onAborted)
-      req.removeListener('error', onError)
-    }
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limit) {
-        cleanup()
-        chunks.length = 0
-        lingerOnClose(req.socket)
-        // keep the stream flowing with nobody listening: the rest is read and dropped
-        req.resume()
-        reject(tooLarge(limit))
-        return
-      }
-      chunks.push(chunk)
-    }
-    const onEnd = () => {
-      cleanup()
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size))
-    }
-    const onAborted = () => {
-      cleanup()
-      reject(new HttpError(400, 'request body incomplete: the client closed the connection', { close: true }))
-    }
-    const onError = (err: Error) => {
-      cleanup()
-      reject(new HttpError(400, `request body could not be read: ${err.message}`, { cause: err, close: true }))
-    }
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('aborted', onAborted)
-    req.on('error', onError)
+    ;(req as Reading)[kReader] = new BodyReader(limit, resolve, reject)
+    req.on('data', onBodyData)
+    req.on('end', onBodyEnd)
+    req.on('aborted', onBodyAborted)
+    req.on('error', onBodyError)
   })
+}
+
+/**
+ * One body being read. The listeners are module-level functions that find their reader on the request
+ * (`this` is the request): no closures are made per body on this hot path.
+ */
+class BodyReader {
+  chunks: Buffer[] = []
+  size = 0
+  constructor(
+    readonly limit: number,
+    readonly resolve: (b: Buffer) => void,
+    readonly reject: (e: unknown) => void,
+  ) {}
+}
+
+const kReader = Symbol('skitai.bodyReader')
+type Reading = IncomingMessage & { [kReader]: BodyReader | null }
+
+/** The reader of this request, detached with its listeners (the body is done, one way or another). */
+function detach(req: Reading): BodyReader {
+  const r = req[kReader] as BodyReader
+  req[kReader] = null
+  req.removeListener('data', onBodyData)
+  req.removeListener('end', onBodyEnd)
+  req.removeListener('aborted', onBodyAborted)
+  req.removeListener('error', onBodyError)
+  return r
+}
+
+function onBodyData(this: Reading, chunk: Buffer): void {
+  const r = this[kReader] as BodyReader
+  r.size += chunk.length
+  if (r.size > r.limit) {
+    detach(this)
+    r.chunks.length = 0
+    lingerOnClose(this.socket)
+    // keep the stream flowing with nobody listening: the rest is read and dropped
+    this.resume()
+    r.reject(tooLarge(r.limit))
+    return
+  }
+  r.chunks.push(chunk)
+}
+
+function onBodyEnd(this: Reading): void {
+  const r = detach(this)
+  r.resolve(r.chunks.length === 1 ? (r.chunks[0] as Buffer) : Buffer.concat(r.chunks, r.size))
+}
+
+function onBodyAborted(this: Reading): void {
+  detach(this).reject(new HttpError(400, 'request body incomplete: the client closed the connection', { close: true }))
+}
+
+function onBodyError(this: Reading, err: Error): void {
+  detach(this).reject(new HttpError(400, `request body could not be read: ${err.message}`, { cause: err, close: true }))
 }
 
 /** The request's Content-Length (Node has already rejected malformed values), -1 when absent. */

@@ -37,6 +37,10 @@ export interface RequestContext {
   user: string | null
   /** The engine's limit for request bodies (bytes); apps may only lower it. */
   readonly maxBodySize: number
+  /** Whether the request has a body (Content-Length over 0, or Transfer-Encoding). */
+  readonly hasBody: boolean
+  /** Whether the request has an `Origin` header (a cross-origin or CORS-aware request). */
+  readonly hasOrigin: boolean
 }
 
 export interface SkitaiApp {

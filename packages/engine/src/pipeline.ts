@@ -5,9 +5,9 @@ import type { Engine } from './engine.js'
 import { sendError } from './error-page.js'
 import { type AppTarget, type MountEntry, matchEntry } from './mounts.js'
 import { EngineRequestContext } from './request-context.js'
-import { SkitaiResponse } from './response.js'
+import { reportsClose, responseClosed, SkitaiResponse } from './response.js'
 import { scanHead } from './request-head.js'
-import { gtxnIdOf, ltxnIdOf } from './txn.js'
+import { ltxnIdOf } from './txn.js'
 
 /**
  * The per-request path: socket → mount table → target, and the response's 'close' for bookkeeping.
@@ -48,18 +48,20 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
     point,
     point.length === 0 ? path : path.slice(point.length),
     q < 0 ? '' : url.slice(q + 1),
-    gtxnIdOf(head.gtxnid),
+    head.gtxnid,
     ltxnIdOf(head.ltxnid),
     start,
     prefs.maxClientBodySize,
     Math.max(cl, 0),
+    cl > 0 || head.chunked,
+    head.origin,
     engine,
     engine.log.isLogged(path),
   )
   // every request, refused ones included, is counted and gets its log line when its response closes
   res.skitaiCtx = ctx
   engine.inFlight++
-  res.on('close', onResponseClose)
+  if (!reportsClose(res)) res.on('close', onResponseClose)
   if (engine.inFlight > prefs.maxInFlight) {
     sendError(req, res, 503, 'the server is over capacity: try again later', {
       headers: { 'Retry-After': String(engine.retryAfter) },
@@ -152,22 +154,8 @@ function runApp(
   }
 }
 
-/** The response is done (finished or cut): count it out, close its `was`, write the log line. */
 function onResponseClose(this: Res): void {
-  const ctx = this.skitaiCtx
-  if (ctx === undefined || ctx === null) return
-  const engine = ctx.engine
-  engine.inFlight--
-  const w = ctx.was
-  if (w !== null) {
-    try {
-      w.close()
-    } catch (e) {
-      engine.log.appError(e, `${ctx.gtxnid}/${ctx.ltxnid}`, 'was.close()')
-    }
-  }
-  if (ctx.logged)
-    engine.log.request(this.req as IncomingMessage, this, ctx, this.skitaiHeadTime ?? 0, engine.connections)
+  responseClosed(this)
 }
 
 /**
@@ -191,11 +179,13 @@ export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Sock
       point,
       point.length === 0 ? path : path.slice(point.length),
       q < 0 ? '' : url.slice(q + 1),
-      gtxnIdOf(first(req.headers['x-gtxn-id'])),
+      first(req.headers['x-gtxn-id']),
       ltxnIdOf(first(req.headers['x-ltxn-id'])),
       performance.now(),
       engine.prefs.maxClientBodySize,
       0,
+      false,
+      req.headers.origin !== undefined,
       engine,
       false,
     )

@@ -1,5 +1,6 @@
 import type { RequestContext } from './contract.js'
 import type { Engine } from './engine.js'
+import { gtxnIdOf } from './txn.js'
 
 /**
  * The engine's per-request facts (contract.ts `RequestContext`), plus the few fields the engine itself
@@ -10,13 +11,17 @@ export class EngineRequestContext implements RequestContext {
   readonly mountPoint: string
   readonly path: string
   readonly search: string
-  readonly gtxnid: string
+  /** The caller's X-Gtxn-Id (not yet checked) until `gtxnid` is first read, then the id itself. */
+  private _gtxnid: string | undefined
+  private _gtxnSet: boolean
   readonly ltxnid: number
   readonly startTime: number
   user: string | null
   readonly maxBodySize: number
   /** Request body bytes received (Content-Length, or counted for chunked bodies). */
   requestBytes: number
+  readonly hasBody: boolean
+  readonly hasOrigin: boolean
   /** The `was` entered for non-Saddle mounts (closed when the response closes), else null. */
   was: { close(): void } | null
   /** The engine serving the request. */
@@ -28,25 +33,42 @@ export class EngineRequestContext implements RequestContext {
     mountPoint: string,
     path: string,
     search: string,
-    gtxnid: string,
+    givenGtxnid: string | undefined,
     ltxnid: number,
     startTime: number,
     maxBodySize: number,
     requestBytes: number,
+    hasBody: boolean,
+    hasOrigin: boolean,
     engine: Engine,
     logged: boolean,
   ) {
     this.mountPoint = mountPoint
     this.path = path
     this.search = search
-    this.gtxnid = gtxnid
+    this._gtxnid = givenGtxnid
+    this._gtxnSet = false
     this.ltxnid = ltxnid
     this.startTime = startTime
     this.user = null
     this.maxBodySize = maxBodySize
     this.requestBytes = requestBytes
+    this.hasBody = hasBody
+    this.hasOrigin = hasOrigin
     this.was = null
     this.engine = engine
     this.logged = logged
+  }
+
+  /**
+   * The global transaction id: the caller's when it is a sane id, else a new one. Worked out on first
+   * read (the access log, a backend call, an error): a request nobody asks about builds no id string.
+   */
+  get gtxnid(): string {
+    if (!this._gtxnSet) {
+      this._gtxnid = gtxnIdOf(this._gtxnid)
+      this._gtxnSet = true
+    }
+    return this._gtxnid as string
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The few request headers the engine itself needs (Content-Length, Transfer-Encoding, X-Gtxn-Id,
- * X-Ltxn-Id, how many Host), read straight from `req.rawHeaders`. Node builds `req.headers` lazily; touching it would
+ * X-Ltxn-Id, how many Host, whether Origin), read straight from `req.rawHeaders`. Node builds `req.headers` lazily; touching it would
  * cost every request the whole object even when the app never looks at a header. Names are compared
  * only when their length fits.
  */
@@ -12,6 +12,7 @@ export class HeadFacts {
   ltxnid: string | undefined = undefined
   /** How many Host headers (more than one is refused). */
   hosts = 0
+  origin = false
 }
 
 /** Overwritten by each scan and read synchronously right after it (one request at a time). */
@@ -23,11 +24,15 @@ export function scanHead(raw: string[]): HeadFacts {
   facts.gtxnid = undefined
   facts.ltxnid = undefined
   facts.hosts = 0
+  facts.origin = false
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
     switch (name.length) {
       case 4:
         if (name === 'Host' || name === 'host' || name.toLowerCase() === 'host') facts.hosts++
+        break
+      case 6:
+        if (name === 'Origin' || name === 'origin' || name.toLowerCase() === 'origin') facts.origin = true
         break
       case 14:
         if (facts.contentLength < 0 && name.toLowerCase() === 'content-length') facts.contentLength = Number(raw[i + 1])

@@ -1,6 +1,7 @@
 import { type IncomingMessage, ServerResponse } from 'node:http'
 import type { EngineRequestContext } from './request-context.js'
 
+const nodeEmit = ServerResponse.prototype.emit
 const nodeWriteHead = ServerResponse.prototype.writeHead
 const nodeWrite = ServerResponse.prototype.write
 const nodeEnd = ServerResponse.prototype.end
@@ -24,7 +25,47 @@ export class SkitaiResponse extends ServerResponse {
     self.writeHead = countingWriteHead
     self.write = countingWrite
     self.end = countingEnd
+    self.emit = closingEmit
   }
+}
+
+/**
+ * Seeing the response's 'close' through `emit` instead of a 'close' listener added per request (the
+ * listener costs an allocation and an events-table entry on every response). Node emits 'close' once.
+ */
+function closingEmit(this: SkitaiResponse, event: string | symbol): boolean {
+  if (event === 'close') responseClosed(this)
+  // biome-ignore lint/complexity/noArguments: forwards emit's arguments as they came, without a rest array
+  return nodeEmit.apply(this, arguments as any)
+}
+
+/** Whether `res` reports its own close (a SkitaiResponse); other responses (inject) need a listener. */
+export function reportsClose(res: ServerResponse): boolean {
+  return (res as any).emit === closingEmit
+}
+
+/** The response is done (finished or cut): count it out, close its `was`, write the log line. */
+export function responseClosed(res: ServerResponse & { skitaiCtx?: EngineRequestContext | null }): void {
+  const ctx = res.skitaiCtx
+  if (ctx === undefined || ctx === null) return
+  const engine = ctx.engine
+  engine.inFlight--
+  const w = ctx.was
+  if (w !== null) {
+    try {
+      w.close()
+    } catch (e) {
+      engine.log.appError(e, `${ctx.gtxnid}/${ctx.ltxnid}`, 'was.close()')
+    }
+  }
+  if (ctx.logged)
+    engine.log.request(
+      res.req as IncomingMessage,
+      res,
+      ctx,
+      (res as Partial<SkitaiResponse>).skitaiHeadTime ?? 0,
+      engine.connections,
+    )
 }
 
 function countingWriteHead(this: SkitaiResponse, statusCode: number, reason?: any, headers?: any): SkitaiResponse {

@@ -62,7 +62,7 @@ class ListenerTarget implements AppTarget {
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext): unknown {
     if (ctx.mountPoint.length > 0) stripMountPoint(req, ctx.mountPoint)
-    const w = new Was(ctx.gtxnid, ctx.ltxnid)
+    const w = new Was(ctx, ctx.ltxnid)
     ctx.was = w
     return wasStorage.run(w, this.listener, req, res)
   }
@@ -82,10 +82,10 @@ class ProxyTarget implements AppTarget {
     ) => boolean,
   ) {
     this.upgrade = (req, socket, head, ctx) =>
-      wasStorage.run(new Was(ctx.gtxnid, ctx.ltxnid), this.proxyUpgrade, req, socket, head, ctx)
+      wasStorage.run(new Was(ctx, ctx.ltxnid), this.proxyUpgrade, req, socket, head, ctx)
   }
   handle(req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext): unknown {
-    const w = new Was(ctx.gtxnid, ctx.ltxnid)
+    const w = new Was(ctx, ctx.ltxnid)
     ctx.was = w
     return wasStorage.run(w, this.proxy, req, res, ctx)
   }

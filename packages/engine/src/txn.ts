@@ -14,7 +14,7 @@ const MAX_GTXN_LENGTH = 128
 const SAFE_ID = /^[\w.:@/+=-]+$/
 
 export function newGtxnId(): string {
-  counter = (counter + 1) % Number.MAX_SAFE_INTEGER
+  if (++counter === Number.MAX_SAFE_INTEGER) counter = 1
   return PREFIX + counter
 }
 

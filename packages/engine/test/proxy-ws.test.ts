@@ -40,6 +40,8 @@ before(async () => {
       startTime: 0,
       user: null,
       maxBodySize: 0,
+      hasBody: false,
+      hasOrigin: false,
     }
     ;(path!.startsWith('/ws/') ? up : dead)(req, socket, head, ctx)
   })

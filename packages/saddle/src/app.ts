@@ -374,6 +374,8 @@ export class Saddle extends Package implements SkitaiApp {
       startTime: 0,
       user: null,
       maxBodySize: 0,
+      hasBody: false,
+      hasOrigin: false,
     })
   }
 }

@@ -8,8 +8,7 @@
  * (never throws), which is what browsers expect of form data.
  */
 import { parse as parseQs } from 'node:querystring'
-import { HttpError } from '@skitai/was'
-import sjson from 'secure-json-parse'
+import { HttpError, parseJsonSafely } from '@skitai/was'
 import { FORBIDDEN_KEYS } from './params.js'
 
 type Converter = (value: string, key: string) => unknown
@@ -41,7 +40,7 @@ const CONVERTERS: Record<string, Converter> = {
   json: (v, key) => {
     try {
       // secure-json-parse refuses `__proto__` and `constructor.prototype` members anywhere in the value.
-      return sjson.parse(v, null, { protoAction: 'error', constructorAction: 'error' })
+      return parseJsonSafely(v)
     } catch (e) {
       throw bad(key, `invalid JSON (${(e as Error).message})`)
     }
@@ -53,13 +52,28 @@ export function parseQuery(search: string): Record<string, unknown> {
   if (search.charCodeAt(0) === 63 /* ? */) search = search.slice(1)
   if (search === '') return Object.create(null)
   // maxKeys 0: no silent truncation; the engine's URL and body limits already bound the input size.
-  return applyPrefixes(parseQs(search, '&', '=', { maxKeys: 0 }) as Record<string, string | string[]>)
+  return parsePairs(search)
 }
 
 /** An `application/x-www-form-urlencoded` body; same rules as parseQuery. */
 export function parseForm(body: string): Record<string, unknown> {
   if (body === '') return Object.create(null)
-  return applyPrefixes(parseQs(body, '&', '=', { maxKeys: 0 }) as Record<string, string | string[]>)
+  return parsePairs(body)
+}
+
+function parsePairs(text: string): Record<string, unknown> {
+  const raw = parseQs(text, '&', '=', { maxKeys: 0 }) as Record<string, string | string[]>
+  // A key can carry a type prefix or a forbidden name only when the text has a ':' or '%' (an escape)
+  // or the name itself in it; otherwise there is nothing to rewrite and the key walk is skipped.
+  if (
+    text.indexOf(':') === -1 &&
+    text.indexOf('%') === -1 &&
+    text.indexOf('proto') === -1 &&
+    text.indexOf('constructor') === -1
+  ) {
+    return raw
+  }
+  return applyPrefixes(raw)
 }
 
 function applyPrefixes(raw: Record<string, string | string[]>): Record<string, unknown> {

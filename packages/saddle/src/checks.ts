@@ -75,12 +75,15 @@ export function compilePlan(route: Route, app: Saddle): RoutePlan {
   const beforeBody =
     originChecks === null ? routeChecks : routeChecks === null ? originChecks : [...originChecks, ...routeChecks]
   const afterBody = collect(afterBodyFactories, route, app)
-  const bare = layers.length === 0 && guards === null && beforeBody === null && afterBody === null
+  // Origin checks only act on requests with an Origin header (or preflights): they do not keep a
+  // route off the fast path, pipeline.ts `dispatchRoute` sends such requests the full way instead.
+  const bare = layers.length === 0 && guards === null && routeChecks === null && afterBody === null
   return {
     layers: layers.length === 0 ? null : layers,
     beforeBody,
     afterBody,
     guards,
+    originChecks: originChecks !== null,
     bare,
     simple: bare && route.contentTypes === null && !route.builder.takesInput,
   }

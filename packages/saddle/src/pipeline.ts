@@ -32,6 +32,7 @@ import { isThenable, runLayers } from './hooks.js'
 import type { Route, RouteMatch } from './route.js'
 import { detectRpc, handleRpc } from './rpc/index.js'
 import { looksLikeJsonRpc } from './rpc/jsonrpc.js'
+import { parseJsonBody } from './request.js'
 import { SaddleWas } from './was.js'
 import { send, writeError, writeRedirect, writeResult } from './writer.js'
 
@@ -65,9 +66,8 @@ function dispatch(app: Saddle, was: SaddleWas, req: IncomingMessage, ctx: Reques
         // One read of the JSON body decides: a JSON-RPC call goes the RPC way, any other body the
         // route's way (through the fast path when the route has nothing else to run). A body that does
         // not parse, and a POST to the bare mount point, go the full way, which answers them as before.
-        was.request.json().then(
-          (body) =>
-            looksLikeJsonRpc(body) || ctx.path === '' ? runFull(app, was, req, ctx) : dispatchRoute(app, was, req, ctx),
+        was.request.body().then(
+          (buf) => afterJsonBody(app, was, req, ctx, buf),
           () => runFull(app, was, req, ctx),
         )
         return
@@ -83,6 +83,21 @@ function dispatch(app: Saddle, was: SaddleWas, req: IncomingMessage, ctx: Reques
   }
 }
 
+/** A JSON POST's body, read: JSON-RPC goes the RPC way, anything else the route's way (parsed once). */
+function afterJsonBody(app: Saddle, was: SaddleWas, req: IncomingMessage, ctx: RequestContext, buf: Buffer): void {
+  let body: unknown
+  try {
+    body = parseJsonBody(buf)
+  } catch {
+    // the full way asks `json()` again, which answers the 400 (or the JSON-RPC parse error)
+    runFull(app, was, req, ctx)
+    return
+  }
+  was.request._tookJson(body)
+  if (looksLikeJsonRpc(body) || ctx.path === '') runFull(app, was, req, ctx)
+  else dispatchRoute(app, was, req, ctx)
+}
+
 /**
  * Step 4 and the choice of path: a `bare` route (no hooks, checks or guards) runs synchronously when
  * the request has no body to read, or right after its body is read; anything else goes the full way.
@@ -94,13 +109,18 @@ function dispatchRoute(app: Saddle, was: SaddleWas, req: IncomingMessage, ctx: R
     const route = findRoute(app, was, ctx)
     if (route === null) return
     const plan = route.plan!
-    // A request with an Origin header goes the full way so that the CORS check (stage 'origin') runs.
-    if (plan.bare && req.headers.origin === undefined) {
-      if (plan.simple || !hasBody(req)) {
+    // A cross-origin request (Origin header, or a preflight) goes the full way so that the CORS check
+    // (stage 'origin') runs.
+    if (plan.bare && (!plan.originChecks || (!ctx.hasOrigin && req.method !== 'OPTIONS'))) {
+      if (plan.simple || !ctx.hasBody) {
         fastPath(was, route)
         return
       }
       if (route.contentTypes === null) {
+        if (was.request._bodyLoaded) {
+          fastPath(was, route)
+          return
+        }
         was.request._loadBodyArgs().then(
           () => fastPath(was, route),
           (e) => fail(was, e),
@@ -147,7 +167,12 @@ function fastPath(was: SaddleWas, route: Route): void {
   let value: unknown
   try {
     const b = route.builder
-    value = route.handler.call(route.thisArg, was, ...b.build(b.takesInput ? was.request.args : was._params))
+    let values: unknown[]
+    if (b.takesInput) {
+      const request = was.request
+      values = b.buildFrom(was._params, was._ctx.search === '' ? null : request.query, request._bodyArgs)
+    } else values = b.build(was._params)
+    value = invoke(route, was, values)
   } catch (e) {
     if (was._temp !== null) settle(was, Promise.reject(e))
     else fail(was, e)
@@ -167,6 +192,26 @@ function fastPath(was: SaddleWas, route: Route): void {
       () => was.close(),
       (e) => fail(was, e),
     )
+}
+
+/** The handler called with `was` and its arguments; fixed arities avoid a spread call. */
+function invoke(route: Route, was: SaddleWas, v: unknown[]): unknown {
+  const h = route.handler
+  const t = route.thisArg
+  switch (v.length) {
+    case 0:
+      return h.call(t, was)
+    case 1:
+      return h.call(t, was, v[0])
+    case 2:
+      return h.call(t, was, v[0], v[1])
+    case 3:
+      return h.call(t, was, v[0], v[1], v[2])
+    case 4:
+      return h.call(t, was, v[0], v[1], v[2], v[3])
+    default:
+      return h.call(t, was, ...v)
+  }
 }
 
 async function settle(was: SaddleWas, value: unknown): Promise<void> {
@@ -320,7 +365,7 @@ function callHandler(was: SaddleWas): unknown {
   const route = was.route!
   const b = route.builder
   const values = b.takesInput || was._request?._args != null ? b.build(was.request.args) : b.build(was._params)
-  return route.handler.call(route.thisArg, was, ...values)
+  return invoke(route, was, values)
 }
 
 /** Awaits a returned promise and runs `was.temp.bind` callbacks: ok(was, value) | except(was, error), end(was). */

@@ -3,8 +3,7 @@ import { isIP } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { RequestContext } from '@skitai/engine'
 import { readBody } from '@skitai/engine'
-import { HttpError } from '@skitai/was'
-import sjson from 'secure-json-parse'
+import { HttpError, parseJsonSafely } from '@skitai/was'
 import { mergeArgs, parseForm, parseQuery } from './args.js'
 import { parseMultipart, type UploadedFile } from './upload.js'
 import type { SaddleWas } from './was.js'
@@ -30,6 +29,8 @@ export class SaddleRequest {
   private _form: Promise<Record<string, unknown>> | null
   /** @internal the parsed body as an args source, once loaded */
   _bodyArgs: Record<string, unknown> | null
+  /** @internal whether the body was loaded as an args source (`_bodyArgs` is final) */
+  _bodyLoaded: boolean
   /** Claims of a verified bearer JWT (route or app `authenticate: 'bearer'`), else null. */
   jwt: Record<string, any> | null
 
@@ -45,6 +46,7 @@ export class SaddleRequest {
     this._json = null
     this._form = null
     this._bodyArgs = null
+    this._bodyLoaded = false
     this.jwt = null
   }
 
@@ -217,8 +219,22 @@ export class SaddleRequest {
       out = null
     }
     this._bodyArgs = out
+    this._bodyLoaded = true
     this._args = null
     return out
+  }
+
+  /**
+   * @internal The pipeline read and parsed a JSON body itself (to tell JSON-RPC from a plain JSON post):
+   * `json()` answers with it, and an object becomes the arguments source without another pass.
+   */
+  _tookJson(value: unknown): void {
+    this._json = Promise.resolve(value)
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      this._bodyArgs = value as Record<string, unknown>
+      this._bodyLoaded = true
+      this._args = null
+    }
   }
 
   private _limit(appLimit: number): number {
@@ -240,9 +256,10 @@ export class SaddleRequest {
   }
 }
 
-function parseJsonBody(buf: Buffer): unknown {
+/** A request body as JSON; bad JSON or a forbidden member → HttpError 400. */
+export function parseJsonBody(buf: Buffer): unknown {
   try {
-    return sjson.parse(buf.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' })
+    return parseJsonSafely(buf.toString('utf8'))
   } catch (e) {
     throw new HttpError(400, 'malformed JSON body', { detail: (e as Error).message })
   }

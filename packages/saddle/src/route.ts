@@ -52,7 +52,9 @@ export interface RoutePlan {
   afterBody: RouteCheck[] | null
   /** loginRequired / permissionRequired / testpass guards run right before the handler; null when none. */
   guards: RouteCheck[] | null
-  /** No hook layers, checks or guards: only arguments and the handler. */
+  /** Whether `beforeBody` starts with origin (CORS) checks, which act only on cross-origin requests. */
+  originChecks: boolean
+  /** No hook layers, guards or checks other than origin checks: only arguments and the handler. */
   bare: boolean
   /** `bare`, and the handler takes only URL variables: nothing to read from the request at all. */
   simple: boolean

@@ -111,7 +111,7 @@ export class SaddleWas extends Was {
   _csrfToken: string | null
 
   constructor(app: Saddle, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) {
-    super(ctx.gtxnid, ctx.ltxnid)
+    super(ctx, ctx.ltxnid)
     this.app = app
     this.route = null
     this._req = req

@@ -3,7 +3,7 @@
  * or a fault, a JSON-RPC response → its result or error, text/* → string, anything else → Buffer.
  * XML-RPC goes through the shared safe codec (xmlrpc-values.ts, xmlrpc-decode.ts).
  */
-import sjson from 'secure-json-parse'
+import { parseJsonSafely } from './safe-json.js'
 import { decodeXmlRpcReply, XmlRpcDecodeError } from './xmlrpc-decode.js'
 import { encodeXmlRpcCall } from './xmlrpc-values.js'
 
@@ -47,7 +47,7 @@ export function decodeBody(kind: Kind, method: string, statusCode: number, conte
   const ct = contentType.toLowerCase()
   try {
     if (isJsonType(ct) || (kind === KIND_JSONRPC && ct === '')) {
-      const value = sjson.parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' })
+      const value = parseJsonSafely(body.toString('utf8'))
       if (kind === KIND_JSONRPC) unwrapJsonrpc(value, out)
       else out.data = value
     } else if (ct.includes('xml') && (kind === KIND_XMLRPC || looksLikeMethodResponse(body))) {

@@ -1,4 +1,4 @@
-export { Was } from './was.js'
+export { type TxnSource, Was } from './was.js'
 export { was, currentWas, runWithWas, wasStorage } from './context.js'
 export { HttpError, isHttpError, defaultReason } from './errors.js'
 export {
@@ -75,3 +75,4 @@ export {
   type XmlRpcCall,
   type XmlRpcReply,
 } from './xmlrpc-decode.js'
+export { parseJsonSafely } from './safe-json.js'

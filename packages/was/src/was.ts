@@ -43,23 +43,34 @@ class Services {
   db: DbService | null = null
 }
 
-export class Was {
-  /** Global transaction id of the request being handled (from `X-Gtxn-Id` or new). */
+/** Where a `was` gets its global transaction id when it is first asked for (the engine's request context). */
+export interface TxnSource {
   readonly gtxnid: string
+}
+
+export class Was {
   /** Local transaction id: the caller's `X-Ltxn-Id` + 1000, or 1000. */
   readonly ltxnid: number
+  /** The global id, or where to read it on first use (most requests never ask: no string is built). */
+  private _gtxn: string | TxnSource
   /** How many outgoing requests this `was` has made (their ids are ltxnid + 1, + 2, …). */
   protected _txnSeq: number
   /** Backend calls fired by this request, cancelled by close() unless finished. */
   private _calls: Pending[] | null
   private _services: Services | null
 
-  constructor(gtxnid: string, ltxnid: number) {
-    this.gtxnid = gtxnid
+  constructor(gtxnid: string | TxnSource, ltxnid: number) {
+    this._gtxn = gtxnid
     this.ltxnid = ltxnid
     this._txnSeq = 0
     this._calls = null
     this._services = null
+  }
+
+  /** Global transaction id of the request being handled (from `X-Gtxn-Id` or new). */
+  get gtxnid(): string {
+    const g = this._gtxn
+    return typeof g === 'string' ? g : (this._gtxn = g.gtxnid)
   }
 
   /** `gtxid/ltxid`, as logged. */

@@ -3,7 +3,7 @@
  * (object), notifications (no reply), and the standard errors. The HTTP status the same call would have
  * had goes in `error.data.status`.
  */
-import sjson from 'secure-json-parse'
+import { parseJsonSafely } from '@skitai/was'
 import type { CallOutcome } from './dispatch.js'
 import type { RpcFailure } from './failure.js'
 
@@ -42,7 +42,7 @@ function isJsonRpcObject(x: unknown): boolean {
 /** Parse an `application/json-rpc` body: null plus a ready error reply when it is not JSON. */
 export function parseJsonRpcBody(text: string): { ok: true; value: unknown } | { ok: false; reply: string } {
   try {
-    return { ok: true, value: sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }) }
+    return { ok: true, value: parseJsonSafely(text) }
   } catch (e) {
     const msg = (e as Error).message
     if (msg.startsWith('Object contains forbidden')) {
