@@ -52,7 +52,7 @@ function rowsOf(results) {
           r.pipelining,
           fmtInt(r.rps),
           ratio,
-          fmtInt(r.cpuPerReq),
+          fmt1(r.cpuPerReq),
           fmt2(r.cpuRatio),
           fmt2(r.cpuUse),
           fmt1(r.latency.p50),

@@ -17,7 +17,7 @@ export {
   type Prefs,
   type RunOptions,
 } from './engine.js'
-export { readBody } from './body.js'
+export { type BodyCallback, collectBody, readBody } from './body-reader.js'
 export { type ConditionalResult, evaluateConditional } from './conditional.js'
 export { EngineRequestContext } from './request-context.js'
 export {

@@ -17,7 +17,6 @@ import { ltxnIdOf } from './txn.js'
 type Res = ServerResponse & Partial<Pick<SkitaiResponse, 'skitaiCtx' | 'skitaiHeadTime'>>
 
 export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, awaitingContinue?: boolean): void {
-  const start = performance.now()
   const prefs = engine.prefs
   if (engine.closing) res.shouldKeepAlive = false
   let url = req.url as string
@@ -44,19 +43,21 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
     early !== EARLY_NONE ? null : (mounts.rootOnly ?? matchEntry(mounts.tableForHost(req.headers.host), path))
   const cl = head.contentLength
   const point = entry === null ? '' : entry.point
+  // the clock is read only for requests that get a log line (its only reader)
+  const logged = engine.log.isLogged(path)
   const ctx = new EngineRequestContext(
     point,
     point.length === 0 ? path : path.slice(point.length),
     q < 0 ? '' : url.slice(q + 1),
     head.gtxnid,
     ltxnIdOf(head.ltxnid),
-    start,
+    logged ? performance.now() : 0,
     prefs.maxClientBodySize,
     Math.max(cl, 0),
     cl > 0 || head.chunked,
     head.origin,
     engine,
-    engine.log.isLogged(path),
+    logged,
   )
   // every request, refused ones included, is counted and gets its log line when its response closes
   res.skitaiCtx = ctx

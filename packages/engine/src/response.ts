@@ -69,7 +69,7 @@ export function responseClosed(res: ServerResponse & { skitaiCtx?: EngineRequest
 }
 
 function countingWriteHead(this: SkitaiResponse, statusCode: number, reason?: any, headers?: any): SkitaiResponse {
-  if (this.skitaiHeadTime === 0) this.skitaiHeadTime = performance.now()
+  if (this.skitaiHeadTime === 0 && this.skitaiCtx?.logged === true) this.skitaiHeadTime = performance.now()
   ;(nodeWriteHead as any).call(this, statusCode, reason, headers)
   return this
 }

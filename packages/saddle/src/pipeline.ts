@@ -66,10 +66,7 @@ function dispatch(app: Saddle, was: SaddleWas, req: IncomingMessage, ctx: Reques
         // One read of the JSON body decides: a JSON-RPC call goes the RPC way, any other body the
         // route's way (through the fast path when the route has nothing else to run). A body that does
         // not parse, and a POST to the bare mount point, go the full way, which answers them as before.
-        was.request.body().then(
-          (buf) => afterJsonBody(app, was, req, ctx, buf),
-          () => runFull(app, was, req, ctx),
-        )
+        was.request._collectBody(afterJsonBody)
         return
       }
       if (kind !== null) {
@@ -83,17 +80,26 @@ function dispatch(app: Saddle, was: SaddleWas, req: IncomingMessage, ctx: Reques
   }
 }
 
-/** A JSON POST's body, read: JSON-RPC goes the RPC way, anything else the route's way (parsed once). */
-function afterJsonBody(app: Saddle, was: SaddleWas, req: IncomingMessage, ctx: RequestContext, buf: Buffer): void {
+/**
+ * A JSON POST's body, read: JSON-RPC goes the RPC way, anything else the route's way (parsed once). A
+ * body that could not be read or parsed goes the full way, where `json()` answers the 413/400 (or the
+ * JSON-RPC parse error).
+ */
+function afterJsonBody(was: SaddleWas, error: Error | null, buf: Buffer | null): void {
+  const app = was.app
+  const req = was._req
+  const ctx = was._ctx
+  const request = was.request
+  request._collected(error, buf)
   let body: unknown
   try {
-    body = parseJsonBody(buf)
+    if (error !== null) throw error
+    body = parseJsonBody(buf as Buffer)
   } catch {
-    // the full way asks `json()` again, which answers the 400 (or the JSON-RPC parse error)
     runFull(app, was, req, ctx)
     return
   }
-  was.request._tookJson(body)
+  request._tookJson(body)
   if (looksLikeJsonRpc(body) || ctx.path === '') runFull(app, was, req, ctx)
   else dispatchRoute(app, was, req, ctx)
 }

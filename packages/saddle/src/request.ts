@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { isIP } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { RequestContext } from '@skitai/engine'
-import { readBody } from '@skitai/engine'
+import { type BodyCallback, collectBody, readBody } from '@skitai/engine'
 import { HttpError, parseJsonSafely } from '@skitai/was'
 import { mergeArgs, parseForm, parseQuery } from './args.js'
 import { parseMultipart, type UploadedFile } from './upload.js'
@@ -25,6 +25,9 @@ export class SaddleRequest {
   _args: Record<string, unknown> | null
   private _query: Record<string, unknown> | null
   private _body: Promise<Buffer> | null
+  /** The body (or why it could not be read) when the pipeline collected it itself (`_collectBody`). */
+  private _bodyBuf: Buffer | null
+  private _bodyErr: Error | null
   private _json: Promise<unknown> | null
   private _form: Promise<Record<string, unknown>> | null
   /** @internal the parsed body as an args source, once loaded */
@@ -43,6 +46,8 @@ export class SaddleRequest {
     this._args = null
     this._query = null
     this._body = null
+    this._bodyBuf = null
+    this._bodyErr = null
     this._json = null
     this._form = null
     this._bodyArgs = null
@@ -154,7 +159,26 @@ export class SaddleRequest {
 
   /** The raw body, read once within `app.config.maxPostBodySize` (and the engine's limit). */
   body(): Promise<Buffer> {
-    return (this._body ??= readBody(this.raw, this._limit(this._was.app.config.maxPostBodySize)))
+    if (this._body === null) {
+      if (this._bodyBuf !== null) this._body = Promise.resolve(this._bodyBuf)
+      else if (this._bodyErr !== null) this._body = Promise.reject(this._bodyErr)
+      else this._body = readBody(this.raw, this._limit(this._was.app.config.maxPostBodySize))
+    }
+    return this._body
+  }
+
+  /**
+   * @internal The pipeline's own read of the body, without a promise: `done(was, error, body)` once it
+   * is in (possibly at once). `done` hands the outcome to `_collected` so `body()` answers with it.
+   */
+  _collectBody(done: BodyCallback<SaddleWas>): void {
+    collectBody(this.raw, this._limit(this._was.app.config.maxPostBodySize), this._was, done)
+  }
+
+  /** @internal the outcome of `_collectBody` */
+  _collected(error: Error | null, body: Buffer | null): void {
+    this._bodyBuf = body
+    this._bodyErr = error
   }
 
   /** The body parsed as JSON (prototype-poisoning keys refused); invalid JSON → 400. */

@@ -231,7 +231,12 @@ describe('ArgBuilder.buildFrom gives what build(mergeArgs(…)) gives', () => {
   register(r, '/one', (_was: any, a: any) => a)
   register(r, '/opt', (_was: any, a: any = 1) => a)
   // parameters named like Object.prototype members: a JSON body's inherited members are not arguments
-  register(r, '/inh', (_was: any, toString: any, hasOwnProperty: any = 'd') => [toString, hasOwnProperty])
+  register(
+    r,
+    '/inh',
+    // biome-ignore lint/suspicious/noShadowRestrictedNames: these names are what the test is about
+    (_was: any, toString: any, hasOwnProperty: any = 'd') => [toString, hasOwnProperty],
+  )
   register(r, '/all/<id>', (_was: any, id: any, { ...form }) => [id, form])
   register(r, '/picks', (_was: any, a: any, { b, c = 3, ...form }: any) => [a, b, c, form])
   register(r, '/noinput/<id>', (_was: any, id: any) => id)
