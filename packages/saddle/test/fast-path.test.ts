@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { Saddle } from '@skitai/saddle'
+import { Package, Saddle } from '@skitai/saddle'
 import { HttpError } from '@skitai/was'
 import { type ArgBuilder, compileArgBuilder } from '../src/arg-builder.js'
 import { mergeArgs, parseForm, parseQuery } from '../src/args.js'
@@ -62,6 +62,20 @@ describe('route plans: which routes take the fast path', () => {
     auth.route('/basic', { authenticate: 'basic' }, (_was) => 'basic')
     assert.equal(planOf(auth, '/open').bare, true, 'users alone add no check')
     assert.equal(planOf(auth, '/basic').bare, false)
+
+    const pkgApp = new Saddle(import.meta.url, { name: 'plans-pkg' })
+    pkgApp.route('/top', (_was) => 'top')
+    const pkg = new Package()
+    pkg.beforeRequest(() => undefined)
+    pkg.route('/inner', (_was) => 'inner')
+    pkgApp.addPackage(pkg, { prefix: '/p' })
+    assert.equal(planOf(pkgApp, '/top').bare, true, "a package's hook does not touch the app's routes")
+    assert.equal(planOf(pkgApp, '/p/inner').bare, false, "a package's hook makes its routes non-bare")
+
+    const guarded = new Saddle(import.meta.url, { name: 'plans-guard' })
+    guarded.loginHandler(() => undefined)
+    guarded.route('/login', { loginRequired: true }, (_was) => 'in')
+    assert.equal(planOf(guarded, '/login').bare, false)
 
     const csrf = new Saddle(import.meta.url, { name: 'plans-csrf' })
     csrf.securekey = KEY
