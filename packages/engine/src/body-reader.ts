@@ -26,13 +26,29 @@ export function collectBody<T>(req: IncomingMessage, limit: number, context: T, 
     done(context, tooLarge(limit), null)
     return
   }
-  if (declared === 0 || req.readableEnded) {
+  const r = req as Reading
+  const earlier = r[kReader]
+  if (earlier !== undefined) {
+    // read before: the same outcome again (the bytes, or the 413/400), never a part of the body
+    if (earlier.settled) done(context, earlier.error, earlier.body)
+    else done(context, new Error('readBody: this body is already being read'), null)
+    return
+  }
+  if (declared === 0) {
     done(context, null, EMPTY)
     return
   }
-  const r = req as Reading
-  if (r[kReader] != null) {
-    done(context, new Error('readBody: this body is already being read'), null)
+  const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined
+  if (!hasBody) {
+    done(context, null, EMPTY)
+    return
+  }
+  if (req.readableEnded) {
+    done(context, new Error('readBody: this body was already consumed by another reader'), null)
+    return
+  }
+  if (req.destroyed) {
+    done(context, incomplete(), null)
     return
   }
   r[kReader] = new BodyReader(limit, context, done as BodyCallback<unknown>)
@@ -67,6 +83,10 @@ function settlePromise(
 class BodyReader {
   chunks: Buffer[] = []
   size = 0
+  /** Once settled, the outcome is kept for a later read of the same request. */
+  settled = false
+  error: Error | null = null
+  body: Buffer | null = null
   constructor(
     readonly limit: number,
     readonly context: unknown,
@@ -76,53 +96,54 @@ class BodyReader {
 
 const kReader = Symbol('skitai.bodyReader')
 const kListening = Symbol('skitai.bodyListening')
-type Reading = IncomingMessage & { [kReader]?: BodyReader | null; [kListening]?: boolean }
+type Reading = IncomingMessage & { [kReader]?: BodyReader; [kListening]?: boolean }
 
-/** The reader of this request, taken off it (the body is done, one way or another); null when none. */
-function take(req: Reading): BodyReader | null {
-  const r = req[kReader] ?? null
-  req[kReader] = null
-  return r
+/** The reader still collecting this request's body, or null (none, or already settled). */
+function active(req: Reading): BodyReader | null {
+  const r = req[kReader]
+  return r === undefined || r.settled ? null : r
+}
+
+/** Keep the outcome and call back (once: the reader is settled from here on). */
+function settle(r: BodyReader, error: Error | null, body: Buffer | null): void {
+  r.settled = true
+  r.error = error
+  r.body = body
+  r.chunks = []
+  r.done(r.context, error, body)
+}
+
+function incomplete(): HttpError {
+  return new HttpError(400, 'request body incomplete: the client closed the connection', { close: true })
 }
 
 function onBodyData(this: Reading, chunk: Buffer): void {
-  const r = this[kReader]
-  if (r == null) return
+  const r = active(this)
+  if (r === null) return
   r.size += chunk.length
   if (r.size > r.limit) {
-    take(this)
-    r.chunks.length = 0
     lingerOnClose(this.socket)
     // keep the stream flowing with nobody collecting: the rest is read and dropped
     this.resume()
-    r.done(r.context, tooLarge(r.limit), null)
+    settle(r, tooLarge(r.limit), null)
     return
   }
   r.chunks.push(chunk)
 }
 
 function onBodyEnd(this: Reading): void {
-  const r = take(this)
+  const r = active(this)
   if (r === null) return
-  r.done(r.context, null, r.chunks.length === 1 ? (r.chunks[0] as Buffer) : Buffer.concat(r.chunks, r.size))
+  settle(r, null, r.chunks.length === 1 ? (r.chunks[0] as Buffer) : Buffer.concat(r.chunks, r.size))
 }
 
 function onBodyAborted(this: Reading): void {
-  const r = take(this)
-  if (r === null) return
-  r.done(
-    r.context,
-    new HttpError(400, 'request body incomplete: the client closed the connection', { close: true }),
-    null,
-  )
+  const r = active(this)
+  if (r !== null) settle(r, incomplete(), null)
 }
 
 function onBodyError(this: Reading, err: Error): void {
-  const r = take(this)
-  if (r === null) return
-  r.done(
-    r.context,
-    new HttpError(400, `request body could not be read: ${err.message}`, { cause: err, close: true }),
-    null,
-  )
+  const r = active(this)
+  if (r !== null)
+    settle(r, new HttpError(400, `request body could not be read: ${err.message}`, { cause: err, close: true }), null)
 }

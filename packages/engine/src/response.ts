@@ -8,9 +8,9 @@ const nodeEnd = ServerResponse.prototype.end
 
 /**
  * The server's response class: node's ServerResponse plus the request's context, the moment the head was
- * written (handling time vs transfer time in the access log) and the body bytes written. The three hooks
- * are own properties, not prototype methods, because an app may swap the response's prototype (Express
- * does) and must not lose them. Every response gets the same fields in the same order (one shape).
+ * written (handling time vs transfer time in the access log) and the body bytes written. Every response
+ * gets the same fields in the same order (one shape). The hooks (writeHead, write, end, emit) are on the
+ * prototype; `pinResponseHooks` copies them onto a response handed to an app that may swap its prototype.
  */
 export class SkitaiResponse extends ServerResponse {
   skitaiCtx: EngineRequestContext | null = null
@@ -21,12 +21,27 @@ export class SkitaiResponse extends ServerResponse {
   constructor(req: IncomingMessage, options?: unknown) {
     // @ts-expect-error node passes (req, { highWaterMark, rejectNonStandardBodyWrites }); @types/node lists only req
     super(req, options)
-    const self = this as any
-    self.writeHead = countingWriteHead
-    self.write = countingWrite
-    self.end = countingEnd
-    self.emit = closingEmit
   }
+}
+
+const hooked = SkitaiResponse.prototype as any
+hooked.writeHead = countingWriteHead
+hooked.write = countingWrite
+hooked.end = countingEnd
+hooked.emit = closingEmit
+
+/**
+ * For a response handed to a Node listener (Express, Koa, a fetch handler): an app may swap the
+ * response's prototype (Express does, to its own `app.response`) and would drop the hooks with it, so
+ * they become own properties. Saddle keeps the prototype and skips this (four stores per response).
+ */
+export function pinResponseHooks(res: ServerResponse): void {
+  if (!(res instanceof SkitaiResponse)) return
+  const self = res as any
+  self.writeHead = countingWriteHead
+  self.write = countingWrite
+  self.end = countingEnd
+  self.emit = closingEmit
 }
 
 /**

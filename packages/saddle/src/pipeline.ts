@@ -91,6 +91,12 @@ function afterJsonBody(was: SaddleWas, error: Error | null, buf: Buffer | null):
   const ctx = was._ctx
   const request = was.request
   request._collected(error, buf)
+  if (error === null && (buf as Buffer).length === 0) {
+    // an empty body is no arguments (as for any other media type), not malformed JSON
+    request._noBodyArgs()
+    dispatchRoute(app, was, req, ctx)
+    return
+  }
   let body: unknown
   try {
     if (error !== null) throw error
@@ -99,8 +105,9 @@ function afterJsonBody(was: SaddleWas, error: Error | null, buf: Buffer | null):
     runFull(app, was, req, ctx)
     return
   }
-  request._tookJson(body)
-  if (looksLikeJsonRpc(body) || ctx.path === '') runFull(app, was, req, ctx)
+  const rpc = looksLikeJsonRpc(body) || ctx.path === ''
+  request._tookJson(body, !rpc)
+  if (rpc) runFull(app, was, req, ctx)
   else dispatchRoute(app, was, req, ctx)
 }
 

@@ -175,6 +175,12 @@ export class SaddleRequest {
     collectBody(this.raw, this._limit(this._was.app.config.maxPostBodySize), this._was, done)
   }
 
+  /** @internal the body is empty: no arguments from it (`json()` still says it is not JSON) */
+  _noBodyArgs(): void {
+    this._bodyArgs = null
+    this._bodyLoaded = true
+  }
+
   /** @internal the outcome of `_collectBody` */
   _collected(error: Error | null, body: Buffer | null): void {
     this._bodyBuf = body
@@ -225,6 +231,7 @@ export class SaddleRequest {
    * A JSON body that is not an object → 400. Bodiless requests give null.
    */
   async _loadBodyArgs(): Promise<Record<string, unknown> | null> {
+    if (this._bodyLoaded) return this._bodyArgs
     const h = this.raw.headers
     if (h['content-length'] === undefined && h['transfer-encoding'] === undefined) return null
     if (h['content-length'] === '0') return null
@@ -252,9 +259,9 @@ export class SaddleRequest {
    * @internal The pipeline read and parsed a JSON body itself (to tell JSON-RPC from a plain JSON post):
    * `json()` answers with it, and an object becomes the arguments source without another pass.
    */
-  _tookJson(value: unknown): void {
+  _tookJson(value: unknown, asArgs: boolean): void {
     this._json = Promise.resolve(value)
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    if (asArgs && value !== null && typeof value === 'object' && !Array.isArray(value)) {
       this._bodyArgs = value as Record<string, unknown>
       this._bodyLoaded = true
       this._args = null

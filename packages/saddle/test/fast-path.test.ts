@@ -392,14 +392,16 @@ describe('JSON POST and query arguments through the pipeline', () => {
       assert.equal(({} as any).a, undefined)
     })
 
-    it(`${kind}: an empty application/json body is a clear 400 (it is not JSON), never a crash`, async () => {
-      // (The full way's JSON-RPC detection parses it first; `_loadBodyArgs` alone would treat
-      // Content-Length 0 as "no arguments". Pinned as it behaves today, before and after 54b9c02.)
-      for (const path of ['/opt', '/bind', '/reads']) {
-        const r = await postJson(path, '')
-        assert.equal(r.status, 400, path)
-        assert.match(r.text, /malformed JSON body/, path)
-      }
+    it(`${kind}: an empty application/json body is no arguments (defaults apply); json() of it is a clear 400`, async () => {
+      let r = await postJson('/opt', '')
+      assert.equal(r.status, 200, r.text)
+      assert.deepEqual(r.json(), { a: 'dflt' })
+      r = await postJson('/bind', '')
+      assert.equal(r.status, 400, r.text)
+      assert.match(r.text, /missing parameter: a/)
+      r = await postJson('/reads', '')
+      assert.equal(r.status, 400, r.text)
+      assert.match(r.text, /malformed JSON body/)
       assert.deepEqual((await c().post('/opt')).json(), { a: 'dflt' }, 'a POST without any body: defaults')
     })
 
