@@ -31,7 +31,7 @@ import { type AppTarget, type MountEntry, MountTable, normalizePoint } from './m
 import { handleRequest } from './pipeline.js'
 import type { EngineRequestContext } from './request-context.js'
 import type { SkitaiResponse } from './response.js'
-import { createHttpServer, drainAndClose, installShutdownSignals } from './server.js'
+import { createHttpServer, drainAndClose, installShutdownSignals, setIdleTimeout } from './server.js'
 import { createStaticHandler } from './static.js'
 import { MaxAgeTable } from './static-maxage.js'
 import { type LaunchOptions, type TestClient, testClient } from './test-client.js'
@@ -225,7 +225,7 @@ export class Engine implements EngineLike, ErrorReporter {
   /** Seconds a client may stay silent while sending its request or receiving the response (default 30). */
   setRequestTimeout(seconds: number): this {
     this.requestTimeoutMs = secondsToMs(seconds, 'setRequestTimeout')
-    if (this.server) this.server.timeout = this.requestTimeoutMs
+    if (this.server) setIdleTimeout(this.server, this.requestTimeoutMs)
     return this
   }
 

@@ -10,6 +10,7 @@ import {
   handleTimeout,
   handleUpgrade,
 } from './pipeline.js'
+import { IdleSweep } from './idle-sweep.js'
 import { SkitaiResponse } from './response.js'
 import { connectionsOf } from './uncaught.js'
 
@@ -27,14 +28,18 @@ export function createHttpServer(
     // how often node checks the headers timeout (its default, 30 s, would make a 20 s timeout up to 50 s)
     connectionsCheckingInterval: 1000,
   })
-  server.timeout = t.requestTimeoutMs
+  // no socket timer (server.timeout): the request timeout is a sweep (idle-sweep.ts), see there why
   server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(engine, req, res))
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handleCheckContinue(engine, req, res))
   server.on('clientError', (err: Error, socket) => handleClientError(engine, err, socket as any))
+  // keep-alive timeouts (node's own socket timer between requests) come here
   server.on('timeout', handleTimeout)
   server.on('connect', (req: IncomingMessage, socket) => handleConnect(engine, req, socket as Socket))
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(engine, req, socket as any, head))
   const open = connectionsOf(server)
+  const idle = new IdleSweep(open, t.requestTimeoutMs)
+  server.once('close', () => idle.stop())
+  ;(server as SweptServer)[kIdleSweep] = idle
   server.on('connection', (socket: Socket) => {
     engine.connections++
     open.add(socket)
@@ -44,6 +49,14 @@ export function createHttpServer(
     })
   })
   return server
+}
+
+const kIdleSweep = Symbol('skitai.idleSweep')
+type SweptServer = Server & { [kIdleSweep]?: IdleSweep }
+
+/** Change the request timeout of a running server. */
+export function setIdleTimeout(server: Server, ms: number): void {
+  ;(server as SweptServer)[kIdleSweep]?.set(ms)
 }
 
 /**
