@@ -9,6 +9,7 @@
  */
 import { parse as parseQs } from 'node:querystring'
 import { HttpError, parseJsonSafely } from '@skitai/was'
+import { newBag } from './bag.js'
 import { FORBIDDEN_KEYS } from './params.js'
 
 type Converter = (value: string, key: string) => unknown
@@ -50,19 +51,22 @@ const CONVERTERS: Record<string, Converter> = {
 /** `?a=1&a=2` → { a: ['1', '2'] }; `int:n=3` → { n: 3 }. Null-prototype. Throws HttpError(400) for a bad typed value. */
 export function parseQuery(search: string): Record<string, unknown> {
   if (search.charCodeAt(0) === 63 /* ? */) search = search.slice(1)
-  if (search === '') return Object.create(null)
+  if (search === '') return newBag()
   // maxKeys 0: no silent truncation; the engine's URL and body limits already bound the input size.
   return parsePairs(search)
 }
 
 /** An `application/x-www-form-urlencoded` body; same rules as parseQuery. */
 export function parseForm(body: string): Record<string, unknown> {
-  if (body === '') return Object.create(null)
+  if (body === '') return newBag()
   return parsePairs(body)
 }
 
 function parsePairs(text: string): Record<string, unknown> {
-  const raw = parseQs(text, '&', '=', { maxKeys: 0 }) as Record<string, string | string[]>
+  const raw =
+    text.indexOf('%') === -1 && text.indexOf('+') === -1
+      ? splitPlainPairs(text)
+      : (parseQs(text, '&', '=', { maxKeys: 0 }) as Record<string, string | string[]>)
   // A key can carry a type prefix or a forbidden name only when the text has a ':' or '%' (an escape)
   // or the name itself in it; otherwise there is nothing to rewrite and the key walk is skipped.
   if (
@@ -74,6 +78,33 @@ function parsePairs(text: string): Record<string, unknown> {
     return raw
   }
   return applyPrefixes(raw)
+}
+
+/**
+ * `a=1&b=2&a=3` with nothing to decode (no '%' or '+'): the same pairs node:querystring gives, split here
+ * into a fast-mode bag (bag.ts) because querystring's null-prototype result is a hash-table object, slow
+ * to read and walk on every request. Anything encoded goes to node:querystring.
+ */
+function splitPlainPairs(text: string): Record<string, string | string[]> {
+  const out = newBag<string | string[]>()
+  let start = 0
+  const end = text.length
+  while (start <= end) {
+    let amp = text.indexOf('&', start)
+    if (amp === -1) amp = end
+    if (amp > start) {
+      const eq = text.indexOf('=', start)
+      const hasValue = eq !== -1 && eq < amp
+      const key = text.slice(start, hasValue ? eq : amp)
+      const value = hasValue ? text.slice(eq + 1, amp) : ''
+      const old = out[key]
+      if (old === undefined) out[key] = value
+      else if (typeof old === 'string') out[key] = [old, value]
+      else old.push(value)
+    }
+    start = amp + 1
+  }
+  return out
 }
 
 function applyPrefixes(raw: Record<string, string | string[]>): Record<string, unknown> {
@@ -112,7 +143,7 @@ function applyPrefixes(raw: Record<string, string | string[]>): Record<string, u
       else group.values.push(v)
     }
   }
-  const out: Record<string, unknown> = Object.create(null)
+  const out = newBag()
   for (const [name, g] of groups) out[name] = g.isList || g.values.length > 1 ? g.values : g.values[0]
   return out
 }
@@ -127,7 +158,7 @@ export function mergeArgs(
   query: Record<string, unknown> | null,
   body: Record<string, unknown> | null,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.create(null)
+  const out = newBag()
   const urlKeys = Object.keys(urlParams)
   for (const k of urlKeys) if (!FORBIDDEN_KEYS.has(k)) out[k] = urlParams[k]
   const hasUrl = urlKeys.length > 0

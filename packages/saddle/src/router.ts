@@ -10,6 +10,7 @@
  * validates and converts in the same step. A value that does not fit its type makes the rule not match.
  */
 import { pathToRegexp, type Token, TokenData } from 'path-to-regexp'
+import { newBag } from './bag.js'
 
 export type VarType = 'string' | 'int' | 'float' | 'path'
 
@@ -109,13 +110,28 @@ function safeDecode(raw: string): string | undefined {
   }
 }
 
+function intSlow(raw: string): number | undefined {
+  const s = safeDecode(raw)
+  if (s === undefined || !INT_RE.test(s)) return undefined
+  const n = Number(s)
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
 const CONVERTERS: Record<VarType, Converter> = {
   // Digits only: '-1', '1.5', '1e3' and integers beyond 2^53 do not match.
   int: (raw) => {
-    const s = safeDecode(raw)
-    if (s === undefined || !INT_RE.test(s)) return undefined
-    const n = Number(s)
-    return Number.isSafeInteger(n) ? n : undefined
+    // up to 15 plain digits (always a safe integer): one pass, no RegExp; anything else the long way
+    const len = raw.length
+    if (len > 0 && len <= 15) {
+      let n = 0
+      for (let i = 0; i < len; i++) {
+        const d = raw.charCodeAt(i) - 48
+        if (d < 0 || d > 9) return intSlow(raw)
+        n = n * 10 + d
+      }
+      return n
+    }
+    return intSlow(raw)
   },
   // Digits with an optional fraction: '1.5' and '10' match (an int is a valid price); '-1', '.5', '1e3' do not.
   float: (raw) => {
@@ -255,7 +271,7 @@ export class Router<R> {
       if (!path.startsWith(p.prefix)) continue
       const m = p.regexp.exec(path)
       if (m === null) continue
-      const params: Record<string, string | number> = Object.create(null)
+      const params = newBag<string | number>()
       let fits = true
       for (let g = 1; g < m.length; g++) {
         const raw = m[g]

@@ -1,7 +1,15 @@
+import { parse as parseQs } from 'node:querystring'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { HttpError } from '@skitai/was'
 import { mergeArgs, parseForm, parseQuery } from '../src/args.js'
+
+/** No member of Object.prototype is reachable (what a null-prototype object promises; bags keep it). */
+function assertNoInheritedMembers(o: object): void {
+  for (const k of ['toString', 'constructor', 'hasOwnProperty', 'valueOf', '__proto__', '__defineGetter__']) {
+    assert.equal(k in o && !Object.hasOwn(o, k), false, `inherited ${k}`)
+  }
+}
 
 const plain = (o: Record<string, unknown>) => ({ ...o })
 
@@ -10,15 +18,15 @@ function rejects400(fn: () => unknown, key: RegExp): void {
 }
 
 describe('parseQuery / parseForm', () => {
-  it('decodes values, + as space, duplicates → arrays, null prototype', () => {
+  it('decodes values, + as space, duplicates → arrays, no inherited members', () => {
     const q = parseQuery('a=1&b=x+y%21&a=2&c=&d')
-    assert.equal(Object.getPrototypeOf(q), null)
+    assertNoInheritedMembers(q)
     assert.deepEqual(plain(q), { a: ['1', '2'], b: 'x y!', c: '', d: '' })
     assert.deepEqual(plain(parseQuery('?cid=1&cid=2&cid=3')), { cid: ['1', '2', '3'] }, 'a leading ? is ignored')
     assert.deepEqual(plain(parseQuery('')), {})
     assert.deepEqual(plain(parseQuery('?')), {})
     assert.deepEqual(plain(parseForm('name=Hans+Roh&lang=ko')), { name: 'Hans Roh', lang: 'ko' })
-    assert.equal(Object.getPrototypeOf(parseForm('')), null)
+    assertNoInheritedMembers(parseForm(''))
   })
 
   it('malformed percent-encoding is decoded leniently, never a throw', () => {
@@ -79,7 +87,7 @@ describe('parseQuery / parseForm', () => {
   it('__proto__, constructor and prototype keys pollute nothing', () => {
     const q = parseQuery('__proto__[polluted]=1&__proto__=2&constructor=3&prototype=4&a=5')
     assert.equal(({} as any).polluted, undefined)
-    assert.equal(Object.getPrototypeOf(q), null)
+    assertNoInheritedMembers(q)
     assert.equal(Object.hasOwn(q, '__proto__'), false)
     assert.equal(Object.hasOwn(q, 'constructor'), false)
     assert.equal(Object.hasOwn(q, 'prototype'), false)
@@ -98,9 +106,9 @@ describe('parseQuery / parseForm', () => {
 })
 
 describe('mergeArgs', () => {
-  it('URL params, query and body into one null-prototype object; the body overrides the query', () => {
+  it('URL params, query and body into one object with no inherited members; the body overrides the query', () => {
     const m = mergeArgs({ u: '1' }, parseQuery('a=1&b=1'), parseForm('b=2&c=3'))
-    assert.equal(Object.getPrototypeOf(m), null)
+    assertNoInheritedMembers(m)
     assert.deepEqual(plain(m), { u: '1', a: '1', b: '2', c: '3' })
   })
 
@@ -119,7 +127,7 @@ describe('mergeArgs', () => {
     const body = JSON.parse('{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 2}}, "a": 1}')
     const m = mergeArgs({}, parseQuery('__proto__=x'), body)
     assert.deepEqual(Object.keys(m), ['a'])
-    assert.equal(Object.getPrototypeOf(m), null)
+    assertNoInheritedMembers(m)
     assert.equal(({} as any).polluted, undefined)
     assert.equal((m as any).polluted, undefined)
   })
@@ -131,5 +139,25 @@ describe('mergeArgs', () => {
     m.a = 'changed'
     assert.equal(q.a, '1')
     assert.deepEqual(plain(mergeArgs({}, null, null)), {})
+  })
+})
+
+describe('plain query strings split without node:querystring', () => {
+  it('give exactly what node:querystring gives, for every string of a, b, = and & up to 7 long', () => {
+    const alphabet = ['a', 'b', '=', '&']
+    let strings = ['']
+    let checked = 0
+    for (let len = 1; len <= 7; len++) {
+      const next: string[] = []
+      for (const s of strings) for (const c of alphabet) next.push(s + c)
+      strings = next
+      for (const t of strings) {
+        const ours = Object.entries(parseQuery(t))
+        const node = Object.entries(parseQs(t, '&', '=', { maxKeys: 0 }))
+        assert.deepEqual(ours, node, JSON.stringify(t))
+        checked++
+      }
+    }
+    assert.equal(checked, 21844)
   })
 })
