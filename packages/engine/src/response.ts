@@ -89,13 +89,16 @@ function countingWriteHead(this: SkitaiResponse, statusCode: number, reason?: an
   return this
 }
 
+// Body bytes are counted only for requests that get a log line (the count's only reader).
 function countingWrite(this: SkitaiResponse, chunk: any, encoding?: any, cb?: any): boolean {
-  if (chunk != null && typeof chunk !== 'function') this.skitaiBodyBytes += byteLength(chunk, encoding)
+  if (chunk != null && typeof chunk !== 'function' && this.skitaiCtx?.logged === true)
+    this.skitaiBodyBytes += byteLength(chunk, encoding)
   return (nodeWrite as any).call(this, chunk, encoding, cb)
 }
 
 function countingEnd(this: SkitaiResponse, chunk?: any, encoding?: any, cb?: any): SkitaiResponse {
-  if (chunk != null && typeof chunk !== 'function') this.skitaiBodyBytes += byteLength(chunk, encoding)
+  if (chunk != null && typeof chunk !== 'function' && this.skitaiCtx?.logged === true)
+    this.skitaiBodyBytes += byteLength(chunk, encoding)
   ;(nodeEnd as any).call(this, chunk, encoding, cb)
   return this
 }
