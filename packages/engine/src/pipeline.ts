@@ -40,7 +40,7 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
   const path = q < 0 ? url : url.slice(0, q)
   const mounts = engine.mounts
   const entry =
-    early !== EARLY_NONE ? null : (mounts.rootOnly ?? matchEntry(mounts.tableForHost(req.headers.host), path))
+    early !== EARLY_NONE ? null : (mounts.rootOnly ?? matchEntry(mounts.tableForHost(head.host), path))
   const cl = head.contentLength
   const point = entry === null ? '' : entry.point
   // the clock is read only for requests that get a log line (its only reader)

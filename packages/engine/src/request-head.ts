@@ -10,8 +10,9 @@ export class HeadFacts {
   chunked = false
   gtxnid: string | undefined = undefined
   ltxnid: string | undefined = undefined
-  /** How many Host headers (more than one is refused). */
+  /** How many Host headers (more than one is refused), and the (first) value. */
   hosts = 0
+  host: string | undefined = undefined
   origin = false
 }
 
@@ -24,12 +25,15 @@ export function scanHead(raw: string[]): HeadFacts {
   facts.gtxnid = undefined
   facts.ltxnid = undefined
   facts.hosts = 0
+  facts.host = undefined
   facts.origin = false
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
     switch (name.length) {
       case 4:
-        if (name === 'Host' || name === 'host' || name.toLowerCase() === 'host') facts.hosts++
+        if (name === 'Host' || name === 'host' || name.toLowerCase() === 'host') {
+          if (facts.hosts++ === 0) facts.host = raw[i + 1]
+        }
         break
       case 6:
         if (name === 'Origin' || name === 'origin' || name.toLowerCase() === 'origin') facts.origin = true
