@@ -28,6 +28,8 @@ export class EngineRequestContext implements RequestContext {
   readonly engine: Engine
   /** Whether this request gets an access-log line (decided once, from logOff rules). */
   readonly logged: boolean
+  /** Set when the response has closed and its bookkeeping is done. */
+  closed: boolean
 
   constructor(
     mountPoint: string,
@@ -58,6 +60,7 @@ export class EngineRequestContext implements RequestContext {
     this.was = null
     this.engine = engine
     this.logged = logged
+    this.closed = false
   }
 
   /**

@@ -62,7 +62,9 @@ export function reportsClose(res: ServerResponse): boolean {
 /** The response is done (finished or cut): count it out, close its `was`, write the log line. */
 export function responseClosed(res: ServerResponse & { skitaiCtx?: EngineRequestContext | null }): void {
   const ctx = res.skitaiCtx
-  if (ctx === undefined || ctx === null) return
+  // once per request, even if something emits 'close' twice
+  if (ctx === undefined || ctx === null || ctx.closed) return
+  ctx.closed = true
   const engine = ctx.engine
   engine.inFlight--
   const w = ctx.was
