@@ -5,17 +5,19 @@
  * mime-types) is `send` v1. Around it this file adds what the engine needs:
  * - unsafe paths are answered at once (400/403, see static-path.ts) and never reach an app;
  * - absent files call `next()` so an app mounted at the same point handles the path;
- * - containment after symlinks: a path through a symlink must have its real path inside the real root;
+ * - containment after symlinks: a path's real path must lie inside the real root;
+ * - a short-lived positive cache of checked paths (static-path-cache.ts), so a hot file skips the check;
  * - index files and the directory → trailing-slash redirect, relative to the full URL;
  * - per-prefix max-age (static-maxage.ts) as `Cache-Control: max-age=N` and `Expires`.
  */
 import { realpathSync, statSync } from 'node:fs'
-import { lstat, realpath, stat } from 'node:fs/promises'
+import { realpath, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join, resolve, sep } from 'node:path'
 import send from 'send'
 import type { MaxAgeTable } from './static-maxage.js'
 import { DOTFILE, decodeStaticPath, hasDotSegment } from './static-path.js'
+import { StaticPathCache, type StaticPathCacheOptions } from './static-path-cache.js'
 
 export interface StaticHandler {
   /**
@@ -28,6 +30,8 @@ export interface StaticHandler {
 
 export interface StaticOptions {
   maxAge: MaxAgeTable
+  /** The checked-path cache (default: 1 s, 1024 paths; `{ ttlMs: 0 }` turns it off). */
+  pathCache?: StaticPathCacheOptions
 }
 
 /** Index files tried, in order, for a path ending in '/'. */
@@ -75,6 +79,7 @@ class StaticDirectory implements StaticHandler {
   readonly root: string
   private readonly rootPrefix: string
   private readonly maxAge: MaxAgeTable
+  private readonly checked: StaticPathCache
   private readonly sendOptions: send.SendOptions
   // Bound once per mount: send calls them with `this` = the SendStream.
   private readonly onHeaders: (this: PendingSend) => void
@@ -97,6 +102,7 @@ class StaticDirectory implements StaticHandler {
     this.root = realpathSync.native(resolved)
     this.rootPrefix = this.root.endsWith(sep) ? this.root : this.root + sep
     this.maxAge = options.maxAge
+    this.checked = new StaticPathCache(options.pathCache)
     this.sendOptions = {
       root: this.root,
       index: false, // index files are resolved here, with the symlink containment check
@@ -145,8 +151,21 @@ class StaticDirectory implements StaticHandler {
       return
     }
     const method = req.method
-    if (method === 'GET' || method === 'HEAD') void this.serveFile(req, res, path, decoded, next)
-    else void this.refuseMethod(req, res, decoded, next)
+    if (method === 'GET' || method === 'HEAD') {
+      // Hot path: checked a moment ago (within the cache's ttl) → straight to send, no fs call, no promise.
+      const suffix = this.checked.get(decoded)
+      if (suffix !== undefined) this.send(req, res, path + suffix, next)
+      else void this.serveFile(req, res, path, decoded, next)
+    } else void this.refuseMethod(req, res, decoded, next)
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, sendPath: string, next: () => void): void {
+    const stream = send(req, sendPath, this.sendOptions) as PendingSend
+    stream[NEXT] = next
+    stream.on('headers', this.onHeaders)
+    stream.on('directory', this.onDirectory)
+    stream.on('error', this.onError)
+    stream.pipe(res)
   }
 
   private async serveFile(
@@ -166,19 +185,17 @@ class StaticDirectory implements StaticHandler {
         const index = await this.findIndex(decoded)
         if (index === null) return next()
         if (index === OUTSIDE) return refuseOutside(req, res)
+        this.checked.set(decoded, index)
         sendPath = raw + index
       } else {
         const located = await this.locate(decoded)
         if (located === ABSENT) return next()
         if (located === OUTSIDE) return refuseOutside(req, res)
         if (located === DENIED) return writeText(req, res, 403, 'Forbidden: the file is not readable')
+        this.checked.set(decoded, '')
       }
-      const stream = send(req, sendPath, this.sendOptions) as PendingSend
-      stream[NEXT] = next
-      stream.on('headers', this.onHeaders)
-      stream.on('directory', this.onDirectory)
-      stream.on('error', this.onError)
-      stream.pipe(res)
+      if (res.destroyed) return // the client left while we looked
+      this.send(req, res, sendPath, next)
     } catch {
       if (res.headersSent) res.destroy()
       else writeText(req, res, 500, SEND_ERROR_MESSAGES[500]!)
@@ -246,37 +263,18 @@ class StaticDirectory implements StaticHandler {
   }
 
   /**
-   * Is the decoded URL path (below the root) there, and does it stay inside the root? Walks the path
-   * with one lstat per segment below the root (usually one or two); only a path through a symlink pays
-   * for a full realpath, whose result must lie below the real root. A real path with a dot segment (a
-   * link to a dotfile) counts as absent. There is a window between this check and send's open();
-   * closing it would need openat2(RESOLVE_BENEATH), which Node does not offer, and only someone who can
-   * already write inside the root could use it.
+   * Is the decoded URL path (below the root) there, and does it stay inside the root? One native
+   * realpath (realpath(3) in the thread pool: one promise, not one per segment) of the full candidate;
+   * its result must lie below the real root. Without symlinks the real path is the candidate itself, so
+   * this refuses and admits exactly what a per-segment lstat walk did. A real path with a dot segment (a
+   * link to a dotfile) counts as absent. There is a window between this check and send's open() (made
+   * up to the cache ttl longer by static-path-cache.ts); closing it would need openat2(RESOLVE_BENEATH),
+   * which Node does not offer, and only someone who can already write inside the root could use it.
    */
   private async locate(path: string): Promise<Located> {
-    let at = this.root
-    let start = 0
-    const end = path.length
-    while (start < end) {
-      let slash = path.indexOf('/', start)
-      if (slash === -1) slash = end
-      if (slash > start && !((slash === start + 1 && path.charCodeAt(start) === 46) /* '.' */)) {
-        at = (at === this.root ? this.rootPrefix : at + sep) + path.slice(start, slash)
-        try {
-          if ((await lstat(at)).isSymbolicLink()) return this.locateReal(join(this.root, path))
-        } catch (err) {
-          return missing(err)
-        }
-      }
-      start = slash + 1
-    }
-    return INSIDE
-  }
-
-  private async locateReal(file: string): Promise<Located> {
     let real: string
     try {
-      real = await realpath(file)
+      real = await realpath(join(this.root, path))
     } catch (err) {
       return missing(err)
     }
