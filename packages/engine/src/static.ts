@@ -80,6 +80,8 @@ class StaticDirectory implements StaticHandler {
   private readonly rootPrefix: string
   private readonly maxAge: MaxAgeTable
   private readonly checked: StaticPathCache
+  /** Checks under way, by decoded path: when a cache entry expires under load, one realpath serves all. */
+  private readonly pending = new Map<string, Promise<Located>>()
   private readonly sendOptions: send.SendOptions
   // Bound once per mount: send calls them with `this` = the SendStream.
   private readonly onHeaders: (this: PendingSend) => void
@@ -271,7 +273,17 @@ class StaticDirectory implements StaticHandler {
    * up to the cache ttl longer by static-path-cache.ts); closing it would need openat2(RESOLVE_BENEATH),
    * which Node does not offer, and only someone who can already write inside the root could use it.
    */
-  private async locate(path: string): Promise<Located> {
+  private locate(path: string): Promise<Located> {
+    let check = this.pending.get(path)
+    if (check === undefined) {
+      check = this.locateNow(path)
+      this.pending.set(path, check)
+      void check.finally(() => this.pending.delete(path))
+    }
+    return check
+  }
+
+  private async locateNow(path: string): Promise<Located> {
     let real: string
     try {
       real = await realpath(join(this.root, path))

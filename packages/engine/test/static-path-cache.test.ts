@@ -164,6 +164,28 @@ describe('static handler with the path cache', () => {
     }
   })
 
+  test('concurrent first requests for one path share one check, and all are answered', async () => {
+    writeFileSync(join(root, 'burst.txt'), 'burst file')
+    symlinkSync(join(base, 'secret.txt'), join(root, 'burst-out.txt'))
+    const started = await startStaticServer(
+      createStaticHandler(root, { maxAge: new MaxAgeTable(), pathCache: { ttlMs: 50 } }),
+    )
+    try {
+      for (let round = 0; round < 2; round++) {
+        const inside = await Promise.all(Array.from({ length: 40 }, () => rawRequest(started.port, '/burst.txt')))
+        for (const res of inside) assert.equal(res.body.toString(), 'burst file')
+        const outside = await Promise.all(Array.from({ length: 40 }, () => rawRequest(started.port, '/burst-out.txt')))
+        for (const res of outside) {
+          assert.equal(res.status, 403)
+          assert.ok(!res.raw.includes(SECRET))
+        }
+        await sleep(100) // the entry expires: the next burst checks again
+      }
+    } finally {
+      await started.close()
+    }
+  })
+
   test('ttlMs 0: every request is checked, so a planted escaping symlink is refused at once', async () => {
     writeFileSync(join(root, 'nocache.txt'), 'no cache')
     const started = await startStaticServer(
