@@ -7,15 +7,7 @@ import { connect } from 'node:net'
 import { describe, test } from 'node:test'
 import { PROTO_HTTP, registerAlias, unregisterAlias } from '@skitai/was'
 import { WebSocket, WebSocketServer } from 'ws'
-import { quietEngine, raw, sleep, statuses } from './helpers.js'
-
-function counting(req: IncomingMessage, res: ServerResponse): void {
-  let n = 0
-  req.on('data', (c: Buffer) => {
-    n += c.length
-  })
-  req.on('end', () => res.end(`got ${n}`))
-}
+import { counting, quietEngine, raw, sleep, statuses } from './helpers.js'
 
 describe('request timeout (idle sweep)', () => {
   test('a body trickling in slower than the timeout in total, but never idle that long, is read whole', async () => {

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { request as httpRequest } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { HttpError, readBody } from '@skitai/engine'
-import { quietEngine, raw, sleep, statuses } from './helpers.js'
+import { counting, quietEngine, raw, sleep, statuses } from './helpers.js'
 
 const MB = 1024 * 1024
 /**
@@ -11,15 +11,6 @@ const MB = 1024 * 1024
  * later anyway, so waiting less than that tells the two apart (a loopback write takes milliseconds).
  */
 const CLOSED_WITH_ANSWER = { ms: 1500 }
-
-/** Reads the body itself (as Express would) and reports its size. */
-function counting(req: IncomingMessage, res: ServerResponse): void {
-  let n = 0
-  req.on('data', (c: Buffer) => {
-    n += c.length
-  })
-  req.on('end', () => res.end(`got ${n}`))
-}
 
 describe('limits', () => {
   const engine = quietEngine()

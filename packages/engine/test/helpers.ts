@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { connect } from 'node:net'
 import { Engine } from '@skitai/engine'
 
@@ -62,4 +63,13 @@ export function statuses(text: string): number[] {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
+}
+
+/** Reads the body itself (as Express would) and answers `got N` with its size. */
+export function counting(req: IncomingMessage, res: ServerResponse): void {
+  let n = 0
+  req.on('data', (c: Buffer) => {
+    n += c.length
+  })
+  req.on('end', () => res.end(`got ${n}`))
 }
