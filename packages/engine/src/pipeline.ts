@@ -5,6 +5,7 @@ import type { Engine } from './engine.js'
 import { sendError } from './error-page.js'
 import { type AppTarget, type MountEntry, matchEntry } from './mounts.js'
 import { EngineRequestContext } from './request-context.js'
+import type { SkitaiRequest } from './incoming.js'
 import { reportsClose, responseClosed, SkitaiResponse } from './response.js'
 import { scanHead } from './request-head.js'
 import { ltxnIdOf } from './txn.js'
@@ -39,8 +40,7 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
   const q = url.indexOf('?')
   const path = q < 0 ? url : url.slice(0, q)
   const mounts = engine.mounts
-  const entry =
-    early !== EARLY_NONE ? null : (mounts.rootOnly ?? matchEntry(mounts.tableForHost(head.host), path))
+  const entry = early !== EARLY_NONE ? null : (mounts.rootOnly ?? matchEntry(mounts.tableForHost(head.host), path))
   const cl = head.contentLength
   const point = entry === null ? '' : entry.point
   // the clock is read only for requests that get a log line (its only reader)
@@ -63,6 +63,7 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
   res.skitaiCtx = ctx
   engine.inFlight++
   if (!reportsClose(res)) res.on('close', onResponseClose)
+  else (req as SkitaiRequest).skitaiRes = res
   if (engine.inFlight > prefs.maxInFlight) {
     sendError(req, res, 503, 'the server is over capacity: try again later', {
       headers: { 'Retry-After': String(engine.retryAfter) },

@@ -11,6 +11,7 @@ import {
   handleUpgrade,
 } from './pipeline.js'
 import { IdleSweep } from './idle-sweep.js'
+import { SkitaiRequest } from './incoming.js'
 import { SkitaiResponse } from './response.js'
 import { connectionsOf } from './uncaught.js'
 
@@ -20,6 +21,7 @@ export function createHttpServer(
   t: { keepAliveMs: number; headersTimeoutMs: number; requestTimeoutMs: number },
 ): Server {
   const server = createServer({
+    IncomingMessage: SkitaiRequest,
     ServerResponse: SkitaiResponse as unknown as typeof ServerResponse,
     keepAliveTimeout: t.keepAliveMs,
     headersTimeout: t.headersTimeoutMs,

@@ -7,6 +7,7 @@ import type { RenderedError } from './error-page.js'
 import type { AppTarget } from './mounts.js'
 import { createAliasProxy, createAliasUpgrade } from './proxy.js'
 import type { EngineRequestContext } from './request-context.js'
+import { pinRequestHooks } from './incoming.js'
 import { pinResponseHooks } from './response.js'
 
 /** A Node request listener: `(req, res) => void` (Express, koa.callback(), a plain function). */
@@ -64,6 +65,7 @@ class ListenerTarget implements AppTarget {
   handle(req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext): unknown {
     if (ctx.mountPoint.length > 0) stripMountPoint(req, ctx.mountPoint)
     pinResponseHooks(res)
+    pinRequestHooks(req)
     const w = new Was(ctx, ctx.ltxnid)
     ctx.was = w
     return wasStorage.run(w, this.listener, req, res)

@@ -1,0 +1,30 @@
+import { IncomingMessage } from 'node:http'
+import type { ServerResponse } from 'node:http'
+import { responseClosed } from './response.js'
+
+const nodeEmit = IncomingMessage.prototype.emit
+
+/**
+ * The server's request class: node's IncomingMessage plus a link to its response. When a connection
+ * closes with pipelined requests still queued, node destroys those requests ('aborted') but never emits
+ * 'close' on their responses, which wait in an internal queue for the connection: their bookkeeping
+ * (in-flight count, `was.close()`, log line) would never run, and a server whose clients drop pipelined
+ * connections would fill up to `maxInFlight` and answer 503. An aborted request therefore closes its
+ * response's bookkeeping itself (once: `responseClosed` ignores a second call).
+ */
+export class SkitaiRequest extends IncomingMessage {
+  skitaiRes: ServerResponse | null = null
+}
+
+;(SkitaiRequest.prototype as any).emit = closingRequestEmit
+
+function closingRequestEmit(this: SkitaiRequest, event: string | symbol): boolean {
+  if (event === 'close' && this.aborted && this.skitaiRes !== null) responseClosed(this.skitaiRes)
+  // biome-ignore lint/complexity/noArguments: forwards emit's arguments as they came, without a rest array
+  return nodeEmit.apply(this, arguments as any)
+}
+
+/** For a request handed to a Node listener that may swap its prototype (Express does). */
+export function pinRequestHooks(req: IncomingMessage): void {
+  if (req instanceof SkitaiRequest) (req as any).emit = closingRequestEmit
+}
