@@ -6,16 +6,21 @@ import { test } from 'node:test'
 import { currentWas } from '@skitai/was'
 import { quietEngine, raw, sleep, statuses } from './helpers.js'
 
+/** Counts this request's `was.close()` calls (the engine calls it once, when the response closes). */
+function countCloses(count: () => void): void {
+  const w = currentWas() as any
+  const close = w.close.bind(w)
+  w.close = () => {
+    count()
+    close()
+  }
+}
+
 test("a 'close' emitted twice (by an app) is counted once: inFlight back to 0, was.close() once", async () => {
   const engine = quietEngine()
   let closes = 0
   engine.mount('/', (_req: IncomingMessage, res: ServerResponse) => {
-    const w = currentWas() as any
-    const close = w.close.bind(w)
-    w.close = () => {
-      closes++
-      close()
-    }
+    countCloses(() => closes++)
     res.end('x')
     res.once('close', () => res.emit('close'))
   })
@@ -42,12 +47,7 @@ test('a connection dropped with pipelined requests still queued: every one of th
   const engine = quietEngine()
   let closes = 0
   engine.mount('/', (req: IncomingMessage, res: ServerResponse) => {
-    const w = currentWas() as any
-    const close = w.close.bind(w)
-    w.close = () => {
-      closes++
-      close()
-    }
+    countCloses(() => closes++)
     if (req.url === '/slow') setTimeout(() => res.end('slow'), 300)
     else res.end('fast')
   })
