@@ -2,7 +2,6 @@
 // A Saddle app on the Skitai engine, written as a Saddle user would: handlers take `was` and their
 // arguments by name. BENCH_BACKEND_MODE=undici makes /backend call undici directly (the baseline of
 // scenario 6, served by the same app so that only `was.get` differs).
-import { request } from 'undici'
 import { announce, BACKEND_URL, HOST, handlerStats, MAP_MEMBERS, PORT, recordHandler } from './common.mjs'
 import { loadEngine, loadSaddle, quiet, wasServices } from './skitai.mjs'
 
@@ -22,6 +21,8 @@ app.route('/add', { methods: ['POST'] }, (was, num1, num2) => ({ result: num1 + 
 app.route('/rpc2/add', (was, a, b) => a + b)
 
 if (undiciMode) {
+  // Imported only in this mode: an eager import would put undici's ~20 MB into the idle RSS of every run.
+  const { request } = await import('undici')
   app.route('/backend', async (was) => {
     const { body } = await request(BACKEND_URL)
     return body.json()

@@ -14,7 +14,8 @@ import { realpathSync, statSync } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join, resolve, sep } from 'node:path'
-import send from 'send'
+import type send from 'send'
+import { sendLib } from './lazy.js'
 import type { MaxAgeTable } from './static-maxage.js'
 import { DOTFILE, decodeStaticPath, hasDotSegment } from './static-path.js'
 import { StaticPathCache, type StaticPathCacheOptions } from './static-path-cache.js'
@@ -162,7 +163,7 @@ class StaticDirectory implements StaticHandler {
   }
 
   private send(req: IncomingMessage, res: ServerResponse, sendPath: string, next: () => void): void {
-    const stream = send(req, sendPath, this.sendOptions) as PendingSend
+    const stream = sendLib()(req, sendPath, this.sendOptions) as PendingSend
     stream[NEXT] = next
     stream.on('headers', this.onHeaders)
     stream.on('directory', this.onDirectory)

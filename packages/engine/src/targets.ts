@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { getRequestListener } from '@hono/node-server'
 import { Was, wasStorage } from '@skitai/was'
 import { isSkitaiApp, type SkitaiApp } from './contract.js'
 import type { RenderedError } from './error-page.js'
+import { honoNodeServerLib } from './lazy.js'
 import type { AppTarget } from './mounts.js'
 import { createAliasProxy, createAliasUpgrade } from './proxy.js'
 import type { EngineRequestContext } from './request-context.js'
@@ -125,7 +125,7 @@ function fetchToListener(h: FetchHandler, reporter: ErrorReporter): NodeListener
     }
     return r
   }
-  return getRequestListener(callback as any, { overrideGlobalObjects: false })
+  return honoNodeServerLib().getRequestListener(callback as any, { overrideGlobalObjects: false })
 }
 
 function errorResponse(e: RenderedError, outgoing: ServerResponse): Response {

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { basename } from 'node:path'
-import { inject } from 'light-my-request'
 import { lookup as mimeLookup } from 'mime-types'
 import { isSkitaiApp } from './contract.js'
 import { Engine } from './engine.js'
+import { lightMyRequestLib, undiciLib } from './lazy.js'
 import { isFetchHandler, type MountableApp } from './targets.js'
 import { LaunchedServer, freePort } from './test-launch.js'
-import { Pool } from 'undici'
+import type { Pool } from 'undici'
 
 /**
  * The test client (SPEC §1.7): one API over three transports — in-process injection (light-my-request,
@@ -220,7 +220,7 @@ class InjectTransport implements Transport {
     body: Buffer | undefined,
   ): Promise<TestResponse> {
     await this.engine.prepare()
-    const r = await inject(this.dispatch, { method: method as any, url, headers, payload: body })
+    const r = await lightMyRequestLib().inject(this.dispatch, { method: method as any, url, headers, payload: body })
     return new TestResponse(r.statusCode, r.headers as Record<string, string | string[]>, r.rawPayload)
   }
 
@@ -254,7 +254,7 @@ class SocketTransport implements Transport {
     this.ready = Promise.resolve(port).then((p) => {
       this.port = p
       const h = this.host.includes(':') ? `[${this.host}]` : this.host
-      this.pool = new Pool(`http://${h}:${p}`, { connections: 16 })
+      this.pool = new (undiciLib().Pool)(`http://${h}:${p}`, { connections: 16 })
       return this.pool
     })
     // a launch failure surfaces at the first request (or close), not as an unhandled rejection

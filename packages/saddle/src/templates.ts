@@ -1,7 +1,8 @@
-import nunjucks from 'nunjucks'
+import type nunjucks from 'nunjucks'
 import type { ApiResult } from './api.js'
 import type { Saddle } from './app.js'
 import { isThenable } from './hooks.js'
+import { nunjucksLib } from './lazy.js'
 import type { SaddleWas } from './was.js'
 
 /**
@@ -9,10 +10,11 @@ import type { SaddleWas } from './was.js'
  * on; created on first use (packages share their app's).
  */
 export function createEnvironment(app: Saddle): nunjucks.Environment {
-  const loader = new nunjucks.FileSystemLoader([app.templatesDir, ...app.templateDirs], {
+  const { Environment, FileSystemLoader } = nunjucksLib()
+  const loader = new FileSystemLoader([app.templatesDir, ...app.templateDirs], {
     noCache: app.debug,
   })
-  return new nunjucks.Environment(loader, { autoescape: true, throwOnUndefined: false })
+  return new Environment(loader, { autoescape: true, throwOnUndefined: false })
 }
 
 /**

@@ -6,8 +6,9 @@ import { extname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { HttpError } from '@skitai/was'
-import busboy from 'busboy'
+import type busboy from 'busboy'
 import { parseForm } from './args.js'
+import { busboyLib } from './lazy.js'
 
 /**
  * The original file name made safe (SPEC §2.8): basename, leading dots stripped, runs of whitespace and
@@ -140,7 +141,7 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
 
   let bb: busboy.Busboy
   try {
-    bb = busboy({
+    bb = busboyLib()({
       headers: req.headers,
       limits: { fileSize: limits.maxFileSize, fieldSize: Math.min(limits.maxBodySize, 1 << 20), parts: 1000 },
     })

@@ -3,7 +3,8 @@
  * absolute URLs, one Pool per alias member (member.ts). `enableCachefs` composes undici's RFC 9111 cache
  * interceptor onto all of them.
  */
-import { Agent, type Dispatcher, cacheStores, interceptors } from 'undici'
+import type { Agent, Dispatcher } from 'undici'
+import { undiciLib } from './lazy.js'
 
 export interface CachefsOptions {
   /** Bytes of response bodies kept in memory (default 100 MB, undici's MemoryCacheStore default). */
@@ -30,7 +31,7 @@ export function wrapDispatcher(d: Dispatcher): Dispatcher {
 export function defaultDispatcher(): Dispatcher {
   if (agentDispatcher === null) {
     // HTTP/2 when a TLS server offers it by ALPN, HTTP/1.1 otherwise.
-    agent ??= new Agent({ allowH2: true })
+    agent ??= new (undiciLib().Agent)({ allowH2: true })
     agentDispatcher = wrapDispatcher(agent)
   }
   return agentDispatcher
@@ -42,6 +43,7 @@ export function defaultDispatcher(): Dispatcher {
  * available on Node 20; `diskmax`/`path` are kept for the day node:sqlite is there.
  */
 export function enableCachefs(opts: CachefsOptions = {}): void {
+  const { cacheStores, interceptors } = undiciLib()
   const store = new cacheStores.MemoryCacheStore({
     maxSize: opts.memmax ?? 100 * 1024 * 1024,
     maxEntrySize: opts.maxEntrySize ?? 5 * 1024 * 1024,

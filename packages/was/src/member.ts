@@ -4,9 +4,10 @@
  * connect every `probeMs` until it accepts connections again.
  */
 import { connect } from 'node:net'
-import { type Dispatcher, Pool } from 'undici'
+import type { Dispatcher, Pool } from 'undici'
 import type { MemberSpec } from './aliases.js'
 import { dispatcherGeneration, wrapDispatcher } from './dispatchers.js'
+import { undiciLib } from './lazy.js'
 
 export class Member {
   readonly host: string
@@ -84,7 +85,7 @@ export class Member {
   /** The member's pool (through the cachefs interceptor when that is on). */
   dispatcher(): Dispatcher {
     if (this._generation !== dispatcherGeneration || this._dispatcher === null) {
-      this._pool ??= new Pool(this.origin, this._poolOptions)
+      this._pool ??= new (undiciLib().Pool)(this.origin, this._poolOptions)
       this._dispatcher = wrapDispatcher(this._pool)
       this._generation = dispatcherGeneration
     }

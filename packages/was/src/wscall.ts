@@ -3,11 +3,12 @@
  * An object message is sent as JSON and a JSON reply is parsed back. The Result's status_code is 200
  * when a reply came, or the HTTP status of a refused handshake.
  */
-import WebSocket from 'ws'
+import type WebSocket from 'ws'
 import type { Cluster } from './aliases.js'
 import { pickMember } from './balance.js'
 import type { Pending } from './call.js'
 import { Finishable } from './finishable.js'
+import { wsLib } from './lazy.js'
 import type { Member } from './member.js'
 import {
   FAIL_CANCELLED,
@@ -72,7 +73,7 @@ export class WsCall extends Finishable implements Pending {
         : this._headers
     let ws: WebSocket
     try {
-      ws = new WebSocket(url, { headers, perMessageDeflate: false })
+      ws = new (wsLib())(url, { headers, perMessageDeflate: false })
     } catch (e) {
       this._end(STATUS_FAILED, FAIL_OTHER, (e as Error).message, e as Error, null)
       return
@@ -138,8 +139,8 @@ export class WsCall extends Finishable implements Pending {
       r.member = m.address
     }
     const s = this._socket
-    if (s !== null && s.readyState !== WebSocket.CLOSED) {
-      if (s.readyState === WebSocket.OPEN) s.close(1000)
+    if (s !== null && s.readyState !== s.CLOSED) {
+      if (s.readyState === s.OPEN) s.close(1000)
       else s.terminate()
     }
     this._notify()

@@ -18,10 +18,6 @@ import { createRequire } from 'node:module'
 import { XMLRPC_MAX_ENCODE_DEPTH } from './xmlrpc-values.js'
 
 const require = createRequire(import.meta.url)
-// CommonJS internals of the xmlrpc package (no exports map; @types/xmlrpc covers only client/server).
-const Deserializer: new () => DeserializerBase = require('xmlrpc/lib/deserializer.js')
-// sax exactly as the xmlrpc package resolves it (its pinned 1.2.x), to drive the Deserializer's handlers.
-const sax: { parser(strict: boolean): SaxParser } = createRequire(require.resolve('xmlrpc/lib/deserializer.js'))('sax')
 
 interface SaxParser {
   onopentag: (node: { name: string }) => void
@@ -86,80 +82,107 @@ function parseIso8601(s: string): Date | null {
   return Number.isNaN(d.getTime()) ? null : d
 }
 
-class SafeDeserializer extends (Deserializer as new () => DeserializerBase) {
-  /** Set by newParser (the constructor is skipped, see there). */
-  declare maxDepth: number
-  /** Plain objects instead of null-prototype ones (replies: compare with literals, like JSON.parse gives). */
-  declare plainStructs: boolean
+/** The stock Deserializer with the safety checks listed above; its base class arrives with xmlrpc(). */
+function defineSafeDeserializer(Deserializer: new () => DeserializerBase) {
+  return class SafeDeserializer extends Deserializer {
+    /** Set by newParser (the constructor is skipped, see there). */
+    declare maxDepth: number
+    /** Plain objects instead of null-prototype ones (replies: compare with literals, like JSON.parse gives). */
+    declare plainStructs: boolean
 
-  override onOpentag(node: { name: string }): void {
-    // Thrown, not reported through onError: the exception unwinds out of parser.write() and stops sax at
-    // once instead of letting it read the rest of a hostile body.
-    if ((node.name === 'ARRAY' || node.name === 'STRUCT') && this.marks.length >= this.maxDepth) {
-      throw new XmlRpcDecodeError(`values nested deeper than ${this.maxDepth} arrays/structs`)
+    override onOpentag(node: { name: string }): void {
+      // Thrown, not reported through onError: the exception unwinds out of parser.write() and stops sax at
+      // once instead of letting it read the rest of a hostile body.
+      if ((node.name === 'ARRAY' || node.name === 'STRUCT') && this.marks.length >= this.maxDepth) {
+        throw new XmlRpcDecodeError(`values nested deeper than ${this.maxDepth} arrays/structs`)
+      }
+      super.onOpentag(node)
     }
-    super.onOpentag(node)
-  }
 
-  /** A fault's struct is handed over as the value (the stock handler wraps it in an Error). */
-  override onDone(): void {
-    if (this.responseType === 'fault' && this.type !== null && this.marks.length === 0) this.callback!(null, this.stack)
-    else super.onDone()
-  }
-
-  /** Stop at the first problem (the stock handler records it and lets sax read on). */
-  override onError(e: unknown): never {
-    throw e instanceof Error ? e : new XmlRpcDecodeError(String(e))
-  }
-
-  endStruct(): void {
-    const mark = this.marks.pop()!
-    const items = this.stack.slice(mark)
-    if (items.length % 2 !== 0) throw new XmlRpcDecodeError('struct member without a name or a value')
-    // With __proto__ refused below, plain assignment cannot reach a prototype: Object.prototype has no
-    // other setter.
-    const struct: Record<string, unknown> = this.plainStructs ? {} : Object.create(null)
-    for (let i = 0; i < items.length; i += 2) {
-      const name = items[i]
-      if (typeof name !== 'string') throw new XmlRpcDecodeError('struct member without a name')
-      if (name === '__proto__') throw new XmlRpcDecodeError('struct member name __proto__ is not allowed')
-      struct[name] = items[i + 1]
+    /** A fault's struct is handed over as the value (the stock handler wraps it in an Error). */
+    override onDone(): void {
+      if (this.responseType === 'fault' && this.type !== null && this.marks.length === 0)
+        this.callback!(null, this.stack)
+      else super.onDone()
     }
-    this.stack.splice(mark, this.stack.length - mark, struct)
-    this.value = false
-  }
 
-  endInt(data: string): void {
-    this.push(toInteger(data, 'int'))
-    this.value = false
-  }
-
-  endI8(data: string): void {
-    this.push(toInteger(data, 'i8'))
-    this.value = false
-  }
-
-  endDouble(data: string): void {
-    const t = data.trim()
-    if (!DOUBLE.test(t) && t !== 'NaN' && t !== 'Infinity' && t !== '-Infinity' && t !== 'inf' && t !== '-inf') {
-      throw new XmlRpcDecodeError(`expected a double but got '${t.slice(0, 40)}'`)
+    /** Stop at the first problem (the stock handler records it and lets sax read on). */
+    override onError(e: unknown): never {
+      throw e instanceof Error ? e : new XmlRpcDecodeError(String(e))
     }
-    this.push(t === 'inf' ? Number.POSITIVE_INFINITY : t === '-inf' ? Number.NEGATIVE_INFINITY : Number(t))
-    this.value = false
-  }
 
-  endBase64(data: string): void {
-    this.push(Buffer.from(data, 'base64'))
-    this.value = false
-  }
+    endStruct(): void {
+      const mark = this.marks.pop()!
+      const items = this.stack.slice(mark)
+      if (items.length % 2 !== 0) throw new XmlRpcDecodeError('struct member without a name or a value')
+      // With __proto__ refused below, plain assignment cannot reach a prototype: Object.prototype has no
+      // other setter.
+      const struct: Record<string, unknown> = this.plainStructs ? {} : Object.create(null)
+      for (let i = 0; i < items.length; i += 2) {
+        const name = items[i]
+        if (typeof name !== 'string') throw new XmlRpcDecodeError('struct member without a name')
+        if (name === '__proto__') throw new XmlRpcDecodeError('struct member name __proto__ is not allowed')
+        struct[name] = items[i + 1]
+      }
+      this.stack.splice(mark, this.stack.length - mark, struct)
+      this.value = false
+    }
 
-  endDateTime(data: string): void {
-    const t = data.trim()
-    const d = parseIso8601(t)
-    if (d === null) throw new XmlRpcDecodeError(`expected an ISO 8601 dateTime but got '${t.slice(0, 40)}'`)
-    this.push(d)
-    this.value = false
+    endInt(data: string): void {
+      this.push(toInteger(data, 'int'))
+      this.value = false
+    }
+
+    endI8(data: string): void {
+      this.push(toInteger(data, 'i8'))
+      this.value = false
+    }
+
+    endDouble(data: string): void {
+      const t = data.trim()
+      if (!DOUBLE.test(t) && t !== 'NaN' && t !== 'Infinity' && t !== '-Infinity' && t !== 'inf' && t !== '-inf') {
+        throw new XmlRpcDecodeError(`expected a double but got '${t.slice(0, 40)}'`)
+      }
+      this.push(t === 'inf' ? Number.POSITIVE_INFINITY : t === '-inf' ? Number.NEGATIVE_INFINITY : Number(t))
+      this.value = false
+    }
+
+    endBase64(data: string): void {
+      this.push(Buffer.from(data, 'base64'))
+      this.value = false
+    }
+
+    endDateTime(data: string): void {
+      const t = data.trim()
+      const d = parseIso8601(t)
+      if (d === null) throw new XmlRpcDecodeError(`expected an ISO 8601 dateTime but got '${t.slice(0, 40)}'`)
+      this.push(d)
+      this.value = false
+    }
   }
+}
+
+type SafeDeserializer = InstanceType<ReturnType<typeof defineSafeDeserializer>>
+
+interface XmlRpcParser {
+  /** The prototype every parse's deserializer is made from (its constructor is skipped, see newParser). */
+  proto: SafeDeserializer
+  sax: { parser(strict: boolean): SaxParser }
+}
+
+let parts: XmlRpcParser | null = null
+
+/**
+ * CommonJS internals of the xmlrpc package (no exports map; @types/xmlrpc covers only client/server),
+ * loaded on first use: xmlrpc with xmlbuilder and sax adds ~9 MB to a worker that may never speak XML-RPC.
+ */
+function xmlrpc(): XmlRpcParser {
+  if (parts !== null) return parts
+  const deserializerFile = require.resolve('xmlrpc/lib/deserializer.js')
+  const SafeDeserializer = defineSafeDeserializer(require(deserializerFile))
+  // sax exactly as the xmlrpc package resolves it (its pinned 1.2.x), to drive the Deserializer's handlers.
+  parts = { proto: SafeDeserializer.prototype, sax: createRequire(deserializerFile)('sax') }
+  return parts
 }
 
 /**
@@ -181,7 +204,7 @@ function newParser(d: SafeDeserializer, maxDepth: number, plainStructs: boolean)
   d.error = null
   d.maxDepth = maxDepth
   d.plainStructs = plainStructs
-  const p = sax.parser(false)
+  const p = xmlrpc().sax.parser(false)
   p.onopentag = (node) => d.onOpentag(node)
   p.onclosetag = (name) => d.onClosetag(name)
   p.ontext = (text) => d.onText(text)
@@ -197,7 +220,7 @@ function newParser(d: SafeDeserializer, maxDepth: number, plainStructs: boolean)
  */
 function parse(body: string, kind: string, maxDepth: number, plainStructs: boolean): [SafeDeserializer, unknown[]] {
   if (FORBIDDEN_MARKUP.test(body)) throw new XmlRpcDecodeError('DOCTYPE and ENTITY declarations are not accepted')
-  const d = Object.create(SafeDeserializer.prototype) as SafeDeserializer
+  const d = Object.create(xmlrpc().proto) as SafeDeserializer
   const parser = newParser(d, maxDepth, plainStructs)
   let values: unknown[] | null = null
   d.callback = (err, result) => {

@@ -8,22 +8,44 @@
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-// CommonJS internals of the xmlrpc package (no exports map; @types/xmlrpc covers only client/server).
-const serializer: {
-  serializeMethodCall(method: string, params: unknown[], encoding?: string): string
-  serializeMethodResponse(value: unknown): string
-  serializeFault(fault: { faultCode: number; faultString: string }): string
-} = require('xmlrpc/lib/serializer.js')
-const CustomType: new (raw: string) => { raw: string } = require('xmlrpc/lib/customtype.js')
 
-class I8 extends CustomType {
-  tagName = 'i8'
+interface CustomValue {
+  raw: string
 }
-class Double extends CustomType {
-  tagName = 'double'
+type CustomClass = new (raw: string) => CustomValue
+
+interface XmlRpcParts {
+  serializer: {
+    serializeMethodCall(method: string, params: unknown[], encoding?: string): string
+    serializeMethodResponse(value: unknown): string
+    serializeFault(fault: { faultCode: number; faultString: string }): string
+  }
+  CustomType: CustomClass
+  I8: CustomClass
+  Double: CustomClass
+  DateTimeUtc: CustomClass
 }
-class DateTimeUtc extends CustomType {
-  tagName = 'dateTime.iso8601'
+
+let parts: XmlRpcParts | null = null
+
+/**
+ * CommonJS internals of the xmlrpc package (no exports map; @types/xmlrpc covers only client/server),
+ * loaded on first use: xmlrpc with xmlbuilder adds ~9 MB to a worker that may never speak XML-RPC.
+ */
+function xmlrpc(): XmlRpcParts {
+  if (parts !== null) return parts
+  const CustomType: CustomClass = require('xmlrpc/lib/customtype.js')
+  class I8 extends CustomType {
+    tagName = 'i8'
+  }
+  class Double extends CustomType {
+    tagName = 'double'
+  }
+  class DateTimeUtc extends CustomType {
+    tagName = 'dateTime.iso8601'
+  }
+  parts = { serializer: require('xmlrpc/lib/serializer.js'), CustomType, I8, Double, DateTimeUtc }
+  return parts
 }
 
 function utcStamp(d: Date): string {
@@ -46,9 +68,9 @@ export function toXmlRpcValue(value: unknown, depth = 0, seen: Set<object> = new
     case 'boolean':
       return value
     case 'number':
-      return Number.isInteger(value) && !Number.isSafeInteger(value) ? new Double(String(value)) : value
+      return Number.isInteger(value) && !Number.isSafeInteger(value) ? new (xmlrpc().Double)(String(value)) : value
     case 'bigint':
-      return new I8(value.toString())
+      return new (xmlrpc().I8)(value.toString())
     case 'undefined':
     case 'function':
     case 'symbol':
@@ -57,9 +79,9 @@ export function toXmlRpcValue(value: unknown, depth = 0, seen: Set<object> = new
   if (value === null) return null
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new TypeError('cannot send an invalid Date')
-    return new DateTimeUtc(utcStamp(value))
+    return new (xmlrpc().DateTimeUtc)(utcStamp(value))
   }
-  if (Buffer.isBuffer(value) || value instanceof CustomType) return value
+  if (Buffer.isBuffer(value) || value instanceof xmlrpc().CustomType) return value
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
   if (depth >= XMLRPC_MAX_ENCODE_DEPTH)
     throw new TypeError(`value nested deeper than ${XMLRPC_MAX_ENCODE_DEPTH} levels`)
@@ -87,12 +109,12 @@ export function toXmlRpcValue(value: unknown, depth = 0, seen: Set<object> = new
 
 /** `<methodResponse>` with one value. Throws TypeError for values that cannot be sent. */
 export function encodeXmlRpcResponse(value: unknown): string {
-  return serializer.serializeMethodResponse(toXmlRpcValue(value))
+  return xmlrpc().serializer.serializeMethodResponse(toXmlRpcValue(value))
 }
 
 /** `<methodResponse><fault>` with faultCode/faultString. */
 export function encodeXmlRpcFault(faultCode: number, faultString: string): string {
-  return serializer.serializeFault({ faultCode, faultString })
+  return xmlrpc().serializer.serializeFault({ faultCode, faultString })
 }
 
 /**
@@ -100,7 +122,7 @@ export function encodeXmlRpcFault(faultCode: number, faultString: string): strin
  * Throws TypeError for values that cannot be sent.
  */
 export function encodeXmlRpcCall(methodName: string, params: unknown[], encoding?: string): string {
-  return serializer.serializeMethodCall(
+  return xmlrpc().serializer.serializeMethodCall(
     methodName,
     params.map((p) => toXmlRpcValue(p)),
     encoding,

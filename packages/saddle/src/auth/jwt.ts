@@ -1,5 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto'
-import jwt from 'jsonwebtoken'
+import type jwt from 'jsonwebtoken'
+import { jsonwebtokenLib } from '../lazy.js'
 import { assertSecureKey } from '../state/iron.js'
 
 /** The HMAC algorithms `app.jwtAlgorithms` may list; the first one signs. */
@@ -39,14 +40,14 @@ export class JwtCodec {
         throw new TypeError(`mkjwt: ttl must be > 0 s, not ${ttlSeconds}`)
       opts.expiresIn = Math.ceil(ttlSeconds)
     }
-    return jwt.sign(claims, this.key, opts)
+    return jsonwebtokenLib().sign(claims, this.key, opts)
   }
 
   /** The claims of a valid token, or null (bad signature, wrong algorithm, expired, malformed). */
   decode(token: string): Record<string, any> | null {
     if (typeof token !== 'string' || token.length === 0 || token.length > 8192) return null
     try {
-      const claims = jwt.verify(token, this.key, { algorithms: this.algorithms, clockTolerance: 5 })
+      const claims = jsonwebtokenLib().verify(token, this.key, { algorithms: this.algorithms, clockTolerance: 5 })
       return typeof claims === 'object' && claims !== null ? (claims as Record<string, any>) : null
     } catch {
       return null

@@ -1,5 +1,5 @@
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto'
-import { sealData } from 'iron-session'
+import { ironSessionLib } from '../lazy.js'
 
 /**
  * Sealed (encrypted + authenticated) values in iron-session 8's format ("Fe26.2*…~2").
@@ -22,7 +22,7 @@ export const MIN_KEY_LENGTH = 32
 
 /** Seal any JSON value; `ttlSeconds` 0 = no expiry inside the seal. */
 export function seal(data: unknown, password: string, ttlSeconds: number): Promise<string> {
-  return sealData(data, { password, ttl: ttlSeconds })
+  return ironSessionLib().sealData(data, { password, ttl: ttlSeconds })
 }
 
 /**
