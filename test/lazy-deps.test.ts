@@ -1,5 +1,5 @@
 // An idle worker must not pay for libraries it has not used yet (SPEC §4, idle RSS < 80 MB): undici
-// (~20 MB), ws, xmlrpc, nunjucks, jsonwebtoken, busboy, iron-session, light-my-request and
+// (~20 MB), ws, xmlrpc, nunjucks, jsonwebtoken, busboy, iron-session, light-my-request, send and
 // @hono/node-server load on first use. Each check runs a real worker in a fresh `node` process (a test
 // process has loaded everything already) and reads what it loaded from require.cache plus a log of
 // resolved imports, so an eager `import` of any of them makes this fail.
@@ -17,7 +17,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 const tmp = mkdtempSync(join(tmpdir(), 'skitai-lazy-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
 
-const ENGINE_LAZY = ['undici', 'ws', 'xmlrpc', 'light-my-request', '@hono/node-server']
+const ENGINE_LAZY = ['undici', 'ws', 'xmlrpc', 'light-my-request', '@hono/node-server', 'send']
 const SADDLE_LAZY = [...ENGINE_LAZY, 'nunjucks', 'busboy', 'jsonwebtoken', 'iron-session']
 
 interface Step {
@@ -65,11 +65,12 @@ describe('heavy libraries load on first use', () => {
     assert.deepEqual(steps.get('template')?.loaded, ['undici', 'nunjucks'], 'loaded after one template render')
   })
 
-  test('an engine worker with a node listener loaded none of them; was.get loads undici', async () => {
+  test('an engine worker with a node listener and a static mount loaded none of them; was.get loads undici, a static file send', async () => {
     const steps = await child('engine-child.ts', ENGINE_LAZY)
-    assert.deepEqual(steps.get('answers')?.answers, ['Hello World', '{"from":"backend"}'])
+    assert.deepEqual(steps.get('answers')?.answers, ['Hello World', '{"from":"backend"}', '<p>Hello {{ name }}</p>\n'])
     assert.deepEqual(steps.get('idle')?.loaded, [], 'loaded by an idle engine worker')
     assert.deepEqual(steps.get('backend')?.loaded, ['undici'], 'loaded after one was.get')
+    assert.deepEqual(steps.get('static')?.loaded, ['undici', 'send'], 'loaded after one static file')
   })
 
   test('the check sees eager imports: a process that imports them reports them all', async () => {
