@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module'
 import type * as HonoNodeServer from '@hono/node-server'
 import type * as LightMyRequest from 'light-my-request'
+import type mimeTypes from 'mime-types'
 import type send from 'send'
 import type * as Undici from 'undici'
 
@@ -18,6 +19,7 @@ let undici: typeof Undici | null = null
 let lightMyRequest: typeof LightMyRequest | null = null
 let honoNodeServer: typeof HonoNodeServer | null = null
 let sendMod: typeof send | null = null
+let mimeTypesMod: typeof mimeTypes | null = null
 
 export function undiciLib(): typeof Undici {
   return (undici ??= require('undici') as typeof Undici)
@@ -35,4 +37,9 @@ export function honoNodeServerLib(): typeof HonoNodeServer {
 /** send's `send(req, path, options)` (static files). */
 export function sendLib(): typeof send {
   return (sendMod ??= require('send') as typeof send)
+}
+
+/** mime-types (~2.7 MB with mime-db): the test client's file uploads. */
+export function mimeTypesLib(): typeof mimeTypes {
+  return (mimeTypesMod ??= require('mime-types') as typeof mimeTypes)
 }

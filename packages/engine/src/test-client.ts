@@ -1,10 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { basename } from 'node:path'
-import { lookup as mimeLookup } from 'mime-types'
 import { isSkitaiApp } from './contract.js'
 import { Engine } from './engine.js'
-import { lightMyRequestLib, undiciLib } from './lazy.js'
+import { lightMyRequestLib, mimeTypesLib, undiciLib } from './lazy.js'
 import { isFetchHandler, type MountableApp } from './targets.js'
 import { LaunchedServer, freePort } from './test-launch.js'
 import type { Pool } from 'undici'
@@ -180,12 +179,16 @@ function appendField(fd: FormData, name: string, v: unknown): void {
   } else if (v instanceof Blob) {
     fd.append(name, v, (v as File).name ?? name)
   } else if (typeof v === 'string' && isFile(v)) {
-    fd.append(name, new Blob([readFileSync(v)], { type: mimeLookup(v) || 'application/octet-stream' }), basename(v))
+    fd.append(
+      name,
+      new Blob([readFileSync(v)], { type: mimeTypesLib().lookup(v) || 'application/octet-stream' }),
+      basename(v),
+    )
   } else if (typeof v === 'object' && v !== null && ('path' in v || 'content' in v)) {
     const f = v as UploadFile
     const content = f.content ?? readFileSync(f.path as string)
     const filename = f.filename ?? (f.path ? basename(f.path) : name)
-    const type = f.contentType ?? (mimeLookup(filename) || 'application/octet-stream')
+    const type = f.contentType ?? (mimeTypesLib().lookup(filename) || 'application/octet-stream')
     fd.append(name, new Blob([content as Uint8Array<ArrayBuffer> | string], { type }), filename)
   } else {
     fd.append(name, String(v))

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module'
 import type busboy from 'busboy'
 import type * as IronSession from 'iron-session'
 import type jsonwebtoken from 'jsonwebtoken'
+import type mimeTypes from 'mime-types'
 import type nunjucks from 'nunjucks'
 
 const require = createRequire(import.meta.url)
@@ -17,6 +18,7 @@ let nunjucksMod: typeof nunjucks | null = null
 let jsonwebtokenMod: typeof jsonwebtoken | null = null
 let busboyMod: typeof busboy | null = null
 let ironSessionMod: typeof IronSession | null = null
+let mimeTypesMod: typeof mimeTypes | null = null
 
 export function nunjucksLib(): typeof nunjucks {
   return (nunjucksMod ??= require('nunjucks') as typeof nunjucks)
@@ -34,4 +36,9 @@ export function busboyLib(): typeof busboy {
 /** The CommonJS build of iron-session 8 (its `require` export; the same seal format as the ES build). */
 export function ironSessionLib(): typeof IronSession {
   return (ironSessionMod ??= require('iron-session') as typeof IronSession)
+}
+
+/** mime-types (~2.7 MB with mime-db): the content type of a file response (writer.ts). */
+export function mimeTypesLib(): typeof mimeTypes {
+  return (mimeTypesMod ??= require('mime-types') as typeof mimeTypes)
 }
