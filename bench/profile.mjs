@@ -26,6 +26,8 @@ const only = arg('--only', 'hello,json,params,post').split(',')
 const duration = Number(arg('--duration', '10'))
 const pipelining = Number(arg('--pipelining', '10'))
 const top = Number(arg('--top', '25'))
+// sampling interval in µs (node's default is 1000): finer sampling resolves sub-µs differences per request
+const interval = Number(arg('--interval', '1000'))
 
 const def = SERVERS.find((s) => s.id === serverId)
 if (!def) throw new Error(`unknown server ${serverId}`)
@@ -44,7 +46,7 @@ for (const id of only) {
   if (!sc || sc.kind === 'idle') throw new Error(`cannot profile scenario ${id}`)
   const dir = join(tmpdir(), 'skitai-profiles', `${serverId}-${id}-${Date.now()}`)
   mkdirSync(dir, { recursive: true })
-  const profiled = { ...def, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] }
+  const profiled = { ...def, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${interval}`] }
   const s = await startServer(profiled, { cpu: plan.server, source: args.includes('--source'), env })
   if (s.status !== 'ready') throw new Error(`${serverId}: ${s.status} ${s.reason}`)
   const r = await loadRound({ port: s.port, request: sc.request, connections: 100, pipelining, duration })

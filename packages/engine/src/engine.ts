@@ -58,7 +58,7 @@ export class Engine implements EngineLike, ErrorReporter {
   readonly mounts = new MountTable()
   readonly log = new AccessLog()
   readonly maxAge = new MaxAgeTable()
-  readonly prefs: Prefs = { maxClientBodySize: 64 * 1024 * 1024, maxInFlight: 10000 }
+  readonly prefs: Prefs = { maxClientBodySize: 64 * 1024 * 1024, maxInFlight: 10000, coalescePipelinedWrites: true }
   /** Requests being handled now. */
   inFlight = 0
   /** Open client connections. */

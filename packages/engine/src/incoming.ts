@@ -13,8 +13,10 @@ const nodeEmit = IncomingMessage.prototype.emit
  * response's bookkeeping itself (once: `responseClosed` ignores a second call).
  */
 export class SkitaiRequest extends IncomingMessage {
-  skitaiRes: ServerResponse | null = null
+  declare skitaiRes: ServerResponse | null
 }
+// a prototype default instead of a class field, for the same reason as SkitaiResponse's (response.ts)
+;(SkitaiRequest.prototype as any).skitaiRes = null
 
 ;(SkitaiRequest.prototype as any).emit = closingRequestEmit
 

@@ -32,6 +32,11 @@ export interface Prefs {
   maxClientBodySize: number
   /** Requests handled at once; beyond it new requests get 503 with Retry-After. */
   maxInFlight: number
+  /**
+   * Send the responses to pipelined requests of one connection in one system call where they are ready
+   * together (write-coalescing.ts); read when a connection opens. Default true.
+   */
+  coalescePipelinedWrites: boolean
 }
 
 /** `{ host }` of mount(): one name or several, trimmed and lower-cased; null for no host. */

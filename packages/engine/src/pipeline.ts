@@ -9,13 +9,14 @@ import type { SkitaiRequest } from './incoming.js'
 import { reportsClose, responseClosed, SkitaiResponse } from './response.js'
 import { scanHead } from './request-head.js'
 import { ltxnIdOf } from './txn.js'
+import { type CoalescingSocket, stopCoalescing } from './write-coalescing.js'
 
 /**
  * The per-request path: socket → mount table → target, and the response's 'close' for bookkeeping.
  * Module-level functions with the engine passed in: no closures per request on the common path.
  */
 
-type Res = ServerResponse & Partial<Pick<SkitaiResponse, 'skitaiCtx' | 'skitaiHeadTime'>>
+type Res = ServerResponse & Partial<Pick<SkitaiResponse, 'skitaiCtx' | 'skitaiHeadTime' | 'skitaiSeq'>>
 
 export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, awaitingContinue?: boolean): void {
   const prefs = engine.prefs
@@ -61,6 +62,10 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
   )
   // every request, refused ones included, is counted and gets its log line when its response closes
   res.skitaiCtx = ctx
+  // numbered per connection: a response whose number is not the newest has pipelined requests behind it
+  // (write-coalescing.ts)
+  const socket = req.socket as Partial<CoalescingSocket>
+  if (socket.skitaiSeq !== undefined) res.skitaiSeq = ++socket.skitaiSeq
   engine.inFlight++
   if (!reportsClose(res)) res.on('close', onResponseClose)
   else (req as SkitaiRequest).skitaiRes = res
@@ -166,6 +171,7 @@ function onResponseClose(this: Res): void {
  * socket — as Node would without an 'upgrade' listener — and the connection is closed afterwards.
  */
 export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  stopCoalescing(socket)
   socket.on('error', ignoreError)
   let url = req.url as string
   if (url.charCodeAt(0) !== 47) url = originForm(url) ?? '/'
@@ -218,6 +224,7 @@ export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Sock
  * would drop the connection without a word; answer 405 through the pipeline (logged) and close.
  */
 export function handleConnect(engine: Engine, req: IncomingMessage, socket: Socket): void {
+  stopCoalescing(socket)
   socket.on('error', ignoreError)
   answerOnSocket(engine, req, socket)
 }

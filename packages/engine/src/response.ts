@@ -8,21 +8,27 @@ const nodeEnd = ServerResponse.prototype.end
 
 /**
  * The server's response class: node's ServerResponse plus the request's context, the moment the head was
- * written (handling time vs transfer time in the access log) and the body bytes written. Every response
- * gets the same fields in the same order (one shape). The hooks (writeHead, write, end, emit) are on the
- * prototype; `pinResponseHooks` copies them onto a response handed to an app that may swap its prototype.
+ * written (handling time vs transfer time in the access log) and the body bytes written. The hooks
+ * (writeHead, write, end, emit) are on the prototype; `pinResponseHooks` copies them onto a response handed
+ * to an app that may swap its prototype.
  */
 export class SkitaiResponse extends ServerResponse {
-  skitaiCtx: EngineRequestContext | null = null
-  skitaiHeadTime = 0
+  declare skitaiCtx: EngineRequestContext | null
+  declare skitaiHeadTime: number
   /** Body bytes passed to write()/end() (for the log when there is no Content-Length). */
-  skitaiBodyBytes = 0
-
-  constructor(req: IncomingMessage, options?: unknown) {
-    // @ts-expect-error node passes (req, { highWaterMark, rejectNonStandardBodyWrites }); @types/node lists only req
-    super(req, options)
-  }
+  declare skitaiBodyBytes: number
+  /** The request's number on its connection (write-coalescing.ts), 0 when not numbered. */
+  declare skitaiSeq: number
 }
+
+// The fields' defaults live on the prototype: class fields would be defined on every response at
+// construction (three defineProperty steps, and an explicit constructor in place of V8's default one);
+// `skitaiCtx` is assigned for every request, the other two only for logged ones.
+const defaults = SkitaiResponse.prototype as any
+defaults.skitaiCtx = null
+defaults.skitaiHeadTime = 0
+defaults.skitaiBodyBytes = 0
+defaults.skitaiSeq = 0
 
 const hooked = SkitaiResponse.prototype as any
 hooked.writeHead = countingWriteHead
@@ -38,6 +44,9 @@ hooked.emit = closingEmit
 export function pinResponseHooks(res: ServerResponse): void {
   if (!(res instanceof SkitaiResponse)) return
   const self = res as any
+  // the fields' prototype defaults go with a swapped prototype too
+  self.skitaiHeadTime = 0
+  self.skitaiBodyBytes = 0
   self.writeHead = countingWriteHead
   self.write = countingWrite
   self.end = countingEnd

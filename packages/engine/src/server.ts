@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import type { Engine } from './engine.js'
 import {
@@ -14,6 +15,7 @@ import { IdleSweep } from './idle-sweep.js'
 import { SkitaiRequest } from './incoming.js'
 import { SkitaiResponse } from './response.js'
 import { connectionsOf } from './uncaught.js'
+import { coalesceWrites } from './write-coalescing.js'
 
 /** The engine's node:http server: its timeouts and the events wired to the request pipeline. */
 export function createHttpServer(
@@ -43,6 +45,7 @@ export function createHttpServer(
   server.once('close', () => idle.stop())
   ;(server as SweptServer)[kIdleSweep] = idle
   server.on('connection', (socket: Socket) => {
+    if (engine.prefs.coalescePipelinedWrites && (socket as TLSSocket).encrypted !== true) coalesceWrites(socket)
     engine.connections++
     open.add(socket)
     socket.once('close', () => {
