@@ -18,7 +18,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'skitai-lazy-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
 
 const ENGINE_LAZY = ['undici', 'ws', 'xmlrpc', 'light-my-request', '@hono/node-server', 'send']
-const SADDLE_LAZY = [...ENGINE_LAZY, 'nunjucks', 'busboy', 'jsonwebtoken', 'iron-session']
+const SADDLE_LAZY = [...ENGINE_LAZY, 'nunjucks', 'busboy', 'jsonwebtoken', 'iron-session', 'mime-types']
 
 interface Step {
   step: string

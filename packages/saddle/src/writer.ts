@@ -5,10 +5,10 @@ import { basename } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { defaultReason, HttpError } from '@skitai/was'
-import mime from 'mime-types'
 import { ApiResult, FaultResult } from './api.js'
 import { defaultErrorBody, errorInfo } from './error-pages.js'
 import { EarlyResponse, isThenable } from './hooks.js'
+import { mimeTypesLib } from './lazy.js'
 import { FileResult, type HeaderValue, RedirectResult, SaddleResponse } from './response.js'
 import type { SaddleWas } from './was.js'
 import { encodeXmlRpcResponse } from '@skitai/was'
@@ -158,7 +158,7 @@ async function writeFile(
     throw new HttpError(404, 'Not Found', { detail: `no such file: ${basename(file.path)}` })
   }
   if (headers['content-type'] === undefined) {
-    headers['content-type'] = file.mimetype ?? (mime.contentType(basename(file.path)) || OCTETS)
+    headers['content-type'] = file.mimetype ?? (mimeTypesLib().contentType(basename(file.path)) || OCTETS)
   }
   if (file.filename !== null) headers['content-disposition'] = contentDisposition(file.filename)
   headers['content-length'] = String(size)
