@@ -47,6 +47,18 @@ function bodies(text: string): string[] {
     .map((r) => r.slice(r.indexOf('\r\n\r\n') + 4))
 }
 
+/** A client connection that keeps everything it receives; `onData` sees the text so far. */
+async function client(port: number, onData: (text: string) => void = () => {}) {
+  const socket = connect(port, '127.0.0.1')
+  await new Promise((r) => socket.once('connect', r))
+  const got = { socket, text: '' }
+  socket.on('data', (d) => {
+    got.text += d
+    onData(got.text)
+  })
+  return got
+}
+
 async function started(listener: (req: IncomingMessage, res: ServerResponse) => void, coalesce = true) {
   const engine = quietEngine()
   engine.pref().coalescePipelinedWrites = coalesce
@@ -96,20 +108,15 @@ test('with coalescePipelinedWrites off, node writes each response on its own (th
 test('a client that does not pipeline gets every answer at once (nothing is held for a later request)', async () => {
   const { engine, port, counter } = await started(echoPath)
   try {
-    const s = connect(port, '127.0.0.1')
-    await new Promise((r) => s.once('connect', r))
-    let text = ''
-    s.on('data', (d) => {
-      text += d
-    })
+    const c = await client(port)
     for (let i = 0; i < 5; i++) {
-      s.write(`GET /one${i} HTTP/1.1\r\nHost: x\r\n\r\n`)
+      c.socket.write(`GET /one${i} HTTP/1.1\r\nHost: x\r\n\r\n`)
       // the answer arrives without a further request to push it out
-      for (let k = 0; k < 100 && !text.includes(`body of /one${i}`); k++) await sleep(5)
-      assert.ok(text.includes(`body of /one${i}`), `answer ${i} arrived`)
+      for (let k = 0; k < 100 && !c.text.includes(`body of /one${i}`); k++) await sleep(5)
+      assert.ok(c.text.includes(`body of /one${i}`), `answer ${i} arrived`)
     }
     assert.equal(counter.writes, 5)
-    s.destroy()
+    c.socket.destroy()
   } finally {
     await engine.close()
   }
@@ -125,20 +132,16 @@ test('a held answer does not wait for a slow handler of a later pipelined reques
     else res.end(`body of ${req.url}`)
   })
   try {
-    const s = connect(port, '127.0.0.1')
-    await new Promise((r) => s.once('connect', r))
-    let text = ''
-    s.on('data', (d) => {
-      text += d
-      // the slow handler answers only once the client has the answers before it
+    // the slow handler answers only once the client has the answers before it
+    const c = await client(port, (text) => {
       if (text.includes('body of /b')) releaseSlow()
     })
     // /b's answer is held (requests after it are queued) while /slow's handler waits for the client to
     // have read it: held bytes must go out in the same turn of the event loop, not with the next answer
-    s.write(pipelined(['/a', '/b', '/slow', '/c']))
-    for (let k = 0; k < 200 && !text.includes('body of /c'); k++) await sleep(10)
-    assert.deepEqual(bodies(text), ['body of /a', 'body of /b', 'slow done', 'body of /c'])
-    s.destroy()
+    c.socket.write(pipelined(['/a', '/b', '/slow', '/c']))
+    for (let k = 0; k < 200 && !c.text.includes('body of /c'); k++) await sleep(10)
+    assert.deepEqual(bodies(c.text), ['body of /a', 'body of /b', 'slow done', 'body of /c'])
+    c.socket.destroy()
   } finally {
     await engine.close()
   }
