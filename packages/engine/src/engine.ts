@@ -31,7 +31,13 @@ import { type AppTarget, type MountEntry, MountTable, normalizePoint } from './m
 import { handleRequest } from './pipeline.js'
 import type { EngineRequestContext } from './request-context.js'
 import type { SkitaiResponse } from './response.js'
-import { createHttpServer, drainAndClose, installShutdownSignals, setIdleTimeout } from './server.js'
+import {
+  createHttpServer,
+  drainAndClose,
+  installShutdownSignals,
+  setKeepAliveOf,
+  setRequestTimeoutOf,
+} from './server.js'
 import { createStaticHandler } from './static.js'
 import { MaxAgeTable } from './static-maxage.js'
 import { type LaunchOptions, type TestClient, testClient } from './test-client.js'
@@ -69,7 +75,8 @@ export class Engine implements EngineLike, ErrorReporter {
   retryAfter = 10
   server: Server | null = null
 
-  private keepAliveMs = 30_000
+  /** @internal the keep-alive time, advertised in every response's Keep-Alive header (pipeline.ts) */
+  keepAliveMs = 30_000
   private requestTimeoutMs = 30_000
   private headersTimeoutMs = 20_000
   private readonly records: MountRecord[] = []
@@ -218,14 +225,14 @@ export class Engine implements EngineLike, ErrorReporter {
   /** Idle seconds a keep-alive connection is kept between requests (default 30). */
   setKeepAlive(seconds: number): this {
     this.keepAliveMs = secondsToMs(seconds, 'setKeepAlive')
-    if (this.server) this.server.keepAliveTimeout = this.keepAliveMs
+    if (this.server) setKeepAliveOf(this.server, this.keepAliveMs)
     return this
   }
 
   /** Seconds a client may stay silent while sending its request or receiving the response (default 30). */
   setRequestTimeout(seconds: number): this {
     this.requestTimeoutMs = secondsToMs(seconds, 'setRequestTimeout')
-    if (this.server) setIdleTimeout(this.server, this.requestTimeoutMs)
+    if (this.server) setRequestTimeoutOf(this.server, this.requestTimeoutMs)
     return this
   }
 

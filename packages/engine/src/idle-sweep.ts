@@ -2,65 +2,94 @@ import type { Socket } from 'node:net'
 import { handleTimeout } from './pipeline.js'
 
 /**
- * The request timeout (SPEC §1.4: idle time between data events) as a periodic sweep over the open
- * connections instead of a socket timer. A socket timer (`server.timeout`) is re-armed on every read and
- * write of every request — a timer-list insert and a clock read each time, a few per cent of a small
- * request's cost; the sweep costs one pass over the connections per interval, as node's own
- * headers-timeout check does. A connection is judged only while a request is in progress on it (its
- * request still arriving, or its response not yet finished): between requests the keep-alive timeout
- * applies, and an upgraded (WebSocket) connection has no HTTP request any more. When a busy
- * connection's byte counts have not moved for `timeoutMs`, `handleTimeout` decides (drop it when the
- * client is the slow side, keep it when only the handler is still working).
+ * The request timeout (SPEC §1.4: idle time between data events) and the keep-alive timeout as one
+ * periodic sweep over the open connections instead of socket timers. node:http arms a socket timer for
+ * the keep-alive timeout when a response finishes and disarms it when the next request arrives, and a
+ * request timer (`server.timeout`) would be re-armed on every read and write: each is a timer-list
+ * insert and a clock read, together 2–4 % of a small request's CPU (measured with bench/paired.mjs,
+ * `GET /` without pipelining). The sweep costs one pass over the connections per interval, as node's own
+ * headers-timeout check does, and it closes a connection up to one interval (≤ 1 s) later than the timer
+ * would.
+ * - A **busy** connection (its request still arriving, or its response not finished) is judged by the
+ *   request timeout: when its byte counts have not moved for `requestMs`, `handleTimeout` decides (drop it
+ *   when the client is the slow side, keep it when only the handler is still working).
+ * - An **idle** connection (between requests, or opened and silent) is closed when nothing has moved for
+ *   the keep-alive time plus `KEEP_ALIVE_GRACE_MS`: the `Keep-Alive: timeout=N` header promises N
+ *   seconds, and a client reusing the connection right at N must not find it gone (node adds the same
+ *   second to its timer).
+ * - An upgraded (WebSocket) or tunnelled connection has no HTTP parser any more and is left alone.
+ * A timeout of 0 turns that check off.
  */
+export const KEEP_ALIVE_GRACE_MS = 1000
+
 const kSeen = Symbol('skitai.idleSeen')
 const kSince = Symbol('skitai.idleSince')
+const kBusy = Symbol('skitai.idleBusy')
 
-type Watched = Socket & { [kSeen]?: number; [kSince]?: number; parser?: any; _httpMessage?: any }
+type Watched = Socket & { [kSeen]?: number; [kSince]?: number; [kBusy]?: boolean; parser?: any; _httpMessage?: any }
 
-/** The sweep of one server; `set` changes the timeout (0 turns it off). */
+/** The sweep of one server. */
 export class IdleSweep {
   private timer: NodeJS.Timeout | null = null
 
   constructor(
     private readonly sockets: Set<Socket>,
-    timeoutMs: number,
+    private requestMs: number,
+    private keepAliveMs: number,
   ) {
-    this.set(timeoutMs)
+    this.restart()
   }
 
-  set(timeoutMs: number): void {
-    this.stop()
-    if (!(timeoutMs > 0)) return
-    const every = Math.max(50, Math.min(1000, Math.floor(timeoutMs / 4)))
-    this.timer = setInterval(sweep, every, this.sockets, timeoutMs)
-    this.timer.unref()
+  /** Change the request timeout (0 turns it off). */
+  setRequestTimeout(ms: number): void {
+    this.requestMs = ms
+    this.restart()
+  }
+
+  /** Change the keep-alive timeout (0: idle connections stay open). */
+  setKeepAlive(ms: number): void {
+    this.keepAliveMs = ms
+    this.restart()
   }
 
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer)
     this.timer = null
   }
+
+  private restart(): void {
+    this.stop()
+    const keepAlive = this.keepAliveMs > 0 ? this.keepAliveMs + KEEP_ALIVE_GRACE_MS : 0
+    const shortest = Math.min(this.requestMs > 0 ? this.requestMs : Infinity, keepAlive > 0 ? keepAlive : Infinity)
+    if (shortest === Infinity) return
+    const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)))
+    this.timer = setInterval(sweep, every, this.sockets, this.requestMs, keepAlive)
+    this.timer.unref()
+  }
 }
 
-function sweep(sockets: Set<Socket>, timeoutMs: number): void {
+function sweep(sockets: Set<Socket>, requestMs: number, keepAliveMs: number): void {
   const now = performance.now()
   for (const s of sockets as Set<Watched>) {
-    const req = s.parser?.incoming
+    const parser = s.parser
+    // upgraded or tunnelled (or already closing): not an HTTP connection any more
+    if (parser == null) continue
+    const req = parser.incoming
     const res = s._httpMessage
     const busy = (req != null && !req.complete) || (res != null && !res.writableFinished)
-    if (!busy) {
-      s[kSeen] = -1
-      continue
-    }
     const moved = s.bytesRead + s.bytesWritten
-    if (moved !== s[kSeen]) {
+    // a change of state (request started, response finished) starts a new wait
+    if (moved !== s[kSeen] || busy !== s[kBusy]) {
       s[kSeen] = moved
+      s[kBusy] = busy
       s[kSince] = now
       continue
     }
-    if (now - (s[kSince] as number) >= timeoutMs) {
+    const limit = busy ? requestMs : keepAliveMs
+    if (limit > 0 && now - (s[kSince] as number) >= limit) {
       s[kSince] = now
-      handleTimeout(s)
+      if (busy) handleTimeout(s)
+      else s.destroy()
     }
   }
 }

@@ -62,6 +62,9 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
   )
   // every request, refused ones included, is counted and gets its log line when its response closes
   res.skitaiCtx = ctx
+  // node's keep-alive timer is off (idle-sweep.ts closes idle connections): this keeps its header,
+  // `Keep-Alive: timeout=N`, which node writes from this field
+  ;(res as ServerResponse & { _keepAliveTimeout: number })._keepAliveTimeout = engine.keepAliveMs
   // numbered per connection: a response whose number is not the newest has pipelined requests behind it
   // (write-coalescing.ts)
   const socket = req.socket as Partial<CoalescingSocket>

@@ -25,14 +25,16 @@ export function createHttpServer(
   const server = createServer({
     IncomingMessage: SkitaiRequest,
     ServerResponse: SkitaiResponse as unknown as typeof ServerResponse,
-    keepAliveTimeout: t.keepAliveMs,
+    // no keep-alive socket timer: the sweep below closes idle connections (idle-sweep.ts); handleRequest
+    // still advertises the engine's keep-alive time in the Keep-Alive header
+    keepAliveTimeout: 0,
     headersTimeout: t.headersTimeoutMs,
     // the whole-request deadline is off: slow clients are caught by the idle timeout below instead
     requestTimeout: 0,
     // how often node checks the headers timeout (its default, 30 s, would make a 20 s timeout up to 50 s)
     connectionsCheckingInterval: 1000,
   })
-  // no socket timer (server.timeout): the request timeout is a sweep (idle-sweep.ts), see there why
+  // no socket timers (server.timeout, keepAliveTimeout): both timeouts are a sweep (idle-sweep.ts), see there why
   server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(engine, req, res))
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handleCheckContinue(engine, req, res))
   server.on('clientError', (err: Error, socket) => handleClientError(engine, err, socket as any))
@@ -41,7 +43,7 @@ export function createHttpServer(
   server.on('connect', (req: IncomingMessage, socket) => handleConnect(engine, req, socket as Socket))
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(engine, req, socket as any, head))
   const open = connectionsOf(server)
-  const idle = new IdleSweep(open, t.requestTimeoutMs)
+  const idle = new IdleSweep(open, t.requestTimeoutMs, t.keepAliveMs)
   server.once('close', () => idle.stop())
   ;(server as SweptServer)[kIdleSweep] = idle
   server.on('connection', (socket: Socket) => {
@@ -60,8 +62,13 @@ const kIdleSweep = Symbol('skitai.idleSweep')
 type SweptServer = Server & { [kIdleSweep]?: IdleSweep }
 
 /** Change the request timeout of a running server. */
-export function setIdleTimeout(server: Server, ms: number): void {
-  ;(server as SweptServer)[kIdleSweep]?.set(ms)
+export function setRequestTimeoutOf(server: Server, ms: number): void {
+  ;(server as SweptServer)[kIdleSweep]?.setRequestTimeout(ms)
+}
+
+/** Change the keep-alive timeout of a running server. */
+export function setKeepAliveOf(server: Server, ms: number): void {
+  ;(server as SweptServer)[kIdleSweep]?.setKeepAlive(ms)
 }
 
 /**
