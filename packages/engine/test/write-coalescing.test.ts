@@ -19,8 +19,8 @@ const HANDLE_WRITES = [
 ]
 
 /** Counts the kernel writes of every server connection from now on. */
-function countHandleWrites(engine: Engine): { writes: number; sockets: Socket[] } {
-  const counter = { writes: 0, sockets: [] as Socket[] }
+function countHandleWrites(engine: Engine): { writes: number; sockets: Socket[]; names: string[] } {
+  const counter = { writes: 0, sockets: [] as Socket[], names: [] as string[] }
   engine.server!.on('connection', (socket: Socket) => {
     counter.sockets.push(socket)
     const handle = (socket as any)._handle
@@ -29,6 +29,7 @@ function countHandleWrites(engine: Engine): { writes: number; sockets: Socket[] 
       if (typeof original !== 'function') continue
       handle[name] = function (this: unknown, ...args: unknown[]) {
         counter.writes++
+        counter.names.push(name)
         return original.apply(this, args)
       }
     }
@@ -236,6 +237,45 @@ test('a WebSocket upgrade gets the plain socket back (nothing of it is held)', a
     ws.terminate()
     assert.ok(upgraded !== null, 'the app saw the upgrade')
     assert.equal(isCoalescing(upgraded!), false)
+  } finally {
+    await engine.close()
+  }
+})
+
+test('a response ended with its body leaves as one string write, not writev (and keeps its encoding)', async () => {
+  const utf8 = 'héllo ✓ 💡'
+  const latin1 = 'caf\u00e9'
+  const binary = Buffer.from([0, 1, 2, 250, 251, 252])
+  const { engine, port, counter } = await started((req, res) => {
+    if (req.url === '/utf8') {
+      res.writeHead(200, { 'content-length': String(Buffer.byteLength(utf8)) })
+      res.end(utf8)
+    } else if (req.url === '/latin1') {
+      res.writeHead(200, { 'content-length': String(latin1.length) })
+      res.end(latin1, 'latin1')
+    } else {
+      res.writeHead(200, { 'content-length': String(binary.length) })
+      res.end(binary)
+    }
+  })
+  try {
+    const got: Buffer[] = []
+    for (const path of ['/utf8', '/latin1', '/binary']) {
+      const before = counter.names.length
+      const socket = connect(port, '127.0.0.1')
+      const chunks: Buffer[] = []
+      socket.on('data', (d) => chunks.push(d))
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
+      await new Promise((r) => socket.once('close', r))
+      const all = Buffer.concat(chunks)
+      got.push(all.subarray(all.indexOf('\r\n\r\n') + 4))
+      const names = counter.names.slice(before)
+      if (path === '/binary') assert.deepEqual(names, ['writev'], 'head string + body buffer: writev as before')
+      else assert.deepEqual(names, [path === '/utf8' ? 'writeUtf8String' : 'writeLatin1String'], path)
+    }
+    assert.equal(got[0]!.toString('utf8'), utf8)
+    assert.deepEqual(got[1], Buffer.from(latin1, 'latin1'))
+    assert.deepEqual(got[2], binary)
   } finally {
     await engine.close()
   }
