@@ -102,7 +102,9 @@ export function parseOptions(argv) {
     if (!given.has('--pipelining')) o.pipelining = [1]
     if (!given.has('--connections')) o.connections = 5
     if (!given.has('--idle-connections')) o.idleConnections = 200
-    if (!given.has('--json')) o.write = false
+    // a smoke run's figures are no results: bench/RESULTS.md and latest.json stay as the last real run
+    // left them (--json still writes its own file)
+    o.write = false
   }
   return o
 }

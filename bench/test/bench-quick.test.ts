@@ -33,8 +33,14 @@ test('npm run bench -- --quick runs every scenario on every server with identica
   const dir = mkdtempSync(join(tmpdir(), 'skitai-bench-'))
   try {
     const file = join(dir, 'quick.json')
+    const committed = ['bench/RESULTS.md', 'bench/results/latest.json'].map((f) => readFileSync(join(ROOT, f), 'utf8'))
     const { code, output } = await runQuick(file)
     assert.equal(code, 0, `bench --quick failed:\n${output.slice(-3000)}`)
+    assert.deepEqual(
+      ['bench/RESULTS.md', 'bench/results/latest.json'].map((f) => readFileSync(join(ROOT, f), 'utf8')),
+      committed,
+      'a smoke run leaves the results of the last real run alone',
+    )
     const results = JSON.parse(readFileSync(file, 'utf8'))
 
     assert.equal(results.mismatches, 0, 'responses differ between servers')
