@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url'
 // Under `node --cpu-prof` (bench/profile.mjs) SIGTERM must end the process normally so that the
 // profile is written.
 if (process.execArgv.some((a) => a.startsWith('--cpu-prof'))) process.on('SIGTERM', () => process.exit(0))
+// A server outlives neither its bench: when bench/run.mjs dies (killed, Ctrl-C) the IPC channel closes.
+if (process.send) process.on('disconnect', () => process.exit(0))
 
 export const PORT = Number(process.env.BENCH_PORT ?? 3000)
 export const HOST = '127.0.0.1'
