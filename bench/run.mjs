@@ -15,6 +15,7 @@ import { loadRound } from './lib/load.mjs'
 import { parseOptions } from './lib/options.mjs'
 import { cpuSecondsOf, freePort, rssOf, sleep, startBackends, startServer } from './lib/procs.mjs'
 import { computeTargets, markdownReport, printReport } from './lib/report.mjs'
+import { cpuTimes, stealShare } from './lib/steal.mjs'
 import { SCENARIOS, serversOf } from './scenarios/index.mjs'
 import { BASELINE, SERVERS } from './scenarios/servers.mjs'
 
@@ -70,6 +71,8 @@ async function main() {
     scenarios: [],
     targets: [],
     mismatches: 0,
+    /** Host steal share of every measured round (see lib/steal.mjs). */
+    steal: [],
   }
 
   const running = new Map()
@@ -128,8 +131,10 @@ async function main() {
         const load = async (s, duration) => {
           if (sc.handlerStats) await fetchJson(s.port, sc.handlerStats) // reset
           const cpu0 = cpuSecondsOf(s.pid)
+          const host0 = cpuTimes()
           const r = await loadRound({ port: s.port, request: sc.request, connections, pipelining: p, duration })
           const cpu1 = cpuSecondsOf(s.pid)
+          r.steal = stealShare(host0, cpuTimes())
           // server CPU per request (µs) and its CPU use during the round (1.0 = one core all the time)
           r.cpuPerReq = cpu0 !== null && cpu1 !== null && r.requests > 0 ? ((cpu1 - cpu0) * 1e6) / r.requests : null
           r.cpuUse = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / duration : null
@@ -145,14 +150,18 @@ async function main() {
         for (let r = 0; r < (opts.quick ? 0 : opts.rounds); r++) {
           // Alternate: each round starts with a different server.
           const order = participants.map((_, k) => participants[(k + r) % participants.length])
-          for (const s of order) samples.get(s.id).push({ ...(await load(s, opts.duration)), rss: rssOf(s.pid) })
+          for (const s of order) {
+            const sample = await load(s, opts.duration)
+            if (sample.steal != null) results.steal.push(sample.steal)
+            samples.get(s.id).push({ ...sample, rss: rssOf(s.pid) })
+          }
         }
         for (const s of participants) {
           const row = summarize(samples.get(s.id))
           out.rows.push({ server: s.id, pipelining: p, connections, ...row, check: checks[s.id] })
           const l = row.latency
           console.log(
-            `${s.id.padEnd(14)} p${String(p).padEnd(3)} ${Math.round(row.rps).toString().padStart(7)} req/s  mean ${l.mean.toFixed(1)} p50 ${l.p50} p99 ${l.p99} ms  cpu ${row.cpuPerReq?.toFixed(0)} µs/req (${row.cpuUse?.toFixed(2)} cores)${row.rounds.length > 1 ? `  rounds ${row.rounds.join(' / ')}` : ''}${row.errors + row.non2xx ? `  errors ${row.errors} non-2xx ${row.non2xx}` : ''}`,
+            `${s.id.padEnd(14)} p${String(p).padEnd(3)} ${Math.round(row.rps).toString().padStart(7)} req/s  mean ${l.mean.toFixed(1)} p50 ${l.p50} p99 ${l.p99} ms  cpu ${row.cpuPerReq?.toFixed(0)} µs/req (${row.cpuUse?.toFixed(2)} cores)${row.rounds.length > 1 ? `  rounds ${row.rounds.join(' / ')}` : ''}${row.steal != null ? `  steal ≤ ${(row.steal * 100).toFixed(1)} %` : ''}${row.errors + row.non2xx ? `  errors ${row.errors} non-2xx ${row.non2xx}` : ''}`,
           )
         }
       }
@@ -199,12 +208,19 @@ function summarize(samples) {
     timeouts: sum((s) => s.timeouts),
     non2xx: sum((s) => s.non2xx),
     rounds: samples.map((s) => Math.round(s.rps)),
+    /** The highest host steal share of the rounds. */
+    steal: max(samples.map((s) => s.steal)),
   }
 }
 
 function min(values) {
   const v = values.filter((x) => x != null)
   return v.length ? Math.min(...v) : null
+}
+
+function max(values) {
+  const v = values.filter((x) => x != null)
+  return v.length ? Math.max(...v) : null
 }
 
 function addRatios(out, sc) {

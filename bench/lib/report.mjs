@@ -145,6 +145,8 @@ export function printReport(results) {
   out.push(
     `autocannon ${results.options.connections} connections, ${results.options.duration} s rounds × ${results.options.rounds}, warm-up ${results.options.warmup} s; ${results.pinning}`,
   )
+  const noise = hostNoise(results)
+  if (noise) out.push(noise)
   if (t.length) out.push(`\nThroughput\n${textTable(THROUGHPUT_HEAD, t)}`)
   if (l.length) out.push(`\nLatency\n${textTable(LATENCY_HEAD, l)}`)
   if (i.length) out.push(`\nIdle keep-alive connections\n${textTable(IDLE_HEAD, i)}`)
@@ -168,8 +170,10 @@ export function markdownReport(results) {
     `- Node ${results.node}; autocannon ${o.connections} connections, pipelining ${o.pipelining.join(' and ')}, ${o.duration} s per round × ${o.rounds} round(s), ${o.warmup} s warm-up per server; ${results.pinning}`,
     `- Skitai packages run from ${results.skitaiFrom}`,
     '- How to read these figures on a shared machine: README.md; what the profiles showed and what was done: FINDINGS.md',
-    '',
   ]
+  const noise = hostNoise(results)
+  if (noise) md.push(`- ${noise}`)
+  md.push('')
   if (t.length) md.push('## Throughput (scenarios 1–6, 8)', '', mdTable(THROUGHPUT_HEAD, t), '')
   if (l.length) md.push('## Latency (scenario 7)', '', mdTable(LATENCY_HEAD, l), '')
   if (i.length) md.push('## Idle keep-alive connections (scenario 9)', '', mdTable(IDLE_HEAD, i), '')
@@ -179,6 +183,19 @@ export function markdownReport(results) {
   const skipped = skippedLines(results)
   if (skipped.length) md.push('## Skipped or failed', '', ...skipped.map((s) => `- ${s}`), '')
   return md.join('\n')
+}
+
+/**
+ * The host's steal time over the measured rounds: on a quiet host it stays near 0 %; when it climbs,
+ * rounds of one server differ by tens of percent and ratios within a few percent of 1 are noise.
+ */
+function hostNoise(results) {
+  const steal = results.steal ?? []
+  if (steal.length === 0) return null
+  const mean = steal.reduce((a, b) => a + b, 0) / steal.length
+  const pct = (x) => `${(x * 100).toFixed(1)} %`
+  const busy = steal.filter((x) => x > 0.02).length
+  return `Host steal time during the ${steal.length} measured rounds: mean ${pct(mean)}, max ${pct(Math.max(...steal))}; ${busy} round(s) above 2 %`
 }
 
 /** How many times b's CPU cost per request a's is (lower is better). */
