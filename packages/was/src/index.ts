@@ -76,3 +76,10 @@ export {
   type XmlRpcReply,
 } from './xmlrpc-decode.js'
 export { parseJsonSafely } from './safe-json.js'
+export {
+  type SharedState,
+  type SharedValue,
+  MemorySharedState,
+  sharedState,
+  setSharedState,
+} from './shared-state.js'
