@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every test file of the monorepo with the Node test runner in one pass, so that the last
 // line printed is a plain summary ("N passed, N failed") that CI can read (turbo prefixes its output).
-// Test files are TypeScript, loaded through tsx plus Skitai's name-preserving hook (engine/bin/register.mjs); the `skitai-source` condition makes `@skitai/*`
+// Test files are TypeScript, loaded through Skitai's own loader hooks (engine/bin/register.mjs, which keep names); the `skitai-source` condition makes `@skitai/*`
 // imports resolve to each package's src/ so tests never run against a stale build.
 import { spawn } from 'node:child_process'
 import { readdirSync, statSync, readFileSync, mkdtempSync } from 'node:fs'

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The `skitai` command: `skitai serve.ts [--port 5000] [--address 0.0.0.0] [--devel] [--help]`.
-// Runs a serve script: TypeScript through tsx's register API, JavaScript as is. The working directory
-// becomes the script's directory and the script sees its own options in process.argv, which
-// `skitai.run()` parses (packages/engine/src/cli-options.ts) so they override run()'s arguments.
-import { existsSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+// Runs a serve script, TypeScript or JavaScript, whatever the nearest package.json says (none,
+// "commonjs", "module"), through the loader hooks of ts-hooks.mjs (light: the TypeScript compiler never
+// loads into this process). The working directory becomes the script's directory and the script sees its
+// own options in process.argv, which `skitai.run()` parses (packages/engine/src/cli-options.ts) so they
+// override run()'s arguments.
+import { existsSync, readFileSync } from 'node:fs'
+import { register } from 'node:module'
+import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 const SCRIPT = /\.(m|c)?(t|j)sx?$/
@@ -16,16 +19,29 @@ const conditionGiven = process.execArgv.some((a) => a.includes('skitai-source'))
 const fromSource =
   !conditionGiven && (process.env.SKITAI_SOURCE === '1' || !existsSync(new URL('../dist/index.js', import.meta.url)))
 const sourceMode = conditionGiven || fromSource
-let tsxOn = false
-async function useTsx() {
-  if (tsxOn) return
-  // tsx plus the hook that compiles ES-module TypeScript with TypeScript itself (keeps parameter names)
-  await import('./register.mjs')
-  if (fromSource) {
-    const { register } = await import('node:module')
-    register('./source-condition.mjs', import.meta.url)
+let hooksOn = false
+function useHooks() {
+  if (hooksOn) return
+  register('./ts-hooks.mjs', import.meta.url)
+  if (fromSource) register('./source-condition.mjs', import.meta.url)
+  hooksOn = true
+}
+
+/** True when Node loads this JavaScript file as an ES module by itself (.mjs, or "type": "module"). */
+function nativeModule(file) {
+  if (file.endsWith('.mjs')) return true
+  if (file.endsWith('.cjs')) return false
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json')
+    if (existsSync(pkg)) {
+      try {
+        return JSON.parse(readFileSync(pkg, 'utf8')).type === 'module'
+      } catch {
+        return false
+      }
+    }
+    if (dirname(dir) === dir) return false
   }
-  tsxOn = true
 }
 
 if (at < 0) {
@@ -35,7 +51,7 @@ if (at < 0) {
     let mod
     if (existsSync(new URL('dist/cli-options.js', here))) mod = await import(new URL('dist/cli-options.js', here).href)
     else {
-      await useTsx()
+      useHooks()
       mod = await import(new URL('src/cli-options.ts', here).href)
     }
     process.stdout.write(mod.formatHelp([], 'SCRIPT.ts'))
@@ -50,7 +66,8 @@ if (!existsSync(script)) {
   process.stderr.write(`skitai: ${args[at]} does not exist\n`)
   process.exit(2)
 }
-if (/\.(m|c)?tsx?$/.test(script) || sourceMode) await useTsx()
+// JavaScript that Node runs as it is needs no hooks (one thread less); anything else goes through them
+if (/\.(m|c)?tsx?$/.test(script) || sourceMode || !nativeModule(script)) useHooks()
 process.argv = [process.argv[0], script, ...args.slice(0, at), ...args.slice(at + 1)]
 process.chdir(dirname(script))
 await import(pathToFileURL(script).href)

@@ -1,5 +1,6 @@
 import type { Saddle } from './app.js'
 import { compileArgBuilder } from './arg-builder.js'
+import { bindBareDecorators } from './decorator-binding.js'
 import { type EventHandler, EventBus, joinBroadcast } from './events.js'
 import { type AfterHook, type BeforeHook, type FailedHook, HookSet, type TeardownHook } from './hooks.js'
 import { type LifecycleHook, type LifecycleName, LifecycleHooks } from './lifecycle.js'
@@ -52,6 +53,7 @@ export class Package {
   /** @internal */ _permissionHandler: PermissionHandler | null = null
 
   constructor() {
+    bindBareDecorators(this)
     joinBroadcast(this)
   }
 
