@@ -3,7 +3,7 @@
 // processes pinned to one CPU, autocannon drives them from this process pinned to another; servers
 // alternate round by round after a warm-up. Prints the table, writes bench/results/latest.json and
 // bench/RESULTS.md. See bench/README.md for the options and what each scenario measures.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, platform, release, totalmem } from 'node:os'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -180,7 +180,7 @@ async function main() {
   if (opts.write) {
     mkdirSync(`${BENCH_DIR}/results`, { recursive: true })
     writeFileSync(`${BENCH_DIR}/results/latest.json`, json)
-    writeFileSync(`${BENCH_DIR}/RESULTS.md`, markdownReport(results))
+    writeFileSync(`${BENCH_DIR}/RESULTS.md`, markdownReport(results) + keptSections(`${BENCH_DIR}/RESULTS.md`))
     console.log('\nwrote bench/results/latest.json and bench/RESULTS.md')
   }
   if (opts.json) writeFileSync(opts.json, json)
@@ -267,3 +267,13 @@ main().catch((err) => {
   console.error(err?.stack ?? err)
   process.exit(2)
 })
+
+/** Sections other scripts write into RESULTS.md (bench/ts-idle-rss.mjs), kept when the file is rewritten. */
+function keptSections(file) {
+  let text = ''
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {}
+  const m = text.match(/<!-- ts-idle-rss -->[\s\S]*?<!-- \/ts-idle-rss -->/)
+  return m ? `\n${m[0]}\n` : ''
+}
