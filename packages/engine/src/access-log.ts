@@ -82,6 +82,25 @@ export class AccessLog {
     this.requests.write(line)
   }
 
+  /**
+   * One line per WebSocket session, written when it closes: the request line's fields with status 101,
+   * bytes received and sent as the body sizes, handshake ms and session ms as the two times, then
+   * `ws in=N out=N close=CODE` (messages received and sent, close code).
+   */
+  webSocket(req: IncomingMessage, ctx: EngineRequestContext, s: WebSocketLogFacts, active: number): void {
+    const now = performance.now()
+    const h = req.headers
+    const auth = h.authorization
+    const line =
+      `${stamp()} ${req.socket?.remoteAddress ?? '-'} ${h.host ?? '-'} ${req.method} ${req.url} HTTP/${req.httpVersion} ` +
+      `${s.bytesIn} 101 ${s.bytesOut} ${ctx.gtxnid} ${ctx.ltxnid} ${quoted(ctx.user ?? undefined)} ` +
+      `${auth !== undefined && /^bearer /i.test(auth) ? auth.slice(7).trim() || '-' : '-'} ` +
+      `${quoted(h.referer)} ${quoted(h['user-agent'])} ${first(h['x-forwarded-for'])} ${this.workerId} ${active} ` +
+      `${Math.round(s.openedAt - ctx.startTime)}ms ${Math.round(now - s.openedAt)}ms ` +
+      `ws in=${s.messagesIn} out=${s.messagesOut} close=${s.closeCode}`
+    this.requests.write(line)
+  }
+
   flush(): Promise<void> {
     this.requests.flush()
     this.server.flush()
@@ -91,6 +110,16 @@ export class AccessLog {
   close(): Promise<void> {
     return Promise.all([this.requests.close(), this.server.close()]).then(() => undefined)
   }
+}
+
+/** What the WebSocket log line reads of a session (ws-session.ts). */
+export interface WebSocketLogFacts {
+  readonly bytesIn: number
+  readonly bytesOut: number
+  readonly messagesIn: number
+  readonly messagesOut: number
+  readonly openedAt: number
+  readonly closeCode: number
 }
 
 /** Body bytes of a response without Content-Length: counted by SkitaiResponse (not by other responses). */

@@ -51,8 +51,11 @@ export interface SkitaiApp {
   mount(info: MountInfo): void | Promise<void>
   /** Handle one request and end the response (also on error). Must not throw synchronously. */
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void
-  /** WebSocket upgrade: return true when the app took the socket. */
-  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): boolean
+  /**
+   * An `Upgrade` request: return true when the app took the socket. For a WebSocket the engine passes
+   * `control` (the handshake and the session are the engine's; see `UpgradeControl`).
+   */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, control?: UpgradeControl): boolean
   /** Graceful shutdown: run beforeUmount/umounted hooks. */
   unmount?(): void | Promise<void>
 }
@@ -67,4 +70,51 @@ export interface EngineLike {
   readonly apps: Readonly<Record<string, SkitaiApp>>
   /** Mount point of a mounted app ('' for root). */
   mountPointOf(app: SkitaiApp): string | undefined
+}
+
+/**
+ * What an app gets with a WebSocket upgrade. The app decides (its checks, hooks, auth) and then either
+ * refuses by writing an HTTP answer into `response` (logged like any request; the connection closes after
+ * it), or calls `accept`: the engine writes the 101 (with the headers set on `response`, e.g. cookies),
+ * keeps the session (idle timeout, ping/pong, size limit, bounded outgoing queue) and writes one access
+ * log line for it when it closes.
+ */
+export interface UpgradeControl {
+  readonly response: ServerResponse
+  /** The numeric id the session will have (allocated on first read; ids count up from 0 per process). */
+  readonly clientId: number
+  /** Completes the handshake; `onOpen` gets the session, or null when the client went away first. */
+  accept(options: WebSocketAcceptOptions, onOpen: (session: WebSocketSession | null) => void): void
+}
+
+export interface WebSocketAcceptOptions {
+  /** Largest message (all fragments together) in bytes; a bigger one closes with 1009 before it is read. */
+  maxMessageSize: number
+  /** Close with 1000 after this many ms without a message from the client; 0 = never. */
+  idleTimeout: number
+  /** Ping every this many ms; a peer that has not answered (or sent anything) by the next ping is cut. 0 = off. */
+  pingInterval: number
+  /** Outgoing bytes the session may buffer for a client that does not read; over it → close 1008. */
+  maxQueue: number
+}
+
+/** One open WebSocket connection, as the engine keeps it. */
+export interface WebSocketSession {
+  readonly clientId: number
+  readonly messagesIn: number
+  readonly messagesOut: number
+  /** Whether frames can still be sent. */
+  readonly isOpen: boolean
+  /** Outgoing bytes not yet handed to the kernel. */
+  readonly bufferedAmount: number
+  /** Text frames arrive as strings (UTF-8 checked: bad text closes with 1007), binary ones as Buffers. */
+  onmessage: ((data: string | Buffer) => void) | null
+  /** Once, when the connection has closed (1006 when it was cut without a close frame). */
+  onclose: ((code: number, reason: string) => void) | null
+  /** Sends one frame (string → text, bytes → binary); false when closed or when the queue overflowed. */
+  send(data: string | Buffer | Uint8Array, cb?: (err?: Error | null) => void): boolean
+  close(code?: number, reason?: string): void
+  /** Stop (and restart) reading from the client: its messages wait in the kernel meanwhile. */
+  pause(): void
+  resume(): void
 }

@@ -42,6 +42,7 @@ import { createStaticHandler } from './static.js'
 import { MaxAgeTable } from './static-maxage.js'
 import { type LaunchOptions, type TestClient, testClient } from './test-client.js'
 import { installUncaughtHandlers } from './uncaught.js'
+import { WsHub } from './ws-hub.js'
 import { aliasTarget, type ErrorReporter, type MountableApp, toAppTarget } from './targets.js'
 
 export type { EngineOptions, ListenOptions, MountOptions, Prefs, RunOptions } from './options.js'
@@ -88,6 +89,7 @@ export class Engine implements EngineLike, ErrorReporter {
   private signalsInstalled = false
   /** Sockets handed to an app or proxy by an upgrade (WebSocket); cut at the shutdown deadline. */
   private readonly upgraded = new Set<Duplex>()
+  private wsHub: WsHub | null = null
 
   constructor(options: EngineOptions = {}) {
     this.rootDir = options.root === undefined ? undefined : resolve(options.root)
@@ -371,6 +373,11 @@ export class Engine implements EngineLike, ErrorReporter {
     return this.server
   }
 
+  /** @internal the WebSocket sessions (ws-hub.ts), made on the first handshake */
+  get ws(): WsHub {
+    return (this.wsHub ??= new WsHub(this))
+  }
+
   trackUpgraded(socket: Duplex): void {
     this.upgraded.add(socket)
     socket.once('close', () => this.upgraded.delete(socket))
@@ -391,6 +398,8 @@ export class Engine implements EngineLike, ErrorReporter {
   private async doClose(graceSeconds: number): Promise<void> {
     this.closing = true
     const server = this.server
+    // WebSocket sessions get their close frame (1001) while the HTTP requests in flight finish
+    this.wsHub?.closeAll()
     if (server?.listening) await drainAndClose(server, graceSeconds, this.upgraded)
     for (const r of this.records) {
       const app = r.target?.app

@@ -31,6 +31,9 @@ export {
 // cli.xmlrpc(path) / cli.jsonrpc(path) on TestClient (SPEC §1.7)
 import './test-client-rpc.js'
 export { RpcFault, RpcHttpError, type RpcProxy, type RpcClientOptions } from './test-client-rpc.js'
+// cli.ws(path) on TestClient (SPEC §1.7)
+import './test-client-ws.js'
+export { TestWebSocket, WebSocketRefused, type CloseInfo, type TestWebSocketOptions } from './test-client-ws.js'
 export type { NodeListener, FetchHandler, MountableApp } from './targets.js'
 export { parseArgs, formatHelp, type OptionSpec, type ParsedArgs } from './cli-options.js'
 

@@ -2,7 +2,7 @@
  * Dependencies loaded on first use, not at import: undici (~20 MB of RSS; the test client's socket
  * transport), light-my-request (~8 MB; the in-process test client), @hono/node-server (~10 MB; only
  * when a fetch handler is mounted) and send (~7 MB with debug, http-errors …; the first static file
- * served). A worker serving node listeners or Saddle apps needs none of them until then (SPEC §4: idle
+ * served), ws (~9 MB; the first WebSocket handshake or `cli.ws`). A worker serving node listeners or Saddle apps needs none of them until then (SPEC §4: idle
  * worker < 80 MB). Loaded synchronously with require so that no API changes; after the
  * first call each getter costs one null check. Types come from `import type`.
  */
@@ -12,6 +12,7 @@ import type * as LightMyRequest from 'light-my-request'
 import type mimeTypes from 'mime-types'
 import type send from 'send'
 import type * as Undici from 'undici'
+import type * as Ws from 'ws'
 
 const require = createRequire(import.meta.url)
 
@@ -42,4 +43,11 @@ export function sendLib(): typeof send {
 /** mime-types (~2.7 MB with mime-db): the test client's file uploads. */
 export function mimeTypesLib(): typeof mimeTypes {
   return (mimeTypesMod ??= require('mime-types') as typeof mimeTypes)
+}
+
+let wsMod: typeof Ws | null = null
+
+/** The ws package (WebSocket, WebSocketServer). */
+export function wsLib(): typeof Ws {
+  return (wsMod ??= require('ws') as typeof Ws)
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { SkitaiApp } from './contract.js'
+import type { SkitaiApp, UpgradeControl } from './contract.js'
 import type { EngineRequestContext } from './request-context.js'
 
 /** What a request is handed to. Built once at mount time (see targets.ts). */
@@ -11,7 +11,9 @@ export interface AppTarget {
   /** Called for every request; must answer it (errors are caught by the server). */
   handle(req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext): unknown
   /** An `Upgrade` request (WebSocket); true when the target took the socket. Null when it cannot. */
-  readonly upgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer, ctx: EngineRequestContext) => boolean) | null
+  readonly upgrade:
+    | ((req: IncomingMessage, socket: Duplex, head: Buffer, ctx: EngineRequestContext, control?: UpgradeControl) => boolean)
+    | null
 }
 
 export interface StaticTarget {

@@ -10,6 +10,7 @@ import { reportsClose, responseClosed, SkitaiResponse } from './response.js'
 import { scanHead } from './request-head.js'
 import { ltxnIdOf } from './txn.js'
 import { type CoalescingSocket, stopCoalescing } from './write-coalescing.js'
+import { WebSocketUpgrade } from './ws-upgrade.js'
 
 /**
  * The per-request path: socket → mount table → target, and the response's 'close' for bookkeeping.
@@ -183,9 +184,13 @@ export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Sock
   const path = q < 0 ? url : url.slice(0, q)
   const mounts = engine.mounts
   const entry = mounts.rootOnly ?? matchEntry(mounts.tableForHost(req.headers.host), path)
-  const upgrade = entry?.app?.upgrade ?? null
+  const target = entry?.app ?? null
+  const upgrade = target?.upgrade ?? null
   if (entry !== null && upgrade !== null && !engine.closing) {
     const point = entry.point
+    // a WebSocket handshake to an app is logged (a refusal as a request, an accepted one per session)
+    const ws = target!.kind === 'skitai' && isWebSocketUpgrade(req)
+    const logged = ws && engine.log.isLogged(path)
     const ctx = new EngineRequestContext(
       point,
       point.length === 0 ? path : path.slice(point.length),
@@ -198,10 +203,12 @@ export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Sock
       false,
       req.headers.origin !== undefined,
       engine,
-      false,
+      logged,
     )
     try {
-      if (upgrade(req, socket, head, ctx)) {
+      const control = ws ? new WebSocketUpgrade(engine, req, socket, head, ctx) : undefined
+      if (upgrade(req, socket, head, ctx, control)) {
+        if (ws) return // the hub tracks the socket once the handshake is accepted
         engine.trackUpgraded(socket)
         return
       }
@@ -247,6 +254,11 @@ function endUpgradeSocket(this: ServerResponse): void {
 }
 
 function ignoreError(): void {}
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  const u = req.headers.upgrade
+  return u !== undefined && u.toLowerCase() === 'websocket'
+}
 
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v

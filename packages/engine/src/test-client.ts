@@ -1,9 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { basename } from 'node:path'
 import { isSkitaiApp } from './contract.js'
 import { Engine } from './engine.js'
 import { lightMyRequestLib, mimeTypesLib, undiciLib } from './lazy.js'
+import { handleUpgrade } from './pipeline.js'
 import { isFetchHandler, type MountableApp } from './targets.js'
 import { LaunchedServer, freePort } from './test-launch.js'
 import type { Pool } from 'undici'
@@ -50,6 +52,8 @@ export class TestResponse {
 
 interface Transport {
   request(method: string, url: string, headers: Record<string, string>, body: Buffer | undefined): Promise<TestResponse>
+  /** `ws://host:port` for `cli.ws` (test-client-ws.ts); in process, a listener on 127.0.0.1 is opened for it. */
+  wsOrigin(): Promise<string>
   close(): Promise<void>
 }
 
@@ -145,6 +149,11 @@ export class TestClient {
     return this.request('POST', url, { headers, body })
   }
 
+  /** @internal the origin `cli.ws` connects to */
+  wsOrigin(): Promise<string> {
+    return this.transport.wsOrigin()
+  }
+
   /** Stop the launched server (SIGTERM, then SIGKILL after 10 s) or release connections. */
   close(): Promise<void> {
     return this.transport.close()
@@ -227,8 +236,25 @@ class InjectTransport implements Transport {
     return new TestResponse(r.statusCode, r.headers as Record<string, string | string[]>, r.rawPayload)
   }
 
-  close(): Promise<void> {
-    return Promise.resolve()
+  /**
+   * WebSocket needs a real connection (an upgrade takes the socket over): the first `cli.ws` opens a
+   * listener on 127.0.0.1 for this engine's upgrades, in this process, closed by `cli.close()`.
+   */
+  private upgrades: Promise<import('node:http').Server> | null = null
+
+  async wsOrigin(): Promise<string> {
+    await this.engine.prepare()
+    this.upgrades ??= listenForUpgrades(this.engine)
+    const server = await this.upgrades
+    return `ws://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`
+  }
+
+  async close(): Promise<void> {
+    if (this.upgrades === null) return
+    const server = await this.upgrades
+    this.upgrades = null
+    this.engine.ws.closeAll(1001, 'test client closed')
+    await new Promise<void>((done) => server.close(() => done()))
   }
 
   /**
@@ -289,6 +315,12 @@ class SocketTransport implements Transport {
   whenReady(): Promise<unknown> {
     return this.ready
   }
+
+  async wsOrigin(): Promise<string> {
+    await this.ready
+    const h = this.host.includes(':') ? `[${this.host}]` : this.host
+    return `ws://${h}:${this.port}`
+  }
 }
 
 export interface LaunchOptions {
@@ -322,6 +354,16 @@ export function testClient(target: any, options: LaunchOptions & { root?: string
     return new TestClient(new SocketTransport(target.port, target.host))
   }
   return new TestClient(new InjectTransport(target))
+}
+
+/** A listener that hands upgrades (and plain requests) to the engine, for the in-process `cli.ws`. */
+function listenForUpgrades(engine: Engine): Promise<import('node:http').Server> {
+  const server = createServer(engine.handler)
+  server.on('upgrade', (req, socket, head) => handleUpgrade(engine, req, socket as Socket, head))
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve(server))
+  })
 }
 
 /** Starts the script at once; requests wait until it listens. */

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { basename, dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type MountInfo, type RequestContext, SKITAI_APP, type SkitaiApp } from '@skitai/engine'
+import { type MountInfo, type RequestContext, SKITAI_APP, type SkitaiApp, type UpgradeControl } from '@skitai/engine'
 import { type AliasOptions, type AliasType, type Cluster, makeCluster } from '@skitai/was'
 import type nunjucks from 'nunjucks'
 import { type AppGate, compileAppGates, compilePlan } from './checks.js'
@@ -52,6 +52,7 @@ export type UpgradeHandler = (
   socket: Duplex,
   head: Buffer,
   ctx: RequestContext,
+  control?: UpgradeControl,
 ) => boolean
 
 let upgradeHandler: UpgradeHandler | null = null
@@ -313,8 +314,8 @@ export class Saddle extends Package implements SkitaiApp {
   }
 
   /** WebSocket upgrade (engine contract): delegated to the registered WebSocket module. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): boolean {
-    return upgradeHandler !== null && upgradeHandler(this, req, socket, head, ctx)
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, control?: UpgradeControl): boolean {
+    return upgradeHandler !== null && upgradeHandler(this, req, socket, head, ctx, control)
   }
 
   async unmount(): Promise<void> {

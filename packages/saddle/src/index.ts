@@ -29,6 +29,18 @@ export { SaddleWas, stateCommitters, stateProviders, TempBag } from './was.js'
 // the check seams when imported.
 import './state/providers.js'
 import './auth/checks.js'
+// WebSocket routes (SPEC §2.10): the upgrade handler and the per-route option check.
+import './websocket/index.js'
+export {
+  LocalRooms,
+  type RoomMember,
+  type RoomRegistry,
+  roomRegistry,
+  type SaddleWebSocket,
+  setRoomRegistry,
+  type WebSocketOptions,
+  type WebSocketSpec,
+} from './websocket/index.js'
 
 export type { AuthScheme, BearerHandler, SecuritySettings } from './auth/settings.js'
 export { type CookieOptions, CookieJar } from './state/cookie.js'

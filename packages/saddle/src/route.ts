@@ -32,8 +32,8 @@ export interface RouteOptions {
   permissionRequired?: string[]
   /** A test run before the handler: undefined/true continue, false → 403, another value is the response. */
   testpass?: (was: SaddleWas) => unknown
-  /** WebSocket route options (§2.10). */
-  websocket?: Record<string, unknown>
+  /** WebSocket route options (§2.10, README "WebSocket routes"). */
+  websocket?: import('./websocket/options.js').WebSocketOptions
   /** Documentation for `system.methodHelp` and listings. */
   doc?: string
   [other: string]: unknown

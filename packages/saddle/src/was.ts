@@ -17,6 +17,7 @@ import type { MessageBox } from './state/mbox.js'
 import type { Session } from './state/session.js'
 import { renderOrApi, renderTemplate } from './templates.js'
 import type { UploadedFile } from './upload.js'
+import type { SaddleWebSocket } from './websocket/session.js'
 
 type Fn = (...args: any[]) => any
 
@@ -109,6 +110,10 @@ export class SaddleWas extends Was {
   _session: any
   _mbox: any
   _csrfToken: string | null
+  /** @internal the connection of a WebSocket route (websocket/session.ts), else null */
+  _ws: SaddleWebSocket | null
+  /** @internal the WebSocket event being handled: 0 a message, 1 init, 2 open, 3 close */
+  _wsEvent: number
 
   constructor(app: Saddle, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) {
     super(ctx, ctx.ltxnid)
@@ -130,6 +135,39 @@ export class SaddleWas extends Was {
     this._session = null
     this._mbox = null
     this._csrfToken = null
+    this._ws = null
+    this._wsEvent = 0
+  }
+
+  /** The connection of a WebSocket route: `send(data, clientId?)`, `sendAll`, `close`, `clients`. */
+  get websocket(): SaddleWebSocket {
+    if (this._ws === null) throw new Error('was.websocket is only available in a WebSocket route')
+    return this._ws
+  }
+
+  /** The handshake is being checked (the handler is called before the 101). */
+  wsinit(): boolean {
+    return this._wsEvent === 1
+  }
+
+  /** The connection has just opened (a returned value is sent). */
+  wsopened(): boolean {
+    return this._wsEvent === 2
+  }
+
+  /** The connection has closed. */
+  wsclosed(): boolean {
+    return this._wsEvent === 3
+  }
+
+  /** The handler was called for an event (init, open, close), not for a message. */
+  wshasevent(): boolean {
+    return this._wsEvent !== 0
+  }
+
+  /** The connection's numeric client id (from 0, per process); -1 outside WebSocket routes. */
+  wsclient(): number {
+    return this._ws === null ? -1 : this._ws.clientId
   }
 
   /** `app.config.defaultRequestType` when set, else the server-wide default (SPEC §3.1). */
