@@ -12,7 +12,13 @@ export interface AppTarget {
   handle(req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext): unknown
   /** An `Upgrade` request (WebSocket); true when the target took the socket. Null when it cannot. */
   readonly upgrade:
-    | ((req: IncomingMessage, socket: Duplex, head: Buffer, ctx: EngineRequestContext, control?: UpgradeControl) => boolean)
+    | ((
+        req: IncomingMessage,
+        socket: Duplex,
+        head: Buffer,
+        ctx: EngineRequestContext,
+        control?: UpgradeControl,
+      ) => boolean)
     | null
 }
 

@@ -69,7 +69,8 @@ export class TestWebSocket {
 
   /** Sends a string (text frame), bytes (binary frame) or any other value as JSON text. */
   send(data: unknown): Promise<void> {
-    const frame = typeof data === 'string' || Buffer.isBuffer(data) || data instanceof Uint8Array ? data : JSON.stringify(data)
+    const frame =
+      typeof data === 'string' || Buffer.isBuffer(data) || data instanceof Uint8Array ? data : JSON.stringify(data)
     return new Promise((resolve, reject) => this.socket.send(frame as string, (e) => (e ? reject(e) : resolve())))
   }
 

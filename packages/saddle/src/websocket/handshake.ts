@@ -6,11 +6,10 @@
  *   2. the app gates (app-wide authentication: 401 with the challenge; app-wide CORS);
  *   3. the route's checks: `Origin` as for CORS (403; a request without `Origin` — not a browser —
  *      passes unless `requireOrigin`), route `authenticate` (401);
- *   4. arguments from the URL variables and the query string (400 for a missing one; groupchat without
- *      its room → 400);
- *   5. the hook layers around the accept: before hooks (a returned value refuses the handshake with it),
- *      guards (loginRequired, permissionRequired, testpass), the `wsinit` event, then after and
- *      teardown hooks — once, for the handshake, never per message.
+ *   4. the hook layers around the accept: before hooks (a returned value refuses the handshake with it),
+ *      guards (loginRequired, permissionRequired, testpass), the arguments from the URL variables and
+ *      the query string (400 for a missing or unexpected one; groupchat without its room → 400), the
+ *      `wsinit` event, then after and teardown hooks — once, for the handshake, never per message.
  * A refusal is written by the app's ordinary writer (JSON or HTML error page) and logged; an accepted
  * handshake gets its 101 with the cookies set on the way, and one log line when the session ends.
  */
@@ -91,9 +90,7 @@ async function handshake(
         if (r !== undefined) return await refuse(was, r)
       }
     }
-    const { values, room } = handshakeArgs(was, route, config, params)
-    const ws = new SaddleWebSocket(was, control.clientId, route, config, values, room)
-    was._ws = ws
+    let ws: SaddleWebSocket | null = null
     const inner = async (w: SaddleWas): Promise<unknown> => {
       if (plan.guards !== null) {
         for (const g of plan.guards) {
@@ -102,6 +99,10 @@ async function handshake(
           if (r !== undefined) return r
         }
       }
+      // arguments are bound where the handler would be called: after the before hooks, as for HTTP
+      const { values, room } = handshakeArgs(was, route, config, params)
+      ws = new SaddleWebSocket(was, control.clientId, route, config, values, room)
+      was._ws = ws
       if (config.events) {
         const r = ws.event(WS_INIT)
         if (isThenable(r)) await r
@@ -109,7 +110,8 @@ async function handshake(
       return ACCEPTED
     }
     const result = plan.layers === null ? await inner(was) : await runLayers(was, plan.layers, 0, inner)
-    if (result !== ACCEPTED) return await refuse(was, result)
+    if (result !== ACCEPTED || ws === null) return await refuse(was, result)
+    const opened: SaddleWebSocket = ws
     await was._commitState()
     // headers set on the way (cookies, a session) go into the 101
     const headers = was._response?._headers
@@ -123,7 +125,7 @@ async function handshake(
       },
       (session) => {
         if (session === null) was.close()
-        else ws.opened(session)
+        else opened.opened(session)
       },
     )
   } catch (e) {
@@ -168,7 +170,8 @@ function handshakeArgs(
   if (config.roomParam !== null) {
     const name = config.roomParam
     const v = merged[name]
-    if (v === undefined || v === '') throw new HttpError(400, `missing parameter: ${name} (the room of this groupchat route)`)
+    if (v === undefined || v === '')
+      throw new HttpError(400, `missing parameter: ${name} (the room of this groupchat route)`)
     if (Array.isArray(v)) throw new HttpError(400, `one room per connection: ${name} is given ${v.length} times`)
     // rooms are per route: the same room id on two routes names two rooms
     room = `${was.app.name}\u0000${route.fullName}\u0000${String(v)}`

@@ -83,7 +83,8 @@ export function compileWsConfig(route: Route): WsRouteConfig {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${where} must be an object of options`)
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw new TypeError(`${where}: unknown option '${k}'`)
   const spec = o.spec ?? 'simple'
-  if (!SPECS.has(spec)) throw new TypeError(`${where}.spec must be simple, threadsafe, session or groupchat, not '${spec}'`)
+  if (!SPECS.has(spec))
+    throw new TypeError(`${where}.spec must be simple, threadsafe, session or groupchat, not '${spec}'`)
   const encoding = o.encoding ?? 'text'
   if (encoding !== 'text' && encoding !== 'json') throw new TypeError(`${where}.encoding must be 'text' or 'json'`)
   const names = route.builder.names
@@ -91,13 +92,17 @@ export function compileWsConfig(route: Route): WsRouteConfig {
   const ctorName = handler.constructor?.name
   const generator = ctorName === 'GeneratorFunction' || ctorName === 'AsyncGeneratorFunction'
   if (spec === 'session' && !generator) {
-    throw new TypeError(`${where}: spec 'session' needs a generator handler (function* (was, ...query) { const msg = yield })`)
+    throw new TypeError(
+      `${where}: spec 'session' needs a generator handler (function* (was, ...query) { const msg = yield })`,
+    )
   }
   if (spec !== 'session' && names.length === 0) {
     throw new TypeError(`${where}: the handler needs a parameter after was for the message`)
   }
   if (spec === 'groupchat' && names.length < 2) {
-    throw new TypeError(`${where}: a groupchat handler needs a second parameter naming the room, e.g. (was, message, roomid)`)
+    throw new TypeError(
+      `${where}: a groupchat handler needs a second parameter naming the room, e.g. (was, message, roomid)`,
+    )
   }
   const config: WsRouteConfig = {
     spec,
@@ -126,7 +131,8 @@ function seconds(v: unknown, dflt: number, what: string): number {
 
 function bytes(v: unknown, dflt: number, what: string): number {
   if (v === undefined) return dflt
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new TypeError(`${what} must be a number of bytes ≥ 1`)
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+    throw new TypeError(`${what} must be a number of bytes ≥ 1`)
   return v
 }
 

@@ -50,7 +50,7 @@ export class SaddleWebSocket implements RoomMember {
 
   /** Whether frames can be sent now. */
   get isOpen(): boolean {
-    return this.session !== null && this.session.isOpen
+    return this.session?.isOpen === true
   }
 
   /** Client ids in this connection's room (groupchat), else just this one. */
@@ -72,7 +72,7 @@ export class SaddleWebSocket implements RoomMember {
       roomRegistry().publish(this.room, frame, clientId)
       return true
     }
-    return this.session !== null && this.session.send(frame)
+    return this.session?.send(frame) === true
   }
 
   /** To every member of the room (groupchat); elsewhere the same as `send`. */
@@ -117,8 +117,16 @@ export class SaddleWebSocket implements RoomMember {
     session.onclose = (code) => this.closed(code)
     if (this.room !== null) roomRegistry().join(this.room, this)
     const c = this.config
-    if (c.onopen !== null) this.settle(this.guard(() => c.onopen!(this.was)), true)
-    if (c.events) this.settle(this.guard(() => this.event(WS_OPEN)), true)
+    if (c.onopen !== null)
+      this.settle(
+        this.guard(() => c.onopen!(this.was)),
+        true,
+      )
+    if (c.events)
+      this.settle(
+        this.guard(() => this.event(WS_OPEN)),
+        true,
+      )
     if (c.spec === 'session') {
       this.driver = new GeneratorDriver(this, this.guard(() => this.call()) as Generator | AsyncGenerator)
       this.driver.next(undefined)
@@ -138,7 +146,11 @@ export class SaddleWebSocket implements RoomMember {
     const spec = this.config.spec
     if (spec === 'session') this.driver!.push(msg)
     else if (spec === 'threadsafe') this.enqueue(msg)
-    else this.settle(this.guard(() => this.message(msg)), this.room !== null)
+    else
+      this.settle(
+        this.guard(() => this.message(msg)),
+        this.room !== null,
+      )
   }
 
   /** threadsafe: one message at a time, in order; reading pauses while too many wait. */
@@ -188,7 +200,11 @@ export class SaddleWebSocket implements RoomMember {
 
   /** Sends a handler's result (awaited when it is a promise); `toRoom` for groupchat replies. */
   private settle(v: unknown, toRoom: boolean): void {
-    if (isThenable(v)) v.then((x) => this.reply(x, toRoom), (e) => this.failed(e))
+    if (isThenable(v))
+      v.then(
+        (x) => this.reply(x, toRoom),
+        (e) => this.failed(e),
+      )
     else this.reply(v, toRoom)
   }
 
