@@ -18,6 +18,7 @@ import { computeTargets, markdownReport, printReport } from './lib/report.mjs'
 import { cpuTimes, stealShare } from './lib/steal.mjs'
 import { SCENARIOS, serversOf } from './scenarios/index.mjs'
 import { BASELINE, SERVERS } from './scenarios/servers.mjs'
+import { runWsBench, wsMarkdown } from './ws.mjs'
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 
@@ -25,7 +26,8 @@ async function main() {
   const opts = parseOptions(process.argv.slice(2))
   const scenarios = SCENARIOS.filter((s) => !opts.only || opts.only.includes(s.id))
   if (opts.only)
-    for (const id of opts.only) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}`)
+    for (const id of opts.only)
+      if (id !== 'ws' && !SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}`)
   if (opts.servers)
     for (const id of opts.servers) if (!SERVERS.some((s) => s.id === id)) throw new Error(`unknown server ${id}`)
   const wanted = (id) =>
@@ -172,7 +174,11 @@ async function main() {
     stopBackends()
   }
 
+  // the WebSocket scenarios have servers and clients of their own (bench/ws.mjs)
+  if (!opts.only || opts.only.includes('ws')) results.websocket = await runWsBench({ quick: opts.quick, source, plan })
   results.targets = computeTargets(results)
+  if (results.websocket)
+    for (const t of results.websocket.targets) results.targets.push({ ...t, target: `ws: ${t.target}` })
   printReport(results)
   if (results.mismatches)
     console.error(`\n!!! ${results.mismatches} response mismatch(es): see the lines marked MISMATCH above`)
@@ -180,7 +186,12 @@ async function main() {
   if (opts.write) {
     mkdirSync(`${BENCH_DIR}/results`, { recursive: true })
     writeFileSync(`${BENCH_DIR}/results/latest.json`, json)
-    writeFileSync(`${BENCH_DIR}/RESULTS.md`, markdownReport(results) + keptSections(`${BENCH_DIR}/RESULTS.md`))
+    writeFileSync(
+      `${BENCH_DIR}/RESULTS.md`,
+      markdownReport(results) +
+        (results.websocket ? wsMarkdown(results.websocket) : '') +
+        keptSections(`${BENCH_DIR}/RESULTS.md`),
+    )
     console.log('\nwrote bench/results/latest.json and bench/RESULTS.md')
   }
   if (opts.json) writeFileSync(opts.json, json)

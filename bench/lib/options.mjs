@@ -1,7 +1,7 @@
 // Command-line options of `npm run bench` (see bench/README.md).
 const HELP = `usage: npm run bench -- [options]
   --quick                 CI smoke: every server and scenario, one 1-second round (servers at once), no files written
-  --only <ids>            scenarios, comma-separated (hello,json,params,post,static,was-get,map,xmlrpc,idle)
+  --only <ids>            scenarios, comma-separated (hello,json,params,post,static,was-get,map,xmlrpc,idle,ws)
   --servers <ids>         servers, comma-separated (node-http,fastify,express,hono,koa,skitai-engine,saddle)
   --duration <s>          seconds per measured round (default 10)
   --warmup <s>            seconds of warm-up per server and scenario (default 3)

@@ -94,7 +94,9 @@ export class EngineWebSocket implements WebSocketSession {
     }
     this.messagesOut++
     this.bytesOut += size
-    ws.send(data, { binary: typeof data !== 'string' }, cb)
+    // ws frames a string as text and bytes as binary by itself
+    if (cb === undefined) ws.send(data)
+    else ws.send(data, cb)
     return true
   }
 

@@ -146,11 +146,17 @@ export class SaddleWebSocket implements RoomMember {
     const spec = this.config.spec
     if (spec === 'session') this.driver!.push(msg)
     else if (spec === 'threadsafe') this.enqueue(msg)
-    else
-      this.settle(
-        this.guard(() => this.message(msg)),
-        this.room !== null,
-      )
+    else {
+      // the hot path (simple, groupchat): no closure per message
+      let v: unknown
+      try {
+        v = this.message(msg)
+      } catch (e) {
+        this.failed(e)
+        return
+      }
+      this.settle(v, this.room !== null)
+    }
   }
 
   /** threadsafe: one message at a time, in order; reading pauses while too many wait. */
@@ -183,9 +189,21 @@ export class SaddleWebSocket implements RoomMember {
     }
   }
 
+  /** The handler with `was` and its arguments; fixed arities avoid a spread call per message. */
   private call(): unknown {
     const r = this.route
-    return r.handler.call(r.thisArg, this.was, ...this.values)
+    const h = r.handler
+    const v = this.values
+    switch (v.length) {
+      case 1:
+        return h.call(r.thisArg, this.was, v[0])
+      case 2:
+        return h.call(r.thisArg, this.was, v[0], v[1])
+      case 3:
+        return h.call(r.thisArg, this.was, v[0], v[1], v[2])
+      default:
+        return h.call(r.thisArg, this.was, ...v)
+    }
   }
 
   /** Runs `fn`; a synchronous throw becomes the connection's failure (undefined is returned). */
