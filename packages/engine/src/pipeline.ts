@@ -208,7 +208,6 @@ export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Sock
     try {
       const control = ws ? new WebSocketUpgrade(engine, req, socket, head, ctx) : undefined
       if (upgrade(req, socket, head, ctx, control)) {
-        if (ws) return // the hub tracks the socket once the handshake is accepted
         engine.trackUpgraded(socket)
         return
       }

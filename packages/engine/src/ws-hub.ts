@@ -11,7 +11,6 @@ import { EngineWebSocket, type SessionOwner } from './ws-session.js'
 export interface HubHost {
   readonly log: AccessLog
   readonly connections: number
-  trackUpgraded(socket: Duplex): void
 }
 
 /**
@@ -54,7 +53,6 @@ export class WsHub implements SessionOwner {
     this.serverFor(options.maxMessageSize).handleUpgrade(req, socket, head, (ws) => {
       const s = new EngineWebSocket(ws, clientId, options, req, ctx, this, performance.now())
       this.sessions.add(s)
-      this.host.trackUpgraded(socket)
       this.watch(options)
       onOpen(s)
     })
