@@ -2,34 +2,22 @@
 // browser contexts (three people) — two in one room see each other's messages, the third, in another
 // room, does not.
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { after, before, test } from 'node:test'
-import { Engine } from '@skitai/engine'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { app } from '../examples/chat/app.js'
+import { type BrowserKit, serveInBrowser } from './browser-kit.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-let engine: Engine
+let kit: BrowserKit
 let base: string
 let browser: Browser
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium; .ci/run installs it)`)
-  engine = new Engine({ argv: [] })
-  engine.enableAccessLog(false)
-  engine.mount('/', app)
-  const port = await engine.listen({ port: 0, address: '127.0.0.1' })
-  base = `http://127.0.0.1:${port}`
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync', '--no-first-run'],
-  })
+  kit = await serveInBrowser(app)
+  base = kit.base
+  browser = kit.browser
 })
 
-after(async () => {
-  await browser?.close()
-  await engine?.close(1)
-})
+after(() => kit?.close())
 
 async function join(name: string, room: string): Promise<Page> {
   const context = await browser.newContext()

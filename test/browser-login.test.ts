@@ -2,41 +2,22 @@
 // the app on a real socket — a form with the CSRF token, a sealed session cookie across navigation,
 // flash messages shown once, logout.
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { after, before, test } from 'node:test'
-import { Engine } from '@skitai/engine'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { app } from '../examples/login/app.js'
+import { type BrowserKit, serveInBrowser } from './browser-kit.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-let engine: Engine
+let kit: BrowserKit
 let base: string
 let browser: Browser
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium; .ci/run installs it)`)
-  engine = new Engine({ argv: [] })
-  engine.enableAccessLog(false)
-  engine.mount('/', app)
-  const port = await engine.listen({ port: 0, address: '127.0.0.1' })
-  base = `http://127.0.0.1:${port}`
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  kit = await serveInBrowser(app)
+  base = kit.base
+  browser = kit.browser
 })
 
-after(async () => {
-  await browser?.close()
-  await engine?.close(1)
-})
+after(() => kit?.close())
 
 test('log in through the form, the session survives navigation, a flash shows once, logout clears it', async () => {
   const context = await browser.newContext()
