@@ -190,7 +190,7 @@ async function main() {
       `${BENCH_DIR}/RESULTS.md`,
       markdownReport(results) +
         (results.websocket ? wsMarkdown(results.websocket) : '') +
-        keptSections(`${BENCH_DIR}/RESULTS.md`),
+        keptSections(`${BENCH_DIR}/RESULTS.md`, !results.websocket),
     )
     console.log('\nwrote bench/results/latest.json and bench/RESULTS.md')
   }
@@ -279,12 +279,18 @@ main().catch((err) => {
   process.exit(2)
 })
 
-/** Sections other scripts write into RESULTS.md (bench/ts-idle-rss.mjs), kept when the file is rewritten. */
-function keptSections(file) {
+/**
+ * Sections other scripts write into RESULTS.md (bench/ts-idle-rss.mjs; bench/ws.mjs --write, kept when
+ * this run did not measure WebSocket itself), kept when the file is rewritten.
+ */
+function keptSections(file, keepWebSocket) {
   let text = ''
   try {
     text = readFileSync(file, 'utf8')
   } catch {}
+  let out = ''
+  const ws = text.match(/<!-- websocket -->[\s\S]*?<!-- \/websocket -->/)
+  if (keepWebSocket && ws) out += `\n${ws[0]}\n`
   const m = text.match(/<!-- ts-idle-rss -->[\s\S]*?<!-- \/ts-idle-rss -->/)
-  return m ? `\n${m[0]}\n` : ''
+  return m ? `${out}\n${m[0]}\n` : out
 }

@@ -3,8 +3,10 @@
 // Saddle's WebSocket route vs a bare `ws` server side by side (rounds alternate, the best counts, and the
 // servers' CPU per round trip, which holds when the client is the bottleneck); 10,000 idle WebSockets
 // and the server's RSS; a message to a 1,000-member groupchat room — time until the last member has it,
-// p50/p99 over repeated messages. Run alone: `node bench/ws.mjs [--quick]`; bench/run.mjs runs it last.
+// p50/p99 over repeated messages. Run alone: `node bench/ws.mjs [--quick] [--write]` (--write replaces
+// its section of bench/RESULTS.md); bench/run.mjs runs it last.
 import { randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
@@ -14,6 +16,7 @@ import { cpuSecondsOf, rssOf, sleep, startServer } from './lib/procs.mjs'
 
 const SERVERS = [
   { id: 'ws-bare', script: 'ws-bare.mjs', skitai: false },
+  { id: 'ws-bare-text', script: 'ws-bare-text.mjs', skitai: false, echoOnly: true },
   { id: 'saddle-ws', script: 'saddle-ws.mjs', skitai: true },
 ]
 
@@ -151,7 +154,7 @@ async function roomRound(port, members, messages) {
 
 export async function runWsBench({ quick = false, source = false, plan = cpuPlan() } = {}) {
   const size = quick ? SIZES.quick : SIZES.full
-  const out = { size, servers: {}, echo: {}, idle: {}, room: null, targets: [] }
+  const out = { date: Date.now(), size, servers: {}, echo: {}, idle: {}, room: null, targets: [] }
   const start = (def) => startServer(def, { cpu: plan.server, source, env: {} })
   const running = {}
   try {
@@ -184,6 +187,7 @@ export async function runWsBench({ quick = false, source = false, plan = cpuPlan
     }
     console.log(`\n== WebSocket: ${size.idle} idle sessions`)
     for (const id of Object.keys(running)) {
+      if (SERVERS.find((d) => d.id === id).echoOnly) continue
       const s = running[id]
       const before = rssOf(s.pid)
       const sockets = await openMany(s.port, id === 'saddle-ws' ? '/idle' : '/echo', size.idle)
@@ -222,6 +226,15 @@ function targets(out) {
   const t = []
   const bare = out.echo['ws-bare']
   const saddle = out.echo['saddle-ws']
+  const text = out.echo['ws-bare-text']
+  const informative = []
+  if (text && saddle) {
+    informative.push({
+      target: 'echo round trips ≥ 0.9 × bare ws decoding text (informative)',
+      measured: `${(saddle.best / text.best).toFixed(2)} × (${saddle.best} vs ${text.best} rt/s; server CPU ${saddle.cpuPerRoundTripUs?.toFixed(1)} vs ${text.cpuPerRoundTripUs?.toFixed(1)} µs per round trip)`,
+      pass: saddle.best / text.best >= 0.9,
+    })
+  }
   if (bare && saddle) {
     const ratio = saddle.best / bare.best
     t.push({
@@ -230,6 +243,7 @@ function targets(out) {
       pass: ratio >= 0.9,
     })
   }
+  t.push(...informative)
   const idle = out.idle['saddle-ws']
   if (idle && idle.rssAfter !== null) {
     const more = (idle.rssAfter - idle.rssBefore) / 2 ** 20
@@ -251,7 +265,14 @@ function targets(out) {
 
 /** The section of bench/RESULTS.md. */
 export function wsMarkdown(out) {
-  const lines = ['', '## WebSocket (bench/ws.mjs)', '']
+  const lines = [
+    '',
+    '<!-- websocket -->',
+    '## WebSocket (bench/ws.mjs)',
+    '',
+    `${new Date(out.date).toISOString()}, Node ${process.version}; ${out.size.connections} echo connections, ${out.size.rounds} rounds of ${out.size.seconds} s per server (alternating, best counts); written by \`npm run bench\` or \`node bench/ws.mjs --write\`.`,
+    '',
+  ]
   lines.push('| server | echo rt/s (best) | server CPU µs / rt | idle sessions held | RSS before → after |')
   lines.push('|---|---|---|---|---|')
   for (const id of Object.keys(out.echo)) {
@@ -273,6 +294,7 @@ export function wsMarkdown(out) {
   }
   lines.push('', '| target (SPEC §4) | measured | |', '|---|---|---|')
   for (const t of out.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.pass ? 'met' : 'missed'} |`)
+  lines.push('<!-- /websocket -->')
   return `${lines.join('\n')}\n`
 }
 
@@ -287,4 +309,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const out = await runWsBench({ quick, source, plan })
   if (process.argv.includes('--markdown')) process.stdout.write(wsMarkdown(out))
+  if (process.argv.includes('--write') && !quick) {
+    // replaces this script's section of bench/RESULTS.md (npm run bench keeps it when it rewrites the file)
+    const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
+    const text = readFileSync(file, 'utf8')
+    const section = wsMarkdown(out).trim()
+    const re = /<!-- websocket -->[\s\S]*?<!-- \/websocket -->/
+    writeFileSync(file, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`)
+    console.log('wrote the WebSocket section of bench/RESULTS.md')
+  }
 }

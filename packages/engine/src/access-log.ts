@@ -84,7 +84,7 @@ export class AccessLog {
 
   /**
    * One line per WebSocket session, written when it closes: the request line's fields with status 101,
-   * bytes received and sent as the body sizes, handshake ms and session ms as the two times, then
+   * bytes received and sent on the connection as the body sizes, handshake ms and session ms as the two times, then
    * `ws in=N out=N close=CODE` (messages received and sent, close code).
    */
   webSocket(req: IncomingMessage, ctx: EngineRequestContext, s: WebSocketLogFacts, active: number): void {
@@ -92,7 +92,7 @@ export class AccessLog {
     const h = req.headers
     const auth = h.authorization
     const line =
-      `${stamp()} ${req.socket?.remoteAddress ?? '-'} ${h.host ?? '-'} ${req.method} ${req.url} HTTP/${req.httpVersion} ` +
+      `${stamp()} ${s.remoteAddress} ${h.host ?? '-'} ${req.method} ${req.url} HTTP/${req.httpVersion} ` +
       `${s.bytesIn} 101 ${s.bytesOut} ${ctx.gtxnid} ${ctx.ltxnid} ${quoted(ctx.user ?? undefined)} ` +
       `${auth !== undefined && /^bearer /i.test(auth) ? auth.slice(7).trim() || '-' : '-'} ` +
       `${quoted(h.referer)} ${quoted(h['user-agent'])} ${first(h['x-forwarded-for'])} ${this.workerId} ${active} ` +
@@ -114,6 +114,7 @@ export class AccessLog {
 
 /** What the WebSocket log line reads of a session (ws-session.ts). */
 export interface WebSocketLogFacts {
+  readonly remoteAddress: string
   readonly bytesIn: number
   readonly bytesOut: number
   readonly messagesIn: number

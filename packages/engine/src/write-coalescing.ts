@@ -70,9 +70,11 @@ export function stopCoalescing(socket: Socket): void {
   const s = socket as CoalescingSocket
   if (s._writev !== coalescingWritev) return
   flushHeld(s)
-  delete (s as any)._write
-  delete (s as any)._writev
-  delete (s as any)._final
+  // node's own methods assigned back, not deleted: deleting properties turns the socket into a
+  // dictionary-mode object whose every property access is slower (a WebSocket's whole life)
+  s._write = nodeWrite
+  s._writev = nodeWritev
+  s._final = nodeFinal
 }
 
 /** Whether this socket holds pipelined writes (for tests and diagnostics). */

@@ -16,8 +16,6 @@ export interface SessionOwner {
 export class EngineWebSocket implements WebSocketSession {
   messagesIn = 0
   messagesOut = 0
-  bytesIn = 0
-  bytesOut = 0
   onmessage: ((data: string | Buffer) => void) | null = null
   onclose: ((code: number, reason: string) => void) | null = null
   /** performance.now() when the 101 was written. */
@@ -34,6 +32,8 @@ export class EngineWebSocket implements WebSocketSession {
   /** Sweep time of the last ping sent, and whether an answer is outstanding. */
   lastPingTick: number
   awaitingPong = false
+  /** The client's address, kept: the socket forgets it once closed (the log line is written then). */
+  readonly remoteAddress: string
   private overflowed = false
   /** The code of a close this side started (reported when the peer never answered it: 1006 otherwise). */
   private sentCode = 0
@@ -47,6 +47,7 @@ export class EngineWebSocket implements WebSocketSession {
     private readonly owner: SessionOwner,
     now: number,
   ) {
+    this.remoteAddress = req.socket.remoteAddress ?? '-'
     this.lastMessageTick = now
     this.lastPingTick = now
     ws.on('message', (data: Buffer, isBinary: boolean) => this.received(data, isBinary))
@@ -65,13 +66,21 @@ export class EngineWebSocket implements WebSocketSession {
     return this.ws.readyState === 1
   }
 
+  /** Bytes received and sent on the wire (frames with their headers, and the handshake). */
+  get bytesIn(): number {
+    return this.req.socket.bytesRead
+  }
+
+  get bytesOut(): number {
+    return this.req.socket.bytesWritten
+  }
+
   get bufferedAmount(): number {
     return this.ws.bufferedAmount
   }
 
   private received(data: Buffer, isBinary: boolean): void {
     this.messagesIn++
-    this.bytesIn += data.length
     this.heard = true
     this.gotMessage = true
     this.awaitingPong = false
@@ -85,15 +94,14 @@ export class EngineWebSocket implements WebSocketSession {
       if (cb !== undefined) queueMicrotask(() => cb(new Error('the WebSocket is closed')))
       return false
     }
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
-    // back-pressure: a client that does not read would make the queue (and the server's memory) grow
-    if (ws.bufferedAmount + size > this.options.maxQueue) {
+    // back-pressure: a client that does not read would make the queue (and the server's memory) grow;
+    // a send is refused once the queue is over the bound (it can exceed it by one message)
+    if (ws.bufferedAmount > this.options.maxQueue) {
       this.overflow()
       if (cb !== undefined) queueMicrotask(() => cb(new Error('the outgoing queue is full')))
       return false
     }
     this.messagesOut++
-    this.bytesOut += size
     // ws frames a string as text and bytes as binary by itself
     if (cb === undefined) ws.send(data)
     else ws.send(data, cb)

@@ -132,6 +132,7 @@ test('one access-log line per session: 101, messages in/out, duration', async ()
   assert.equal(f[4], 'GET')
   assert.equal(f[8], '101')
   assert.match(mine[0]!, / \d+ms \d+ms ws in=2 out=3 close=1000$/)
+  assert.equal(f[2], '127.0.0.1')
   const duration = Number(/ (\d+)ms ws /.exec(mine[0]!)![1])
   assert.ok(duration >= 30, `session duration ${duration} ms`)
   // a refused handshake is logged as the request it was
