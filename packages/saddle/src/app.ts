@@ -6,14 +6,17 @@ import { fileURLToPath } from 'node:url'
 import { type MountInfo, type RequestContext, SKITAI_APP, type SkitaiApp, type UpgradeControl } from '@skitai/engine'
 import { type AliasOptions, type AliasType, type Cluster, makeCluster } from '@skitai/was'
 import type nunjucks from 'nunjucks'
-import { type AppGate, compileAppGates, compilePlan } from './checks.js'
+import { compileAppGates } from './checks.js'
 import type { ErrorInfo } from './error-pages.js'
 import { leaveBroadcast } from './events.js'
-import { runLifecycle } from './lifecycle.js'
+import { type AppStage, compileAppStages, handleRequest } from './lifecycle/handle-request.js'
+import { compilePlan } from './lifecycle/route-plan.js'
+import { type CallInput, invokeRoute } from './lifecycle/run-route.js'
+import { runLifecycle } from './mount-hooks.js'
 import { buildUrlFor } from './links.js'
 import { type ErrorHandler, Package } from './package.js'
-import { handleRequest, invokeRoute } from './pipeline.js'
 import type { Route, RouteGroup, RouteMatch } from './route.js'
+import { Router, type RouterResult } from './router.js'
 import { createEnvironment } from './templates.js'
 import { SaddleWas } from './was.js'
 
@@ -66,11 +69,11 @@ export function registerUpgradeHandler(fn: UpgradeHandler): void {
   upgradeHandler = fn
 }
 
-/** What the router side of an app finds for a path. */
-type Lookup =
-  | { kind: 'match'; group: RouteGroup; params: Record<string, string | number>; prefix: string }
-  | { kind: 'redirect'; location: string }
-  | null
+/** What the app's merged router holds per rule: the rule's routes and the package prefix of their owner. */
+interface RouterEntry {
+  readonly group: RouteGroup
+  readonly prefix: string
+}
 
 /**
  * A Saddle app (SPEC §2): routes whose arguments are filled by name, `was` in every handler, hooks,
@@ -114,7 +117,10 @@ export class Saddle extends Package implements SkitaiApp {
   logger: ((line: string, level: string) => void) | null = null
   /** @internal route names → route and package prefix */
   readonly _names = new Map<string, { route: Route; prefix: string }>()
-  /** @internal */ _gates: AppGate[] | null = null
+  /** @internal the app stages every request walks before its route is looked up (compiled) */
+  _stages: readonly AppStage[] = []
+  /** @internal the app's and its packages' routes in one router (compiled) */
+  private _appRouter: Router<RouterEntry> = new Router()
   /** @internal app-private aliases (`app.alias`), by name without '@' */
   _aliases: Map<string, Cluster> | null = null
   private _compiled = false
@@ -204,12 +210,24 @@ export class Saddle extends Package implements SkitaiApp {
     this._compiled = false
   }
 
-  /** @internal computes every route's plan (hook layers, checks, guards) once. */
+  /**
+   * @internal Compiles the app: its stages, every route's plan (hook layers, checks, guards), and one
+   * router holding the app's routes and then each package's under its prefix (first rule wins).
+   */
   _compile(): void {
-    this._gates = compileAppGates(this)
+    this._stages = compileAppStages(compileAppGates(this) ?? [])
+    const router = new Router<RouterEntry>()
     for (const owner of [this as Package, ...this.packages]) {
-      for (const r of owner._routes) r.plan = compilePlan(r, this)
+      const prefix = owner === this ? '' : owner.prefix
+      for (const r of owner._routes) {
+        r.plan = compilePlan(r, this)
+        const rule = prefix + r.path
+        const group = owner._router.get(r.path)!
+        if (router.get(rule)?.group !== group)
+          router.addUnlessTaken(rule, { group, prefix }, { optionalLastVar: r.optionalLastVar })
+      }
     }
+    this._appRouter = router
     this._compiled = true
   }
 
@@ -218,30 +236,9 @@ export class Saddle extends Package implements SkitaiApp {
     if (!this._compiled) this._compile()
   }
 
-  /** @internal the app's routes, then each package's (prefix stripped), in order. */
-  _lookup(path: string): Lookup {
-    const own = this._router.find(path)
-    if (own !== null && own.kind === 'match') return { kind: 'match', group: own.value, params: own.params, prefix: '' }
-    let redirect: Lookup = own === null ? null : { kind: 'redirect', location: own.location }
-    for (const p of this.packages) {
-      const prefix = p.prefix
-      let rel = path
-      if (prefix !== '') {
-        if (!path.startsWith(prefix)) continue
-        rel = path.slice(prefix.length)
-        if (rel === '') {
-          if (redirect === null && p._router.find('/')?.kind === 'match')
-            redirect = { kind: 'redirect', location: `${prefix}/` }
-          continue
-        }
-        if (rel[0] !== '/') continue
-      }
-      const r = p._router.find(rel)
-      if (r === null) continue
-      if (r.kind === 'match') return { kind: 'match', group: r.value, params: r.params, prefix }
-      redirect ??= { kind: 'redirect', location: prefix + r.location }
-    }
-    return redirect
+  /** @internal the app's and its packages' routes for `path` (compiled once, see `_compile`). */
+  _findRoute(path: string): RouterResult<RouterEntry> {
+    return this._appRouter.find(path)
   }
 
   /**
@@ -251,9 +248,10 @@ export class Saddle extends Package implements SkitaiApp {
    */
   resolveRoute(path: string, method = 'POST'): RouteMatch | null {
     this._ensureCompiled()
-    const r = this._lookup(path)
+    const r = this._findRoute(path)
     if (r === null || r.kind !== 'match') return null
-    return { group: r.group, route: r.group.forMethod(method), params: r.params, base: this.basePath + r.prefix }
+    const { group, prefix } = r.value
+    return { group, route: group.forMethod(method), params: r.params, base: this.basePath + prefix }
   }
 
   /**
@@ -262,11 +260,7 @@ export class Saddle extends Package implements SkitaiApp {
    * (they become `was.request.args` with the URL variables), `input.positional` fill the parameters in
    * order. Throws HttpError for statuses and other errors for 500.
    */
-  invokeRoute(
-    was: SaddleWas,
-    match: RouteMatch,
-    input: { args?: Record<string, unknown>; positional?: unknown[] } = {},
-  ): Promise<unknown> {
+  invokeRoute(was: SaddleWas, match: RouteMatch, input: CallInput = {}): Promise<unknown> {
     return invokeRoute(was, match, input)
   }
 

@@ -1,5 +1,5 @@
 import { onModelChanged } from '@skitai/was'
-import { isThenable } from './hooks.js'
+import { isThenable } from './lifecycle/run-until-answer.js'
 import type { SaddleWas } from './was.js'
 
 export type EventHandler = (was: SaddleWas, ...args: any[]) => unknown

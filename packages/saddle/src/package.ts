@@ -3,7 +3,7 @@ import { compileArgBuilder } from './arg-builder.js'
 import { bindBareDecorators } from './decorator-binding.js'
 import { type EventHandler, EventBus, joinBroadcast } from './events.js'
 import { type AfterHook, type BeforeHook, type FailedHook, HookSet, type TeardownHook } from './hooks.js'
-import { type LifecycleHook, type LifecycleName, LifecycleHooks } from './lifecycle.js'
+import { type LifecycleHook, type LifecycleName, LifecycleHooks } from './mount-hooks.js'
 import { readSignature } from './params.js'
 import {
   type Handler,

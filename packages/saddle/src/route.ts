@@ -1,5 +1,5 @@
 import type { ArgBuilder } from './arg-builder.js'
-import type { HookLayer } from './hooks.js'
+import type { RoutePlan } from './lifecycle/route-plan.js'
 import type { Package } from './package.js'
 import type { RuleInfo } from './router.js'
 import type { SaddleWas } from './was.js'
@@ -41,24 +41,6 @@ export interface RouteOptions {
 
 /** A check run for a route before its hooks (auth, CORS, CSRF); non-undefined return = the response. */
 export type RouteCheck = (was: SaddleWas, route: Route) => unknown
-
-/** The precomputed per-route plan, built once when the app is compiled (first mount or request). */
-export interface RoutePlan {
-  /** Hook layers, outermost (app) first; null when no layer has any hook. */
-  layers: HookLayer[] | null
-  /** Checks before the body is read (authenticate, CORS, OPTIONS preflight); null when none. */
-  beforeBody: RouteCheck[] | null
-  /** Checks after the arguments are loaded (csrfVerify); null when none. */
-  afterBody: RouteCheck[] | null
-  /** loginRequired / permissionRequired / testpass guards run right before the handler; null when none. */
-  guards: RouteCheck[] | null
-  /** Whether `beforeBody` starts with origin (CORS) checks, which act only on cross-origin requests. */
-  originChecks: boolean
-  /** No hook layers, guards or checks other than origin checks: only arguments and the handler. */
-  bare: boolean
-  /** `bare`, and the handler takes only URL variables: nothing to read from the request at all. */
-  simple: boolean
-}
 
 /** One registered handler for one rule (and some or all methods). */
 export interface Route {

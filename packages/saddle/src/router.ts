@@ -191,6 +191,11 @@ export function canOmitLastVar(info: RuleInfo): boolean {
   return after === undefined || (after.kind === 'text' && !after.value.slice(0, -1).includes('/'))
 }
 
+/** A rule with its variable names removed ('/a/<int>'): two rules of one shape match the same paths. */
+function shapeOf(info: RuleInfo): string {
+  return info.parts.map((p) => (p.kind === 'text' ? p.value : `<${p.type}>`)).join('')
+}
+
 export class Router<R> {
   private readonly statics = new Map<string, { kind: 'match'; value: R; params: Record<string, string | number> }>()
   private readonly patterns: CompiledRule<R>[] = []
@@ -209,7 +214,7 @@ export class Router<R> {
 
   add(rule: string, value: R, options?: { optionalLastVar?: boolean }): RuleInfo {
     const info = parseRule(rule)
-    const shape = info.parts.map((p) => (p.kind === 'text' ? p.value : `<${p.type}>`)).join('')
+    const shape = shapeOf(info)
     const existing = this.shapes.get(shape)
     if (existing !== undefined) {
       throw new Error(
@@ -244,6 +249,17 @@ export class Router<R> {
     this.shapes.set(shape, rule)
     this.byRule.set(rule, value)
     return info
+  }
+
+  /**
+   * Like `add`, but a rule whose shape is already taken is skipped (returns false): the first one
+   * registered wins, as when an app's routes and its packages' are merged into one router.
+   */
+  addUnlessTaken(rule: string, value: R, options?: { optionalLastVar?: boolean }): boolean {
+    const info = parseRule(rule)
+    if (this.shapes.has(shapeOf(info))) return false
+    this.add(rule, value, options)
+    return true
   }
 
   /** `path`: the raw path after the app's mount point, starting with '/', without the query string. */

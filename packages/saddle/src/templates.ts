@@ -1,7 +1,7 @@
 import type nunjucks from 'nunjucks'
 import type { ApiResult } from './api.js'
 import type { Saddle } from './app.js'
-import { isThenable } from './hooks.js'
+import { isThenable } from './lifecycle/run-until-answer.js'
 import { nunjucksLib } from './lazy.js'
 import type { SaddleWas } from './was.js'
 

@@ -7,11 +7,12 @@ import { type Cluster, Was } from '@skitai/was'
 import { ApiResult, FaultResult } from './api.js'
 import type { Saddle } from './app.js'
 import { broadcast } from './events.js'
-import { isThenable } from './hooks.js'
+import { isThenable } from './lifecycle/run-until-answer.js'
 import { baseurlFor, buildUrlFor, partialFor } from './links.js'
 import { SaddleRequest } from './request.js'
 import { SaddleResponse } from './response.js'
 import type { Route } from './route.js'
+import type { RpcKind } from './rpc/index.js'
 import type { CookieJar } from './state/cookie.js'
 import type { MessageBox } from './state/mbox.js'
 import type { Session } from './state/session.js'
@@ -102,6 +103,8 @@ export class SaddleWas extends Was {
   /** @internal */ _temp: TempBag | null
   /** @internal the error being handled (for `traceback()`) */
   _error: unknown
+  /** @internal the kind of RPC call the request may be, recognised once from its Content-Type (POST only) */
+  _rpc: RpcKind | null
   /** @internal temporary upload files of this request */
   _uploads: UploadedFile[]
   /** @internal */ _committed: boolean
@@ -129,6 +132,7 @@ export class SaddleWas extends Was {
     this._g = null
     this._temp = null
     this._error = undefined
+    this._rpc = null
     this._uploads = NO_UPLOADS
     this._committed = false
     this._cookie = null

@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream/promises'
 import { defaultReason, HttpError } from '@skitai/was'
 import { ApiResult, FaultResult } from './api.js'
 import { defaultErrorBody, errorInfo } from './error-pages.js'
-import { EarlyResponse, isThenable } from './hooks.js'
+import { EarlyResponse } from './hooks.js'
+import { isThenable } from './lifecycle/run-until-answer.js'
 import { mimeTypesLib } from './lazy.js'
 import { FileResult, type HeaderValue, RedirectResult, SaddleResponse } from './response.js'
 import type { SaddleWas } from './was.js'
@@ -338,4 +339,11 @@ function lower(h: Record<string, string | string[]>): Headers {
   const out: Headers = Object.create(null)
   for (const k in h) out[k.toLowerCase()] = h[k]!
   return out
+}
+
+/** When even the error page could not be written: a plain 500, or a cut connection once headers are out. */
+export function writeLastResort(was: SaddleWas, error: unknown): void {
+  was.app.logError(error, was, 'could not write the error response')
+  if (!was._res.headersSent) send(was._res, 500, null, Object.create(null), 'text/plain', 'Internal Server Error')
+  else was._res.destroy()
 }

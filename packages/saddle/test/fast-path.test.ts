@@ -19,10 +19,9 @@ const EVIL = 'https://evil.example'
 
 /** The plan of a route, reached the way the request pipeline reaches it. */
 function planOf(app: Saddle, path: string, method = 'GET') {
-  app._ensureCompiled()
-  const found = app._lookup(path)
-  assert.ok(found !== null && found.kind === 'match', `no route for ${path}`)
-  const route = found.group.forMethod(method)
+  const found = app.resolveRoute(path, method)
+  assert.ok(found !== null, `no route for ${path}`)
+  const route = found.route
   assert.ok(route !== null, `no ${method} route for ${path}`)
   return route.plan!
 }

@@ -1,5 +1,5 @@
 import type { Saddle } from './app.js'
-import { isThenable } from './hooks.js'
+import { isThenable } from './lifecycle/run-until-answer.js'
 import { SaddleWas } from './was.js'
 
 export type LifecycleName = 'beforeMount' | 'mounted' | 'beforeReload' | 'reloaded' | 'beforeUmount' | 'umounted'

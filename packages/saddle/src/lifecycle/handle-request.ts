@@ -1,0 +1,104 @@
+/**
+ * The request path through a Saddle app (see ARCHITECTURE.md, "The request path"). The engine calls
+ * `Saddle.handle` → `handleRequest`, which walks the app's stages and then the matched route's plan
+ * with one runner (`runUntilAnswer`), and hands the outcome to `end`, the one function that finishes a
+ * request:
+ *
+ *   app stages:  bare mount point (308) → app gates (`app.authenticate`, app-wide CORS) → RPC call
+ *   route:       lookup (404 / 301 / 405) → the route's plan (lifecycle/route-plan.ts)
+ *   end:         writer (state commit, then status, headers and body) — or, on failure, the error
+ *                path (custom error handler, else the error page; a bare 500 if even that fails) —
+ *                then `was.close()` (uncollected backend calls cancelled, unsaved uploads removed).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { RequestContext } from '@skitai/engine'
+import { HttpError, wasStorage } from '@skitai/was'
+import type { Saddle } from '../app.js'
+import { RedirectResult } from '../response.js'
+import { detectRpc } from '../rpc/index.js'
+import { SaddleWas } from '../was.js'
+import { writeError, writeLastResort, writeResult } from '../writer.js'
+import { runRoute } from './run-route.js'
+import { isThenable, runUntilAnswer, type Step } from './run-until-answer.js'
+import { answerRpcCall, bareMountPointRedirect } from './rpc-stage.js'
+
+/** A stage every request of an app goes through before its route is looked up. */
+export type AppStage = Step<undefined>
+
+export function handleRequest(app: Saddle, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
+  app._ensureCompiled()
+  const was = new SaddleWas(app, req, res, ctx)
+  // RPC is recognised here, once; the RPC stage answers it.
+  if (req.method === 'POST') was._rpc = detectRpc(req.headers['content-type'])
+  if (app.config.asyncContext) wasStorage.run(was, start, was)
+  else start(was)
+}
+
+/** The app's stages, in order (compiled with the app; the gates come from the security seams). */
+export function compileAppStages(gates: readonly AppStage[]): readonly AppStage[] {
+  return [bareMountPointRedirect, ...gates, answerRpcCall]
+}
+
+function start(was: SaddleWas): void {
+  let value: unknown
+  try {
+    value = runUntilAnswer(was.app._stages, was, undefined, routeRequest)
+  } catch (e) {
+    end(was, FAILED, e)
+    return
+  }
+  if (isThenable(value)) {
+    value.then(
+      (v) => end(was, ANSWERED, v),
+      (e) => end(was, FAILED, e),
+    )
+  } else end(was, ANSWERED, value)
+}
+
+/** The route for the request, run; 404, 301 (to the path with a trailing slash) or 405 when none. */
+function routeRequest(was: SaddleWas): unknown {
+  const ctx = was._ctx
+  const found = was.app._findRoute(ctx.path)
+  if (found === null) throw new HttpError(404, 'Not Found', { detail: `no route for ${ctx.mountPoint}${ctx.path}` })
+  if (found.kind === 'redirect') {
+    return new RedirectResult(`${ctx.mountPoint}${found.location}${ctx.search === '' ? '' : `?${ctx.search}`}`, 301)
+  }
+  const group = found.value.group
+  const route = group.forMethod(was._req.method ?? 'GET')
+  if (route === null) throw new HttpError(405, 'Method Not Allowed', { headers: { Allow: group.allow } })
+  was.route = route
+  was._params = found.params
+  return runRoute(was, route, route.plan!.stages)
+}
+
+/** What `end` writes: the answer, the failure (error path), or — when writing that failed — a bare 500. */
+const ANSWERED = 0
+const FAILED = 1
+const LAST_RESORT = 2
+type Outcome = typeof ANSWERED | typeof FAILED | typeof LAST_RESORT
+
+/**
+ * The one end of every request: writes `value` as the outcome says, then closes `was`. A write that
+ * fails moves one step down (answer → error path → last resort).
+ */
+function end(was: SaddleWas, outcome: Outcome, value: unknown): void {
+  let written: void | Promise<void>
+  try {
+    written =
+      outcome === ANSWERED
+        ? writeResult(was, value)
+        : outcome === FAILED
+          ? writeError(was, value)
+          : writeLastResort(was, value)
+  } catch (e) {
+    if (outcome === LAST_RESORT) was.close()
+    else end(was, outcome === ANSWERED ? FAILED : LAST_RESORT, e)
+    return
+  }
+  if (written === undefined) was.close()
+  else
+    written.then(
+      () => was.close(),
+      (e) => (outcome === LAST_RESORT ? was.close() : end(was, outcome === ANSWERED ? FAILED : LAST_RESORT, e)),
+    )
+}

@@ -1,0 +1,74 @@
+/**
+ * The app stage that answers XML-RPC and JSON-RPC calls posted to route URLs (README "RPC"). The kind
+ * of call is recognised once, from the Content-Type, when the request comes in (`was._rpc`); this stage
+ * answers it through rpc/index.ts `handleRpc`, whose calls run each route through `invokeRoute`.
+ *
+ * `application/json` is only a candidate: one read of the body decides. A JSON-RPC body is answered
+ * here; any other body is kept parsed as the route's arguments and the request goes on as a plain one.
+ */
+import { RedirectResult } from '../response.js'
+import { parseJsonBody } from '../request.js'
+import { handleRpc, type RpcKind } from '../rpc/index.js'
+import { looksLikeJsonRpc } from '../rpc/jsonrpc.js'
+import type { SaddleWas } from '../was.js'
+
+export function answerRpcCall(was: SaddleWas): unknown {
+  const kind = was._rpc
+  if (kind === null) return undefined
+  if (kind !== 'maybe-jsonrpc') return answerRpc(was, kind)
+  return new Promise((resolve) => {
+    was.request._collectBody((w, error, buf) => resolve(afterJsonBody(w, error, buf)))
+  })
+}
+
+/**
+ * A JSON POST's body, read: JSON-RPC is answered, anything else goes on with the body parsed once. A
+ * body that could not be read or parsed is left to `handleRpc`, which answers the 413/400 (or the
+ * JSON-RPC parse error when the text says it is JSON-RPC).
+ */
+function afterJsonBody(was: SaddleWas, error: Error | null, buf: Buffer | null): unknown {
+  const request = was.request
+  request._collected(error, buf)
+  if (error === null && (buf as Buffer).length === 0) {
+    // an empty body is no arguments (as for any other media type), not malformed JSON
+    request._noBodyArgs()
+    return notRpc(was)
+  }
+  let body: unknown
+  try {
+    if (error !== null) throw error
+    body = parseJsonBody(buf as Buffer)
+  } catch {
+    return answerRpc(was, 'maybe-jsonrpc')
+  }
+  const rpc = looksLikeJsonRpc(body) || was._ctx.path === ''
+  request._tookJson(body, !rpc)
+  return rpc ? answerRpc(was, 'maybe-jsonrpc') : notRpc(was)
+}
+
+async function answerRpc(was: SaddleWas, kind: RpcKind): Promise<unknown> {
+  const reply = await handleRpc(was.app, was, kind)
+  if (reply === false) return notRpc(was)
+  const resp = was.response
+  resp.status(reply.status)
+  resp.setHeader('content-type', reply.contentType)
+  // 204 (only notifications): the response itself is the answer, with its status and no body
+  return reply.status === 204 ? resp : reply.body
+}
+
+/** Not an RPC call after all: a plain request — at the bare mount point, the 308 of any other. */
+function notRpc(was: SaddleWas): unknown {
+  was._rpc = null
+  return bareMountPointRedirect(was)
+}
+
+/**
+ * The bare mount point ('/rpc2' for an app mounted at '/rpc2/') answers 308 to the mount point + '/',
+ * keeping the query; except to RPC calls: XML-RPC clients (Python's ServerProxy of 'http://host/rpc2')
+ * post there and do not follow redirects.
+ */
+export function bareMountPointRedirect(was: SaddleWas): unknown {
+  const ctx = was._ctx
+  if (ctx.path !== '' || was._rpc !== null) return undefined
+  return new RedirectResult(`${ctx.mountPoint}/${ctx.search === '' ? '' : `?${ctx.search}`}`, 308)
+}
