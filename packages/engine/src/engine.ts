@@ -16,7 +16,7 @@ import {
 } from '@skitai/was'
 import { AccessLog } from './access-log.js'
 import { formatHelp, makeOption, type OptionSpec, parseArgs } from './cli-options.js'
-import type { EngineLike, SkitaiApp } from './contract.js'
+import { type EngineLike, isSkitaiApp, type SkitaiApp } from './contract.js'
 import {
   type EngineOptions,
   type ListenOptions,
@@ -40,10 +40,10 @@ import {
 } from './server.js'
 import { createStaticHandler } from './static.js'
 import { MaxAgeTable } from './static-maxage.js'
-import { type LaunchOptions, type TestClient, testClient } from './test-client.js'
+import { type LaunchOptions, openTestClient, type TestClient } from './test-client.js'
 import { installUncaughtHandlers } from './uncaught.js'
 import { WsHub } from './ws-hub.js'
-import { aliasTarget, type ErrorReporter, type MountableApp, toAppTarget } from './targets.js'
+import { aliasTarget, type ErrorReporter, isFetchHandler, type MountableApp, toAppTarget } from './targets.js'
 
 export type { EngineOptions, ListenOptions, MountOptions, Prefs, RunOptions } from './options.js'
 
@@ -452,4 +452,30 @@ function describe(target: unknown): string {
 function relativeScript(p: string): string {
   const cwd = process.cwd()
   return p.startsWith(`${cwd}/`) ? p.slice(cwd.length + 1) : p
+}
+
+/**
+ * `testClient(app | listener | {fetch} | engine)` — in process; `testClient('./serve.ts', { port })` —
+ * launches the script with the `skitai` command; `testClient({ port })` — a server already running.
+ * A relative script path is resolved against `root` (the calling script's directory for `skitai.testClient`).
+ */
+export function testClient(target: Engine | MountableApp): TestClient
+export function testClient(script: string, options?: LaunchOptions & { root?: string }): TestClient
+export function testClient(server: { port: number; host?: string }): TestClient
+export function testClient(target: any, options: LaunchOptions & { root?: string } = {}): TestClient {
+  if (typeof target === 'string' || target instanceof Engine) return openTestClient(target, options)
+  if (
+    typeof target === 'object' &&
+    target !== null &&
+    !isSkitaiApp(target) &&
+    !isFetchHandler(target) &&
+    typeof target.port === 'number'
+  ) {
+    return openTestClient({ port: target.port, host: target.host })
+  }
+  // an app, listener or fetch handler: on an engine of its own, at '/', without an access log
+  const engine = new Engine()
+  engine.enableAccessLog(false)
+  engine.mount('/', target)
+  return openTestClient(engine)
 }

@@ -4,8 +4,7 @@
  * class and the test client.
  */
 import { DB_PGSQL, DB_REDIS, DB_SQLITE3, HttpError, PROTO_HTTP, PROTO_HTTPS, PROTO_WS, PROTO_WSS } from '@skitai/was'
-import { Engine } from './engine.js'
-import { testClient } from './test-client.js'
+import { Engine, testClient } from './engine.js'
 
 export * from './contract.js'
 export { HttpError }

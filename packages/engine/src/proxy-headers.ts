@@ -48,18 +48,6 @@ export const HOP: ReadonlySet<string> = new Set([
   'transfer-encoding',
   'upgrade',
 ])
-export const CONNECT_ERRORS: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
-])
-export const DROP_ERRORS: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
-export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
-
 /** Names listed in a Connection header are hop-by-hop for that message. */
 export function connectionTokens(v: string | string[] | undefined): Set<string> | null {
   if (v === undefined) return null

@@ -2,11 +2,10 @@ import type { IncomingMessage } from 'node:http'
 import { connect as tcpConnect } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { connect as tlsConnect } from 'node:tls'
-import { type Cluster, getAlias, type Member, pickMember } from '@skitai/was'
+import { type Cluster, CONNECT_ERRORS, getAlias, type Member, pickMember } from '@skitai/was'
 import type { RequestContext } from './contract.js'
 import {
   aliasTarget,
-  CONNECT_ERRORS,
   connectionTokens,
   forwardedFor,
   forwardedProto,

@@ -1,14 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { type Cluster, getAlias, HttpError, type Member, pickMember } from '@skitai/was'
+import { type Cluster, failoverAction, getAlias, HttpError, type Member, nextMember, pickMember } from '@skitai/was'
 import type { RequestContext } from './contract.js'
 import {
   aliasTarget,
-  CONNECT_ERRORS,
-  DROP_ERRORS,
   filterHeaders,
   forwardedFor,
   forwardedProto,
-  IDEMPOTENT,
   memberPath,
   REQUEST_DROP,
   txnHeaders,
@@ -190,14 +187,18 @@ class ProxyExchange {
     const code = (err as { code?: string }).code ?? ''
     const m = this.member
     const before = !this.res.headersSent
-    if (m !== null && before && (CONNECT_ERRORS.has(code) || DROP_ERRORS.has(code))) {
-      m.markDown(`${code}: ${err.message}`)
-      const retry =
-        !this.bodyStarted && (CONNECT_ERRORS.has(code) || (!this.hasBody && IDEMPOTENT.has(this.req.method ?? 'GET')))
-      if (retry) {
+    const action =
+      m === null || !before
+        ? 'none'
+        : failoverAction(code, this.req.method ?? 'GET', {
+            afterConnectError: !this.bodyStarted,
+            afterDrop: !this.bodyStarted && !this.hasBody,
+          })
+    if (action !== 'none') {
+      m!.markDown(`${code}: ${err.message}`)
+      if (action === 'retry-elsewhere') {
         this.release()
-        ;(this.tried ??= []).push(m)
-        const next = pickMember(this.cluster, this.tried)
+        const next = nextMember(this.cluster, (this.tried ??= []), m!)
         if (next !== null) {
           this.controller = null
           this.attempt(next)

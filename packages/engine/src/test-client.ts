@@ -2,11 +2,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { basename } from 'node:path'
-import { isSkitaiApp } from './contract.js'
-import { Engine } from './engine.js'
 import { lightMyRequestLib, mimeTypesLib, undiciLib } from './lazy.js'
+import type { Engine } from './engine.js'
 import { handleUpgrade } from './pipeline.js'
-import { isFetchHandler, type MountableApp } from './targets.js'
 import { LaunchedServer, freePort } from './test-launch.js'
 import type { Pool } from 'undici'
 
@@ -214,16 +212,8 @@ function isFile(p: string): boolean {
 
 /** In process: requests are injected into the engine's handler; nothing listens. */
 class InjectTransport implements Transport {
-  private readonly engine: Engine
-  constructor(target: Engine | MountableApp) {
-    if (target instanceof Engine) {
-      this.engine = target
-    } else {
-      this.engine = new Engine()
-      this.engine.enableAccessLog(false)
-      this.engine.mount('/', target)
-    }
-  }
+  // a type-only import of Engine: this file must not load engine.ts, which loads it
+  constructor(private readonly engine: Engine) {}
 
   async request(
     method: string,
@@ -334,26 +324,19 @@ export interface LaunchOptions {
 }
 
 /**
- * `testClient(app | listener | {fetch} | engine)` — in process; `testClient('./serve.ts', { port })` —
- * launches the script with the `skitai` command; `testClient({ port })` — a server already running.
- * A relative script path is resolved against `root` (the calling script's directory for `skitai.testClient`).
+ * A test client for an engine (in process), a script to launch with the `skitai` command (a relative
+ * path resolved against `root`), or a server already running on `{ port, host? }`. Apps are put on an
+ * engine first by engine.ts `testClient`, the public entry.
  */
-export function testClient(target: Engine | MountableApp): TestClient
-export function testClient(script: string, options?: LaunchOptions & { root?: string }): TestClient
-export function testClient(server: { port: number; host?: string }): TestClient
-export function testClient(target: any, options: LaunchOptions & { root?: string } = {}): TestClient {
+export function openTestClient(
+  target: Engine | string | { port: number; host?: string },
+  options: LaunchOptions & { root?: string } = {},
+): TestClient {
   if (typeof target === 'string') return launch(target, options)
-  if (
-    typeof target === 'object' &&
-    target !== null &&
-    !(target instanceof Engine) &&
-    !isSkitaiApp(target) &&
-    !isFetchHandler(target) &&
-    typeof target.port === 'number'
-  ) {
+  if ('port' in target && typeof target.port === 'number') {
     return new TestClient(new SocketTransport(target.port, target.host))
   }
-  return new TestClient(new InjectTransport(target))
+  return new TestClient(new InjectTransport(target as Engine))
 }
 
 /** A listener that hands upgrades (and plain requests) to the engine, for the in-process `cli.ws`. */

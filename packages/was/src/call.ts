@@ -7,6 +7,7 @@
 import { channel } from 'node:diagnostics_channel'
 import type { Cluster } from './aliases.js'
 import { pickMember } from './balance.js'
+import { CONNECT_ERRORS, DROP_ERRORS, failoverAction, nextMember } from './failover.js'
 import { type Kind, decodeBody } from './codecs.js'
 import { defaultDispatcher } from './dispatchers.js'
 import { Finishable } from './finishable.js'
@@ -55,21 +56,6 @@ export interface CallSpec {
  * write one line per backend call: `{ method, url, member, status, status_code, reason, gtxnid, ltxnid }`.
  */
 export const callChannel = channel('skitai.was.call')
-
-const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
-/** Errors raised before any byte was sent: always safe to try another member. */
-const CONNECT_ERRORS: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'ENETDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
-])
-/** The connection dropped: the request may have been received, so only idempotent ones are retried. */
-const DROP_ERRORS: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
 
 /** What a Task collects: an HTTP Call or a WebSocket exchange (wscall.ts). */
 export interface Pending {
@@ -206,16 +192,15 @@ export class Call extends Finishable implements Pending {
     const code = (err as { code?: string }).code ?? ''
     const m = this._member
     if (m !== null && this._statusCode === 0 && this._cancel === null) {
-      const connect = CONNECT_ERRORS.has(code)
-      if (connect || DROP_ERRORS.has(code)) {
+      const s = this.spec
+      const action = failoverAction(code, s.method, { afterConnectError: s.replayable, afterDrop: s.replayable })
+      if (action !== 'none') {
         m.markDown(`${code}: ${err.message}`)
         m.inflight--
         this._member = null
-        const s = this.spec
         // A member of a .map call is not replaced: the set reports it as failed.
-        if (s.member === null && s.cluster !== null && s.replayable && (connect || IDEMPOTENT.has(s.method))) {
-          ;(this._tried ??= []).push(m)
-          const next = pickMember(s.cluster, this._tried)
+        if (s.member === null && s.cluster !== null && action === 'retry-elsewhere') {
+          const next = nextMember(s.cluster, (this._tried ??= []), m)
           if (next !== null) {
             this._controller = null
             this._dispatch(next)

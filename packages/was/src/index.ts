@@ -47,6 +47,14 @@ export type { Fault } from './codecs.js'
 export { setDefaultRequestType } from './was.js'
 export { fileFrom, type UploadFile } from './upload.js'
 export { pickMember, mapMembers } from './balance.js'
+export {
+  CONNECT_ERRORS,
+  DROP_ERRORS,
+  type FailoverAction,
+  failoverAction,
+  IDEMPOTENT_METHODS,
+  nextMember,
+} from './failover.js'
 export { splitAliasUrl } from './fire.js'
 export type {
   RequestOptions,
