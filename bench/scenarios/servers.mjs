@@ -16,6 +16,19 @@ export const SERVERS = [
     env: { BENCH_BACKEND_MODE: 'undici' },
     only: ['was-get'],
   },
+  // Before/after a change: BENCH_BEFORE=<dir> adds the same Saddle app served by an earlier build kept in
+  // <dir> (a copy holding bench/servers/ and node_modules/@skitai/* of the earlier commit), so that
+  // `node bench/paired.mjs --servers saddle-before,saddle` loads both at once (bench/README.md).
+  ...(process.env.BENCH_BEFORE
+    ? [
+        {
+          id: 'saddle-before',
+          label: 'Skitai Saddle (earlier build)',
+          script: `${process.env.BENCH_BEFORE}/bench/servers/saddle.mjs`,
+          skitai: true,
+        },
+      ]
+    : []),
 ]
 
 /** The id every ratio is taken against. */

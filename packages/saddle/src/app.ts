@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { type MountInfo, type RequestContext, SKITAI_APP, type SkitaiApp, type UpgradeControl } from '@skitai/engine'
 import { type AliasOptions, type AliasType, type Cluster, makeCluster } from '@skitai/was'
 import type nunjucks from 'nunjucks'
-import { compileAppGates } from './checks.js'
+import { securityChecks } from './auth/checks.js'
 import type { ErrorInfo } from './error-pages.js'
 import { leaveBroadcast } from './events.js'
 import { type AppStage, compileAppStages, handleRequest } from './lifecycle/handle-request.js'
@@ -15,9 +15,13 @@ import { type CallInput, invokeRoute } from './lifecycle/run-route.js'
 import { runLifecycle } from './mount-hooks.js'
 import { buildUrlFor } from './links.js'
 import { type ErrorHandler, Package } from './package.js'
+import { type AppGate, compileAppGates, type SaddlePlugin } from './plugin.js'
 import type { Route, RouteGroup, RouteMatch } from './route.js'
 import { Router, type RouterResult } from './router.js'
+import { type StateServices, stateServices } from './state/services.js'
 import { createEnvironment } from './templates.js'
+import { takeUpgrade } from './websocket/handshake.js'
+import { websocketRoutes } from './websocket/index.js'
 import { SaddleWas } from './was.js'
 
 /** Per-app limits and settings (SPEC §1.4, §2.3). */
@@ -47,27 +51,6 @@ export interface SaddleConfig {
 }
 
 const MB = 1024 * 1024
-
-/** Takes a WebSocket upgrade for a Saddle app (§2.10); returns true when it took the socket. */
-export type UpgradeHandler = (
-  app: Saddle,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  ctx: RequestContext,
-  control?: UpgradeControl,
-) => boolean
-
-let upgradeHandler: UpgradeHandler | null = null
-
-/**
- * Seam for the WebSocket module: it registers the function that answers `upgrade` for every Saddle app
- * (finding the route with `app.resolveRoute(ctx.path, 'GET')` and its `websocket` option). Without one,
- * upgrades are refused (the engine answers them).
- */
-export function registerUpgradeHandler(fn: UpgradeHandler): void {
-  upgradeHandler = fn
-}
 
 /** What the app's merged router holds per rule: the rule's routes and the package prefix of their owner. */
 interface RouterEntry {
@@ -117,10 +100,16 @@ export class Saddle extends Package implements SkitaiApp {
   logger: ((line: string, level: string) => void) | null = null
   /** @internal route names → route and package prefix */
   readonly _names = new Map<string, { route: Route; prefix: string }>()
+  /** @internal the app gates of the installed plugins (compiled) */
+  _gates: readonly AppGate[] = []
   /** @internal the app stages every request walks before its route is looked up (compiled) */
   _stages: readonly AppStage[] = []
   /** @internal the app's and its packages' routes in one router (compiled) */
   private _appRouter: Router<RouterEntry> = new Router()
+  /** @internal installed plugins, in order (`use`) */
+  readonly _plugins: SaddlePlugin[] = []
+  /** @internal what `was.cookie`, `was.session`, `was.mkjwt`, … are made of */
+  readonly _state: StateServices = stateServices
   /** @internal app-private aliases (`app.alias`), by name without '@' */
   _aliases: Map<string, Cluster> | null = null
   private _compiled = false
@@ -144,6 +133,19 @@ export class Saddle extends Package implements SkitaiApp {
       asyncContext: false,
       defaultRequestType: null,
     }
+    this.use(securityChecks).use(websocketRoutes)
+  }
+
+  /**
+   * Installs a plugin: its app gate and route checks join every route's plan when the app is compiled
+   * (README "Plugins"). Installing the same plugin again does nothing.
+   */
+  use(plugin: SaddlePlugin): this {
+    if (!this._plugins.includes(plugin)) {
+      this._plugins.push(plugin)
+      this._invalidate()
+    }
+    return this
   }
 
   /** Where basic/digest auth gets a user's password: `(was, username) => password | undefined` (may be async). */
@@ -215,7 +217,8 @@ export class Saddle extends Package implements SkitaiApp {
    * router holding the app's routes and then each package's under its prefix (first rule wins).
    */
   _compile(): void {
-    this._stages = compileAppStages(compileAppGates(this) ?? [])
+    this._gates = compileAppGates(this)
+    this._stages = compileAppStages(this._gates)
     const router = new Router<RouterEntry>()
     for (const owner of [this as Package, ...this.packages]) {
       const prefix = owner === this ? '' : owner.prefix
@@ -307,9 +310,9 @@ export class Saddle extends Package implements SkitaiApp {
     handleRequest(this, req, res, ctx)
   }
 
-  /** WebSocket upgrade (engine contract): delegated to the registered WebSocket module. */
+  /** WebSocket upgrade (engine contract): the handshake of a WebSocket route (websocket/handshake.ts). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, control?: UpgradeControl): boolean {
-    return upgradeHandler !== null && upgradeHandler(this, req, socket, head, ctx, control)
+    return takeUpgrade(this, req, socket, head, ctx, control)
   }
 
   async unmount(): Promise<void> {

@@ -7,7 +7,6 @@ import { type Cluster, Was } from '@skitai/was'
 import { ApiResult, FaultResult } from './api.js'
 import type { Saddle } from './app.js'
 import { broadcast } from './events.js'
-import { isThenable } from './lifecycle/run-until-answer.js'
 import { baseurlFor, buildUrlFor, partialFor } from './links.js'
 import { SaddleRequest } from './request.js'
 import { SaddleResponse } from './response.js'
@@ -20,49 +19,7 @@ import { renderOrApi, renderTemplate } from './templates.js'
 import type { UploadedFile } from './upload.js'
 import type { SaddleWebSocket } from './websocket/session.js'
 
-type Fn = (...args: any[]) => any
-
-/**
- * Seams for the state/security modules (src/state, src/auth): they set these factories when imported,
- * and `was.cookie`, `was.session`, … call them on first use. A slot left null makes the getter throw
- * a clear "not available" error.
- */
-export const stateProviders: {
-  cookie: ((was: SaddleWas) => any) | null
-  session: ((was: SaddleWas) => any) | null
-  mbox: ((was: SaddleWas) => any) | null
-  csrfToken: ((was: SaddleWas) => string) | null
-  csrfTokenInput: ((was: SaddleWas) => string) | null
-  csrfVerify: ((was: SaddleWas) => unknown) | null
-  mkjwt: Fn | null
-  dejwt: Fn | null
-  mktoken: Fn | null
-  detoken: Fn | null
-  rmtoken: Fn | null
-} = {
-  cookie: null,
-  session: null,
-  mbox: null,
-  csrfToken: null,
-  csrfTokenInput: null,
-  csrfVerify: null,
-  mkjwt: null,
-  dejwt: null,
-  mktoken: null,
-  detoken: null,
-  rmtoken: null,
-}
-
-/**
- * State commit steps, run right before the response headers are written — on success and on HttpError,
- * skipped after an unhandled exception (SPEC §2.6). Each gets the `was` and writes its headers into
- * `was.response` (e.g. `Set-Cookie`). They run only when `was._cookie/_session/_mbox` was touched.
- */
-export const stateCommitters: Array<(was: SaddleWas) => void | Promise<void>> = []
-
-function missing(name: string): never {
-  throw new Error(`was.${name} is not available: the module that provides it is not loaded`)
-}
+type Fn = (...args: any[]) => unknown
 
 /** The `was` of a `temp.bind` kind. */
 export type TempEvent = 'ok' | 'except' | 'end'
@@ -108,10 +65,10 @@ export class SaddleWas extends Was {
   /** @internal temporary upload files of this request */
   _uploads: UploadedFile[]
   /** @internal */ _committed: boolean
-  /** @internal state slots, filled lazily by `stateProviders` */
-  _cookie: any
-  _session: any
-  _mbox: any
+  /** @internal state slots, filled lazily by the app's state services (state/services.ts) */
+  _cookie: CookieJar | null
+  _session: Session | null
+  _mbox: MessageBox | null
   _csrfToken: string | null
   /** @internal the connection of a WebSocket route (websocket/session.ts), else null */
   _ws: SaddleWebSocket | null
@@ -214,47 +171,53 @@ export class SaddleWas extends Was {
   }
 
   get cookie(): CookieJar {
-    return (this._cookie ??= (stateProviders.cookie ?? missing('cookie'))(this))
+    return (this._cookie ??= this.app._state.cookie(this))
   }
 
   get session(): Session {
-    return (this._session ??= (stateProviders.session ?? missing('session'))(this))
+    return (this._session ??= this.app._state.session(this))
   }
 
   get mbox(): MessageBox {
-    return (this._mbox ??= (stateProviders.mbox ?? missing('mbox'))(this))
+    return (this._mbox ??= this.app._state.mbox(this))
   }
 
   get csrfToken(): string {
-    return (this._csrfToken ??= (stateProviders.csrfToken ?? missing('csrfToken'))(this))
+    return (this._csrfToken ??= this.app._state.csrfToken(this))
   }
 
   get csrfTokenInput(): string {
-    return (stateProviders.csrfTokenInput ?? missing('csrfTokenInput'))(this)
+    return this.app._state.csrfTokenInput(this)
   }
 
-  csrfVerify(): unknown {
-    return (stateProviders.csrfVerify ?? missing('csrfVerify'))(this)
+  /** Whether the request carries the session's CSRF token (header, or the body's fields; never the query). */
+  csrfVerify(): boolean {
+    return this.app._state.csrfVerify(this)
   }
 
-  mkjwt(...args: any[]): any {
-    return (stateProviders.mkjwt ?? missing('mkjwt'))(this, ...args)
+  /** A JWT of `claims`, signed with the app's securekey and first `jwtAlgorithms` entry. */
+  mkjwt(claims: Record<string, unknown>, ttlSeconds?: number): string {
+    return this.app._state.mkjwt(this, claims, ttlSeconds)
   }
 
-  dejwt(...args: any[]): any {
-    return (stateProviders.dejwt ?? missing('dejwt'))(this, ...args)
+  /** The claims of a valid, unexpired JWT signed with the app's securekey, else null. */
+  dejwt(token: string): Record<string, unknown> | null {
+    return this.app._state.dejwt(this, token)
   }
 
-  mktoken(...args: any[]): any {
-    return (stateProviders.mktoken ?? missing('mktoken'))(this, ...args)
+  /** A one-time token for `obj`, valid `timeoutSeconds` (kept in the session when `sessionKey` is given). */
+  mktoken(obj: unknown, timeoutSeconds: number, sessionKey?: string): Promise<string> {
+    return this.app._state.mktoken(this, obj, timeoutSeconds, sessionKey)
   }
 
-  detoken(...args: any[]): any {
-    return (stateProviders.detoken ?? missing('detoken'))(this, ...args)
+  /** The object of a valid token, else undefined/null. */
+  detoken(token: string): unknown {
+    return this.app._state.detoken(this, token)
   }
 
-  rmtoken(...args: any[]): any {
-    return (stateProviders.rmtoken ?? missing('rmtoken'))(this, ...args)
+  /** Revokes a session-bound token; whether it was there. */
+  rmtoken(token: string): boolean {
+    return this.app._state.rmtoken(this, token)
   }
 
   /** URL of a named route: positional args, then a final plain object of named ones (SPEC §2.5). */
@@ -346,17 +309,15 @@ export class SaddleWas extends Was {
   _commitState(): Promise<void> | undefined {
     if (this._committed || (this._cookie === null && this._session === null && this._mbox === null)) return undefined
     this._committed = true
-    let pending: PromiseLike<unknown>[] | null = null
-    for (const fn of stateCommitters) {
-      try {
-        const r = fn(this)
-        if (isThenable(r)) (pending ??= []).push(r)
-      } catch (e) {
-        this.app.logError(e, this, 'state commit failed')
-      }
+    let pending: void | Promise<void>
+    try {
+      pending = this.app._state.commit(this)
+    } catch (e) {
+      this.app.logError(e, this, 'state commit failed')
+      return undefined
     }
-    if (pending === null) return undefined
-    return Promise.all(pending).then(
+    if (pending === undefined) return undefined
+    return pending.then(
       () => {},
       (e) => this.app.logError(e, this, 'state commit failed'),
     )

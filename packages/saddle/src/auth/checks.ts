@@ -1,5 +1,5 @@
 import { HttpError } from '@skitai/was'
-import { registerAppGate, registerRouteCheck } from '../checks.js'
+import type { SaddlePlugin } from '../plugin.js'
 import { EarlyResponse } from '../hooks.js'
 import type { Route, RouteCheck } from '../route.js'
 import { assertSecureKey } from '../state/iron.js'
@@ -24,7 +24,7 @@ import { type AppSecurity, type AuthScheme, securityOf } from './settings.js'
 import { lookupPassword, safeEqual } from './users.js'
 
 /**
- * The checks of SPEC §2.4/§2.6, registered with the app's check seams (../checks.ts) and compiled
+ * The checks of SPEC §2.4/§2.6, installed into each app as a plugin (../plugin.ts) and compiled
  * once per app/route:
  *  - app gate: `app.authenticate` for every request of the app, before the route is resolved and
  *    before the body is read (so XML-RPC calls are covered too); CORS preflights pass through it;
@@ -33,31 +33,32 @@ import { lookupPassword, safeEqual } from './users.js'
  *  - after the arguments are loaded: `csrfVerify: true` (400).
  */
 
-registerAppGate((app) => {
-  const sec = securityOf(app)
-  validateSettings(sec)
-  const scheme = appScheme(sec)
-  if (scheme === null) return null
-  const check = AUTH_CHECKS[scheme]
-  return (was) =>
-    isPreflight(was.request.method, was._rawHeader('access-control-request-method')) ? undefined : check(was)
-})
-
-registerRouteCheck('origin', (route, app) => corsCheck(securityOf(app), route))
-
-registerRouteCheck('beforeBody', (route, app) => {
-  const sec = securityOf(app)
-  const scheme = routeScheme(sec, route)
-  if (scheme !== null) requireSources(sec, scheme, `route ${route.path} (authenticate: '${scheme}')`)
-  // The app gate already asked for the app-wide scheme.
-  return scheme === null || scheme === appScheme(sec) ? null : AUTH_CHECKS[scheme]
-})
-
-registerRouteCheck('afterBody', (route, app) => {
-  if (route.options.csrfVerify !== true) return null
-  assertSecureKey(securityOf(app).settings.securekey, `route ${route.path} (csrfVerify)`)
-  return csrfCheck
-})
+/** The built-in security checks; the Saddle constructor installs them (`app.use(securityChecks)`). */
+export const securityChecks: SaddlePlugin = {
+  name: 'security',
+  appGate(app) {
+    const sec = securityOf(app)
+    validateSettings(sec)
+    const scheme = appScheme(sec)
+    if (scheme === null) return null
+    const check = AUTH_CHECKS[scheme]
+    return (was) =>
+      isPreflight(was.request.method, was._rawHeader('access-control-request-method')) ? undefined : check(was)
+  },
+  originCheck: (route, app) => corsCheck(securityOf(app), route),
+  beforeBodyCheck(route, app) {
+    const sec = securityOf(app)
+    const scheme = routeScheme(sec, route)
+    if (scheme !== null) requireSources(sec, scheme, `route ${route.path} (authenticate: '${scheme}')`)
+    // The app gate already asked for the app-wide scheme.
+    return scheme === null || scheme === appScheme(sec) ? null : AUTH_CHECKS[scheme]
+  },
+  afterBodyCheck(route, app) {
+    if (route.options.csrfVerify !== true) return null
+    assertSecureKey(securityOf(app).settings.securekey, `route ${route.path} (csrfVerify)`)
+    return csrfCheck
+  },
+}
 
 /**
  * Settings errors surface when the app is compiled (at mount), not at the first request: a short

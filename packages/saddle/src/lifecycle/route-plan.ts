@@ -10,7 +10,7 @@
  * a body, so it is answered synchronously — `bare` and `simple` describe that, they select no code.
  */
 import type { Saddle } from '../app.js'
-import { collectRouteChecks } from '../checks.js'
+import { collectRouteChecks, PLAIN_HTTP_ONLY } from '../plugin.js'
 import { compileLayer, type HookLayer } from '../hooks.js'
 import { TESTPASS } from '../package.js'
 import type { Route, RouteCheck } from '../route.js'
@@ -28,6 +28,8 @@ export interface RoutePlan {
   readonly stages: readonly RouteStage[]
   /** The same without the body stage: for `invokeRoute` (RPC), whose caller gives the values. */
   readonly callStages: readonly RouteStage[]
+  /** The checks before the body (origin, then before-body) a WebSocket handshake goes through. */
+  readonly checksBeforeBody: readonly RouteStage[]
   /** The core: hook layers around guards and the handler; its value is the answer whatever it is. */
   readonly core: RouteStage
   /** Hook layers, outermost (app) first; null when no layer has any hook. */
@@ -65,6 +67,10 @@ export function compilePlan(route: Route, app: Saddle): RoutePlan {
   return {
     stages,
     callStages,
+    checksBeforeBody: [
+      ...originStages,
+      ...checks.beforeBody.filter((c) => (c as { [PLAIN_HTTP_ONLY]?: boolean })[PLAIN_HTTP_ONLY] !== true),
+    ],
     core,
     layers: layers.length === 0 ? null : layers,
     guards,

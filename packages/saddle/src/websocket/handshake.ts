@@ -19,15 +19,13 @@ import type { RequestContext, UpgradeControl } from '@skitai/engine'
 import { HttpError } from '@skitai/was'
 import type { Saddle } from '../app.js'
 import { mergeArgs } from '../args.js'
-import { isThenable, runLayers } from '../hooks.js'
+import { runLayers } from '../lifecycle/hook-layers.js'
+import { isThenable, runUntilAnswer } from '../lifecycle/run-until-answer.js'
 import type { Route } from '../route.js'
 import { SaddleWas } from '../was.js'
 import { writeError, writeResult } from '../writer.js'
 import { type WsRouteConfig, wsConfigOf } from './options.js'
 import { SaddleWebSocket, WS_INIT } from './session.js'
-
-/** Marks the route check that answers plain HTTP requests to a WebSocket route with 426 (index.ts). */
-export const WS_ONLY: unique symbol = Symbol('saddle.websocketOnly')
 
 const KEY_RE = /^[+/0-9A-Za-z]{22}==$/
 const ACCEPTED: unique symbol = Symbol('saddle.wsAccepted')
@@ -47,9 +45,9 @@ export function takeUpgrade(
 ): boolean {
   if (control === undefined || ctx.path === '') return false
   app._ensureCompiled()
-  const found = app._lookup(ctx.path)
+  const found = app._findRoute(ctx.path)
   if (found === null || found.kind !== 'match') return false
-  const route = found.group.forMethod(req.method ?? 'GET')
+  const route = found.value.group.forMethod(req.method ?? 'GET')
   const config = route === null ? undefined : wsConfigOf(route)
   if (config === undefined) return false
   void handshake(app, route!, config, found.params, req, ctx, control)
@@ -71,33 +69,19 @@ async function handshake(
   was._params = params
   try {
     checkProtocol(req)
-    if (app._gates !== null) {
-      for (const gate of app._gates) {
-        let r = gate(was)
-        if (isThenable(r)) r = await r
-        if (r !== undefined) return await refuse(was, r)
-      }
-    }
+    const gated = await runUntilAnswer(app._gates, was, undefined, null)
+    if (gated !== undefined) return await refuse(was, gated)
     if (config.requireOrigin && req.headers.origin === undefined) {
       throw new HttpError(403, 'Forbidden', { detail: 'this WebSocket route requires an Origin header' })
     }
     const plan = route.plan!
-    if (plan.beforeBody !== null) {
-      for (const check of plan.beforeBody) {
-        if ((check as any)[WS_ONLY] === true) continue
-        let r = check(was, route)
-        if (isThenable(r)) r = await r
-        if (r !== undefined) return await refuse(was, r)
-      }
-    }
+    const checked = await runUntilAnswer(plan.checksBeforeBody, was, route, null)
+    if (checked !== undefined) return await refuse(was, checked)
     let ws: SaddleWebSocket | null = null
     const inner = async (w: SaddleWas): Promise<unknown> => {
       if (plan.guards !== null) {
-        for (const g of plan.guards) {
-          let r = g(w, route)
-          if (isThenable(r)) r = await r
-          if (r !== undefined) return r
-        }
+        const refused = await runUntilAnswer(plan.guards, w, route, null)
+        if (refused !== undefined) return refused
       }
       // arguments are bound where the handler would be called: after the before hooks, as for HTTP
       const { values, room } = handshakeArgs(was, route, config, params)

@@ -11,7 +11,7 @@
  */
 import type { WebSocketSession } from '@skitai/engine'
 import { parseJsonSafely } from '@skitai/was'
-import { isThenable } from '../hooks.js'
+import { isThenable } from '../lifecycle/run-until-answer.js'
 import type { Route } from '../route.js'
 import type { SaddleWas } from '../was.js'
 import { GeneratorDriver } from './generator.js'
