@@ -24,7 +24,7 @@ import { takeUpgrade } from './websocket/handshake.js'
 import { websocketRoutes } from './websocket/index.js'
 import { SaddleWas } from './was.js'
 
-/** Per-app limits and settings (SPEC §1.4, §2.3). */
+/** Per-app limits and settings (engine README). */
 export interface SaddleConfig {
   /** JSON, urlencoded and XML bodies (bytes). */
   maxPostBodySize: number
@@ -43,7 +43,7 @@ export interface SaddleConfig {
    */
   asyncContext: boolean
   /**
-   * [request content type, accepted type] of this app's `was.get/post/…` calls (SPEC §3.1); null uses
+   * [request content type, accepted type] of this app's `was.get/post/…` calls (was README); null uses
    * the server-wide default (`['application/json', 'application/json']`).
    */
   defaultRequestType: readonly [string, string] | null
@@ -59,7 +59,7 @@ interface RouterEntry {
 }
 
 /**
- * A Saddle app (SPEC §2): routes whose arguments are filled by name, `was` in every handler, hooks,
+ * A Saddle app (README): routes whose arguments are filled by name, `was` in every handler, hooks,
  * packages, templates, uploads. Mount it on the engine (`skitai.mount('/', app)`) or test it in-process
  * with `skitai.testClient(app)`.
  */
@@ -75,7 +75,7 @@ export class Saddle extends Package implements SkitaiApp {
   /** Sealing key for sessions, tokens, JWT (≥ 32 characters). */
   securekey: string | null = null
   sessionTimeout = 1200
-  /** App-wide WWW-Authenticate scheme and its settings (§2.6, read by the auth modules). */
+  /** App-wide WWW-Authenticate scheme and its settings (README "Cookies, sessions, tokens, auth, CORS", read by the auth modules). */
   authenticate: 'basic' | 'digest' | 'bearer' | null = null
   realm = 'Saddle'
   users: Record<string, string> | null = null
@@ -161,7 +161,7 @@ export class Saddle extends Package implements SkitaiApp {
   }
 
   /**
-   * An alias private to this app (SPEC §3.3): `app.alias('@name', PROTO_HTTP, members, options)`, same
+   * An alias private to this app (was README "Aliases"): `app.alias('@name', PROTO_HTTP, members, options)`, same
    * arguments as `skitai.alias`. Inside this app's handlers it is preferred over a server-wide alias of
    * the same name. Registering a name again replaces it.
    */
@@ -272,7 +272,7 @@ export class Saddle extends Package implements SkitaiApp {
     return [this as Package, ...this.packages].flatMap((p) => Package.prototype.listRoutes.call(p))
   }
 
-  /** `app.buildUrl(name, ...args, kwargs?)` (SPEC §2.5). */
+  /** `app.buildUrl(name, ...args, kwargs?)` (README "URL building"). */
   buildUrl(name: string, ...args: unknown[]): string {
     return buildUrlFor(this, name, args, null)
   }

@@ -1,5 +1,5 @@
 /**
- * The per-route argument builder (SPEC §2.2): compiled once at registration from the handler's
+ * The per-route argument builder (README "Arguments by name"): compiled once at registration from the handler's
  * signature and the route's rule, then used on every request with no reflection — `build` is one loop
  * over precomputed names plus one pass over the request's keys.
  */

@@ -1,5 +1,5 @@
 /**
- * Request inputs → one args object (SPEC §2.2 points 1, 2, 5): query string and urlencoded form parsing
+ * Request inputs → one args object (README "Request inputs"): query string and urlencoded form parsing
  * with duplicates as arrays and type-prefixed keys, and the merge of URL variables, query and body.
  *
  * Decoding uses node:querystring rather than URLSearchParams: its `parse` already returns a

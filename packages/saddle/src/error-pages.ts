@@ -1,7 +1,7 @@
 import { defaultReason, HttpError } from '@skitai/was'
 import type { SaddleWas } from './was.js'
 
-/** What `app.errorHandler(code, fn)` / `app.defaultErrorHandler(fn)` receive as `error` (SPEC §2.4). */
+/** What `app.errorHandler(code, fn)` / `app.defaultErrorHandler(fn)` receive as `error` (README "Hooks, errors, guards"). */
 export interface ErrorInfo {
   code: number
   message: string

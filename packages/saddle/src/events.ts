@@ -60,7 +60,7 @@ export function joinBroadcast(app: BroadcastMember): void {
   broadcastApps.add(app)
   if (!modelChangesForwarded) {
     modelChangesForwarded = true
-    // `was.setlu(key)` anywhere in the process → `model-changed:KEY` to onBroadcast handlers (SPEC §3.5).
+    // `was.setlu(key)` anywhere in the process → `model-changed:KEY` to onBroadcast handlers (was README).
     onModelChanged((event, key, time) => {
       for (const member of broadcastApps) {
         if (!member._broadcasts.has(event)) continue

@@ -1,5 +1,5 @@
 /**
- * @skitai/saddle — the app framework (SPEC §2): `new Saddle(import.meta.url)`, routes whose arguments
+ * @skitai/saddle — the app framework (README): `new Saddle(import.meta.url)`, routes whose arguments
  * are filled by name, `was` in every handler, hooks, packages, URL building, templates, uploads.
  */
 export { HttpError } from '@skitai/was'

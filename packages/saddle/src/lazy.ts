@@ -1,7 +1,7 @@
 /**
  * Dependencies loaded on first use, not at import: nunjucks (first template), jsonwebtoken (first JWT
  * made or checked), busboy (first multipart body) and iron-session (first seal written). Together
- * ~15 MB of RSS that a worker which never uses them should not pay (SPEC §4: idle worker < 80 MB).
+ * ~15 MB of RSS that a worker which never uses them should not pay (bench/README.md: idle worker < 80 MB).
  * Loaded synchronously with require so that no API changes; after the first call each getter costs one
  * null check. Types come from `import type` and are exactly the packages' own.
  */

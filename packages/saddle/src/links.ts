@@ -10,7 +10,7 @@ export interface NamedRoute {
 }
 
 /**
- * Finds a route by name (SPEC §2.5): `'add'` (the app's own or an un-namespaced package route),
+ * Finds a route by name (README "URL building"): `'add'` (the app's own or an un-namespaced package route),
  * `'v1.owners'` (a package added with `ns: 'v1'`), `'appname:route'` (another mounted Saddle app).
  * Inside a namespaced package, a plain name is also tried with the package's namespace.
  */

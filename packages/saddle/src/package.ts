@@ -26,11 +26,11 @@ export type PermissionHandler = (was: SaddleWas, permissions: readonly string[])
 /** Marks a handler wrapped by `testpassRequired(fn)` (read when routes are compiled). */
 export const TESTPASS: unique symbol = Symbol('saddle.testpass')
 
-/** A TC39 method decorator that registers the method (class-based apps, SPEC §2.1). */
+/** A TC39 method decorator that registers the method (class-based apps, README "The app"). */
 export type MethodDecorator = (value: Function, context: ClassMethodDecoratorContext) => void
 
 /**
- * A set of routes with its own hooks, lifecycle hooks and error handlers (SPEC §2.4). `Saddle` is a
+ * A set of routes with its own hooks, lifecycle hooks and error handlers (README "Hooks, errors, guards"). `Saddle` is a
  * Package that can be mounted; `app.addPackage(pkg, { prefix, ns })` routes a package under the app
  * after the app's own routes, and the package inherits the app's settings.
  */

@@ -1,6 +1,6 @@
 /**
  * Reads a handler's parameter names (and defaults) from its source with acorn, once at registration
- * (SPEC §2.2). The first parameter is always `was`, whatever it is called; the others are filled by name.
+ * (README "Arguments by name"). The first parameter is always `was`, whatever it is called; the others are filled by name.
  */
 import { parse } from 'acorn'
 

@@ -9,7 +9,7 @@ import { parseMultipart, type UploadedFile } from './upload.js'
 import type { SaddleWas } from './was.js'
 
 /**
- * `was.request` (SPEC §2.3): the Node request plus lazily computed views of it. Nothing is parsed until
+ * `was.request` (README "`was` in a handler"): the Node request plus lazily computed views of it. Nothing is parsed until
  * asked for; the body is read once and shared by `body()`, `json()`, `form()` and argument binding.
  */
 export class SaddleRequest {

@@ -24,7 +24,7 @@ export class RedirectResult {
 
 /**
  * `was.response`: status and headers of the answer being built. Headers are kept in one null-prototype
- * object with lower-case names and written with a single `writeHead` (SPEC §2.1).
+ * object with lower-case names and written with a single `writeHead` (README "The app").
  */
 export class SaddleResponse {
   /** @internal */ _status: number

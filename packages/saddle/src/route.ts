@@ -4,7 +4,7 @@ import type { Package } from './package.js'
 import type { RuleInfo } from './router.js'
 import type { SaddleWas } from './was.js'
 
-/** A route handler: `was` first, then the arguments filled by name (SPEC §2.2). */
+/** A route handler: `was` first, then the arguments filled by name (README "Arguments by name"). */
 export type Handler = (was: SaddleWas, ...args: any[]) => unknown
 
 /**
@@ -20,11 +20,11 @@ export interface RouteOptions {
   name?: string
   /** Parameter names after `was` for handlers whose source cannot be read (minified code). */
   params?: string[]
-  /** WWW-Authenticate scheme for this route (§2.6). */
+  /** WWW-Authenticate scheme for this route (README "Cookies, sessions, tokens, auth, CORS"). */
   authenticate?: 'basic' | 'digest' | 'bearer' | boolean
-  /** Verify the CSRF token (§2.6). */
+  /** Verify the CSRF token (README "Cookies, sessions, tokens, auth, CORS"). */
   csrfVerify?: boolean
-  /** Allowed origins for this route (§2.4). */
+  /** Allowed origins for this route (README "CORS"). */
   cors?: string[] | boolean
   /** Run `app.loginHandler` before the handler. */
   loginRequired?: boolean
@@ -32,7 +32,7 @@ export interface RouteOptions {
   permissionRequired?: string[]
   /** A test run before the handler: undefined/true continue, false → 403, another value is the response. */
   testpass?: (was: SaddleWas) => unknown
-  /** WebSocket route options (§2.10, README "WebSocket routes"). */
+  /** WebSocket route options (README "WebSocket routes", README "WebSocket routes"). */
   websocket?: import('./websocket/options.js').WebSocketOptions
   /** Documentation for `system.methodHelp` and listings. */
   doc?: string

@@ -1,5 +1,5 @@
 /**
- * Fancy-URL routing (SPEC §2.1): `/hello/<name>`, `/hello/<int:num>`, `/price/<float:p>`,
+ * Fancy-URL routing (README "The app"): `/hello/<name>`, `/hello/<int:num>`, `/price/<float:p>`,
  * `/download/<int:major>/<path:rest>`.
  *
  * Static rules are found by one Map lookup. Rules with variables are compiled once, at `add()`, into a

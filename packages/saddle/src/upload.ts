@@ -11,7 +11,7 @@ import { parseForm } from './args.js'
 import { busboyLib } from './lazy.js'
 
 /**
- * The original file name made safe (SPEC §2.8): basename, leading dots stripped, runs of whitespace and
+ * The original file name made safe (README "Uploads"): basename, leading dots stripped, runs of whitespace and
  * `\"':;|><&?` (and control characters) → `_`, empty → `noname`.
  */
 export function sanitizeFilename(name: string): string {

@@ -1,5 +1,5 @@
 /**
- * URL building (SPEC §2.5): positional and named values → a route's path and query string. The name
+ * URL building (README "URL building"): positional and named values → a route's path and query string. The name
  * lookup ('add', 'v1.owners', 'app:route') and `was.ab/partial/baseurl` live in the app; this module turns
  * one route and its values into a URL.
  */

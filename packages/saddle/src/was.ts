@@ -41,7 +41,7 @@ export class TempBag {
 }
 
 /**
- * The handler context (SPEC §2.3). One fixed shape — every field is assigned in the constructor — and
+ * The handler context (README "`was` in a handler"). One fixed shape — every field is assigned in the constructor — and
  * everything costly is lazy: request views, response, g, temp, cookies, session.
  */
 export class SaddleWas extends Was {
@@ -131,12 +131,12 @@ export class SaddleWas extends Was {
     return this._ws === null ? -1 : this._ws.clientId
   }
 
-  /** `app.config.defaultRequestType` when set, else the server-wide default (SPEC §3.1). */
+  /** `app.config.defaultRequestType` when set, else the server-wide default (was README). */
   override defaultRequestType(): readonly [string, string] {
     return this.app.config.defaultRequestType ?? super.defaultRequestType()
   }
 
-  /** The app's own `app.alias` first, then the server-wide alias (SPEC §3.3). */
+  /** The app's own `app.alias` first, then the server-wide alias (was README "Aliases"). */
   override resolveAlias(name: string): Cluster | undefined {
     const own = this.app._aliases
     if (own !== null) {
@@ -220,7 +220,7 @@ export class SaddleWas extends Was {
     return this.app._state.rmtoken(this, token)
   }
 
-  /** URL of a named route: positional args, then a final plain object of named ones (SPEC §2.5). */
+  /** URL of a named route: positional args, then a final plain object of named ones (README "URL building"). */
   ab(name: string, ...args: unknown[]): string {
     return buildUrlFor(this.app, name, args, this.route)
   }
@@ -235,7 +235,7 @@ export class SaddleWas extends Was {
     return baseurlFor(this.app, name, this.route)
   }
 
-  /** Renders a template after awaiting every Task/Promise in the context (SPEC §2.7). */
+  /** Renders a template after awaiting every Task/Promise in the context (README "Templates"). */
   render(name: string, context: Record<string, unknown> = {}): Promise<string> {
     return renderTemplate(this, name, context)
   }

@@ -22,7 +22,7 @@ const JSON_TYPE = 'application/json'
 const OCTETS = 'application/octet-stream'
 
 /**
- * Writes a handler's return value (SPEC §2.1) with the status and headers of `was.response`, after the
+ * Writes a handler's return value (README "The app") with the status and headers of `was.response`, after the
  * state commit step (cookies, session). Returns a promise only when something is asynchronous
  * (state commit, files, streams).
  */

@@ -24,7 +24,7 @@ import { type AppSecurity, type AuthScheme, securityOf } from './settings.js'
 import { lookupPassword, safeEqual } from './users.js'
 
 /**
- * The checks of SPEC §2.4/§2.6, installed into each app as a plugin (../plugin.ts) and compiled
+ * The checks of README "Cookies, sessions, tokens, auth, CORS", installed into each app as a plugin (../plugin.ts) and compiled
  * once per app/route:
  *  - app gate: `app.authenticate` for every request of the app, before the route is resolved and
  *    before the body is read (so XML-RPC calls are covered too); CORS preflights pass through it;

@@ -1,5 +1,5 @@
 /**
- * CORS decisions (SPEC §2.4), precompiled once per app/route into a `CorsPolicy`:
+ * CORS decisions (README "CORS"), precompiled once per app/route into a `CorsPolicy`:
  * a request carrying an `Origin` that is neither the server's own `scheme://host` nor allowed is
  * refused (403); allowed cross-origin requests get `Access-Control-Allow-Origin` (the origin echoed,
  * with credentials, for an explicit list; `*` without credentials for `['*']`).

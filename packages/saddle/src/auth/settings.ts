@@ -9,7 +9,8 @@ export type AuthScheme = 'basic' | 'digest' | 'bearer'
 export type BearerHandler<W = any> = (was: W, token: string) => unknown
 
 /**
- * The app settings SPEC §2.4/§2.6 reads (properties of a Saddle app; packages inherit the app's).
+ * The app settings the security checks read (README "Cookies, sessions, tokens, auth, CORS"): properties
+ * of a Saddle app; packages inherit the app's.
  * Everything is optional; defaults are in `settingsOf`.
  */
 export interface SecuritySettings {

@@ -1,5 +1,5 @@
 /**
- * One RPC call → one route: the method name is resolved to a route of the app (§2.9) and the route is run
+ * One RPC call → one route: the method name is resolved to a route of the app (README "XML-RPC and JSON-RPC") and the route is run
  * through `app.invokeRoute`, i.e. the same hooks, auth, sessions and argument builder as over HTTP. The
  * outcome is a value or a failure carrying the HTTP status the same call would have had.
  */

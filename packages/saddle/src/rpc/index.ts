@@ -1,5 +1,5 @@
 /**
- * XML-RPC and JSON-RPC on every Saddle route (SPEC §2.9) — the entry points the request pipeline calls.
+ * XML-RPC and JSON-RPC on every Saddle route (README "XML-RPC and JSON-RPC") — the entry points the request pipeline calls.
  *
  * Handoff with the pipeline (app.ts / pipeline.ts):
  *   1. For a POST, before normal argument binding: `const kind = detectRpc(contentType)`.

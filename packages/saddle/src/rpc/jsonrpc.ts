@@ -1,5 +1,5 @@
 /**
- * JSON-RPC 2.0 on route URLs (SPEC §2.9): single calls and batches, params by position (array) or by name
+ * JSON-RPC 2.0 on route URLs (README "XML-RPC and JSON-RPC"): single calls and batches, params by position (array) or by name
  * (object), notifications (no reply), and the standard errors. The HTTP status the same call would have
  * had goes in `error.data.status`.
  */
@@ -139,7 +139,7 @@ export function errorReply(id: Id, code: number, message: string, status: number
 }
 
 /**
- * A result as JSON: Buffers as base64 strings (§2.9), bigint as a number when safe else a decimal string,
+ * A result as JSON: Buffers as base64 strings (README "XML-RPC and JSON-RPC"), bigint as a number when safe else a decimal string,
  * undefined as null, Dates as ISO strings (their toJSON). Throws on cycles (JSON.stringify's TypeError).
  */
 export function encodeJson(value: unknown): string {

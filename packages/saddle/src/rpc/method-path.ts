@@ -1,5 +1,5 @@
 /**
- * RPC method names ↔ route paths (SPEC §2.9): `add` ↔ `/add`, `math.add` ↔ `/math/add`.
+ * RPC method names ↔ route paths (README "XML-RPC and JSON-RPC"): `add` ↔ `/add`, `math.add` ↔ `/math/add`.
  * A call posted to `/rpc2` looks for `/rpc2/add` first (the path it was posted to), then for `/add` (from
  * the app's mount point).
  */

@@ -1,5 +1,5 @@
 /**
- * The introspection methods Python's SimpleXMLRPCServer answers (SPEC §2.9): `system.listMethods`,
+ * The introspection methods Python's SimpleXMLRPCServer answers (README "XML-RPC and JSON-RPC"): `system.listMethods`,
  * `system.methodHelp`, and `system.multicall` (Python's format: a list of `{methodName, params}` → a list
  * of `[value]` or fault structs `{faultCode, faultString}`).
  */

@@ -1,5 +1,5 @@
 /**
- * XML-RPC on route URLs (SPEC §2.9): the body is read under the app's body limit, decoded safely
+ * XML-RPC on route URLs (README "XML-RPC and JSON-RPC"): the body is read under the app's body limit, decoded safely
  * (the shared codec in @skitai/was), the method name resolved to a route and run through the app; the answer is a
  * `<methodResponse>` or a fault whose faultCode is the HTTP status the same call would have had.
  * HTTP 200 either way.
