@@ -181,6 +181,11 @@ export class SaddleRequest {
     this._bodyLoaded = true
   }
 
+  /** @internal whether `_collectBody` has handed the body (or why it could not be read) over */
+  get _bodyCollected(): boolean {
+    return this._bodyBuf !== null || this._bodyErr !== null
+  }
+
   /** @internal the outcome of `_collectBody` */
   _collected(error: Error | null, body: Buffer | null): void {
     this._bodyBuf = body

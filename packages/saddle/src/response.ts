@@ -27,33 +27,65 @@ export class RedirectResult {
  * object with lower-case names and written with a single `writeHead` (README "The app").
  */
 export class SaddleResponse {
-  /** @internal */ _status: number
-  /** @internal */ _reason: string | null
-  /** @internal whether a hook/handler chose the status (a failed hook's answer then keeps it). */
-  _statusSet: boolean
-  /** @internal */ readonly _headers: Record<string, HeaderValue>
+  #status: number
+  #reason: string | null
+  /** Whether a hook/handler chose the status (a failed hook's answer then keeps it). */
+  #statusSet: boolean
+  /**
+   * @internal The headers to write, lower-case names. The writer (writer.ts) completes them with
+   * Content-Type and Content-Length and hands them to `writeHead` as they are, without a copy.
+   */
+  readonly _headers: Record<string, HeaderValue>
   private readonly _was: SaddleWas
 
   constructor(was: SaddleWas) {
     this._was = was
-    this._status = 200
-    this._reason = null
-    this._statusSet = false
+    this.#status = 200
+    this.#reason = null
+    this.#statusSet = false
     this._headers = Object.create(null)
   }
 
   /** The status chosen so far (200 by default). */
   get statusCode(): number {
-    return this._status
+    return this.#status
+  }
+
+  /** @internal the reason phrase given with `status(code, reason)`, else null (the standard one). */
+  get _reason(): string | null {
+    return this.#reason
+  }
+
+  /** @internal whether a hook or the handler chose the status. */
+  get _statusChosen(): boolean {
+    return this.#statusSet
+  }
+
+  /** @internal back to the default 200, as no one had chosen a status (each call of an RPC batch). */
+  _resetStatus(): void {
+    this.#status = 200
+    this.#reason = null
+    this.#statusSet = false
+  }
+
+  /**
+   * @internal A custom error page is about to be built: the error's status (not chosen, so the page's
+   * handler may choose another) and only the headers the error path keeps.
+   */
+  _restartAsErrorPage(status: number, headers: Record<string, HeaderValue>): void {
+    for (const k in this._headers) delete this._headers[k]
+    Object.assign(this._headers, headers)
+    this._resetStatus()
+    this.#status = status
   }
 
   /** Sets the status; custom codes and reasons (`210 Streaming`, `488 Not My Fault`) are allowed. */
   status(code: number, reason?: string): this {
     if (!Number.isInteger(code) || code < 100 || code > 999) throw new Error(`invalid HTTP status: ${code}`)
     if (reason !== undefined && /[\r\n]/.test(reason)) throw new Error('status reason must not contain line breaks')
-    this._status = code
-    this._reason = reason ?? null
-    this._statusSet = true
+    this.#status = code
+    this.#reason = reason ?? null
+    this.#statusSet = true
     return this
   }
 
@@ -135,9 +167,9 @@ export class SaddleResponse {
 
   /** @internal a failed hook answered: keep the error's status unless the hook chose one. */
   _adoptErrorStatus(e: unknown): void {
-    if (this._statusSet) return
-    this._status = e instanceof HttpError ? e.status : 500
-    this._reason = null
+    if (this.#statusSet) return
+    this.#status = e instanceof HttpError ? e.status : 500
+    this.#reason = null
   }
 }
 

@@ -41,14 +41,14 @@ function writeValue(was: SaddleWas, value: unknown): void | Promise<void> {
   const r = was._response
   // null when the handler set no header: `send` then writes a small literal object (see there)
   const common: Headers | null = r === null ? null : r._headers
-  let status = r === null ? 200 : r._status
+  let status = r === null ? 200 : r.statusCode
   const reason = r === null ? null : r._reason
 
   switch (typeof value) {
     case 'string':
       return send(res, status, reason, common, HTML, value)
     case 'undefined':
-      if (status === 200 && (r === null || !r._statusSet)) status = 204
+      if (status === 200 && (r === null || !r._statusChosen)) status = 204
       return send(res, status, reason, common, null, status === 204 || status === 304 ? null : '')
     case 'number':
     case 'boolean':
@@ -126,7 +126,7 @@ export function send(
 }
 
 function writeApi(was: SaddleWas, api: ApiResult, headers: Headers): void {
-  const status = api.status ?? was._response?._status ?? 200
+  const status = api.status ?? was._response?.statusCode ?? 200
   const accept = was._rawHeader('accept')
   if (accept?.startsWith('text/xml')) {
     send(was._res, status, null, headers, 'text/xml', encodeXmlRpcResponse(api.data))
@@ -314,12 +314,7 @@ export async function writeError(was: SaddleWas, error: unknown): Promise<void> 
   const custom = was.app._errorHandlerFor(info.code, was.route)
   if (custom !== null) {
     // The custom page starts from the same clean headers and the error's status.
-    const resp = was.response
-    for (const k in resp._headers) delete resp._headers[k]
-    Object.assign(resp._headers, headers)
-    resp._status = info.code
-    resp._reason = null
-    resp._statusSet = false
+    was.response._restartAsErrorPage(info.code, headers)
     try {
       let v = custom(was, info)
       if (isThenable(v)) v = await v

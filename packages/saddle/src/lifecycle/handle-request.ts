@@ -20,7 +20,7 @@ import { SaddleWas } from '../was.js'
 import { writeError, writeLastResort, writeResult } from '../writer.js'
 import { runRoute } from './run-route.js'
 import { isThenable, runUntilAnswer, type Step } from './run-until-answer.js'
-import { answerRpcCall, bareMountPointRedirect } from './rpc-stage.js'
+import { answerRpcCall, bareMountPointRedirect, classifyJsonBody } from './rpc-stage.js'
 
 /** A stage every request of an app goes through before its route is looked up. */
 export type AppStage = Step<undefined>
@@ -29,8 +29,25 @@ export function handleRequest(app: Saddle, req: IncomingMessage, res: ServerResp
   app._ensureCompiled()
   const was = new SaddleWas(app, req, res, ctx)
   // RPC is recognised here, once; the RPC stage answers it.
-  if (req.method === 'POST') was._rpc = detectRpc(req.headers['content-type'])
-  if (app.config.asyncContext) wasStorage.run(was, start, was)
+  if (req.method === 'POST') {
+    was._rpc = detectRpc(req.headers['content-type'])
+    // A JSON POST: one read of the body decides whether it is JSON-RPC. Without gates to pass first it is
+    // read before the walk, through a callback: no promise on the path of a plain JSON POST.
+    if (was._rpc === 'maybe-jsonrpc' && app._gates.length === 0) {
+      was.request._collectBody(classifyThenStart)
+      return
+    }
+  }
+  begin(was)
+}
+
+function classifyThenStart(was: SaddleWas, error: Error | null, buf: Buffer | null): void {
+  classifyJsonBody(was, error, buf)
+  begin(was)
+}
+
+function begin(was: SaddleWas): void {
+  if (was.app.config.asyncContext) wasStorage.run(was, start, was)
   else start(was)
 }
 

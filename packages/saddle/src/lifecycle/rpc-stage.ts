@@ -15,35 +15,43 @@ import type { SaddleWas } from '../was.js'
 export function answerRpcCall(was: SaddleWas): unknown {
   const kind = was._rpc
   if (kind === null) return undefined
-  if (kind !== 'maybe-jsonrpc') return answerRpc(was, kind)
-  return new Promise((resolve) => {
-    was.request._collectBody((w, error, buf) => resolve(afterJsonBody(w, error, buf)))
-  })
+  if (kind === 'maybe-jsonrpc' && !was.request._bodyCollected) {
+    return new Promise((resolve) => {
+      was.request._collectBody((w, error, buf) => {
+        classifyJsonBody(w, error, buf)
+        resolve(answerRpcCall(w))
+      })
+    })
+  }
+  return answerRpc(was, kind)
 }
 
 /**
- * A JSON POST's body, read: JSON-RPC is answered, anything else goes on with the body parsed once. A
- * body that could not be read or parsed is left to `handleRpc`, which answers the 413/400 (or the
- * JSON-RPC parse error when the text says it is JSON-RPC).
+ * A JSON POST's body, read: a plain one is kept parsed as the route's arguments and `was._rpc` cleared
+ * (the request goes on as a plain one); JSON-RPC, and a body that could not be read or parsed, are left
+ * to `handleRpc`, which answers the call — or the 413/400 (the JSON-RPC parse error when the text says it
+ * is JSON-RPC). handle-request.ts calls it before the walk when the app has no gates, so a plain JSON
+ * POST reads its body through a callback, without a promise.
  */
-function afterJsonBody(was: SaddleWas, error: Error | null, buf: Buffer | null): unknown {
+export function classifyJsonBody(was: SaddleWas, error: Error | null, buf: Buffer | null): void {
   const request = was.request
   request._collected(error, buf)
   if (error === null && (buf as Buffer).length === 0) {
     // an empty body is no arguments (as for any other media type), not malformed JSON
     request._noBodyArgs()
-    return notRpc(was)
+    was._rpc = null
+    return
   }
   let body: unknown
   try {
     if (error !== null) throw error
     body = parseJsonBody(buf as Buffer)
   } catch {
-    return answerRpc(was, 'maybe-jsonrpc')
+    return
   }
   const rpc = looksLikeJsonRpc(body) || was._ctx.path === ''
   request._tookJson(body, !rpc)
-  return rpc ? answerRpc(was, 'maybe-jsonrpc') : notRpc(was)
+  if (!rpc) was._rpc = null
 }
 
 async function answerRpc(was: SaddleWas, kind: RpcKind): Promise<unknown> {

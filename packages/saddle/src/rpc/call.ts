@@ -40,10 +40,5 @@ export async function callMethod(
 
 /** Undo a previous call's status so each call of a batch starts from 200. */
 export function resetStatus(was: SaddleWas): void {
-  const res = was.response
-  if (res._statusSet || res._status !== 200) {
-    res._status = 200
-    res._reason = null
-    res._statusSet = false
-  }
+  was.response._resetStatus()
 }
