@@ -13,7 +13,7 @@ import { type AppStage, compileAppStages, handleRequest } from './lifecycle/hand
 import { compilePlan } from './lifecycle/route-plan.js'
 import { type CallInput, invokeRoute } from './lifecycle/run-route.js'
 import { runLifecycle } from './mount-hooks.js'
-import { buildUrlFor } from './links.js'
+import { buildUrlFor } from './url-builder.js'
 import { type ErrorHandler, Package } from './package.js'
 import { type AppGate, compileAppGates, type SaddlePlugin } from './plugin.js'
 import type { Route, RouteGroup, RouteMatch } from './route.js'

@@ -5,7 +5,7 @@
  */
 import { HttpError } from '@skitai/was'
 import { mergeArgs } from './args.js'
-import { FORBIDDEN_KEYS, type HandlerSignature } from './params.js'
+import { FORBIDDEN_KEYS, type HandlerSignature } from './signature.js'
 import type { RuleInfo } from './router.js'
 
 export interface ArgBuilder {

@@ -10,7 +10,7 @@
 import { parse as parseQs } from 'node:querystring'
 import { HttpError, parseJsonSafely } from '@skitai/was'
 import { newBag } from './bag.js'
-import { FORBIDDEN_KEYS } from './params.js'
+import { FORBIDDEN_KEYS } from './signature.js'
 
 type Converter = (value: string, key: string) => unknown
 

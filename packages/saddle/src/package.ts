@@ -1,19 +1,10 @@
 import type { Saddle } from './app.js'
-import { compileArgBuilder } from './arg-builder.js'
 import { bindBareDecorators } from './decorator-binding.js'
 import { type EventHandler, EventBus, joinBroadcast } from './events.js'
 import { type AfterHook, type BeforeHook, type FailedHook, HookSet, type TeardownHook } from './hooks.js'
 import { type LifecycleHook, type LifecycleName, LifecycleHooks } from './mount-hooks.js'
-import { readSignature } from './params.js'
-import {
-  type Handler,
-  normalizeContentTypes,
-  normalizeMethods,
-  type Route,
-  RouteGroup,
-  type RouteOptions,
-} from './route.js'
-import { parseRule, Router } from './router.js'
+import { createRoute, type Handler, type Route, type RouteGroup, type RouteOptions } from './route.js'
+import { Router } from './router.js'
 import type { SaddleWas } from './was.js'
 
 /** `app.errorHandler(code, fn)` / `defaultErrorHandler(fn)`: a custom error page. */
@@ -79,37 +70,7 @@ export class Package {
   }
 
   private _addRoute(path: string, options: RouteOptions, handler: Handler, fnName: string): Route {
-    if (typeof handler !== 'function') throw new TypeError(`route '${path}': the handler must be a function`)
-    const rule = parseRule(path)
-    const sig = readSignature(handler, options.params)
-    const builder = compileArgBuilder(sig, rule)
-    const last = rule.vars.at(-1)
-    const optionalLastVar = last !== undefined && sig.params.some((p) => p.name === last.name && p.hasDefault)
-    const name = options.name ?? (fnName || defaultName(rule.literalPrefix))
-    const route: Route = {
-      rule,
-      path,
-      name,
-      fullName: this.ns === '' ? name : `${this.ns}.${name}`,
-      explicitName: options.name !== undefined,
-      handler,
-      thisArg: undefined,
-      builder,
-      options,
-      methods: normalizeMethods(options.methods),
-      contentTypes: normalizeContentTypes(options.contentTypes),
-      optionalLastVar,
-      owner: this,
-      plan: null,
-    }
-    let group = this._router.get(path)
-    if (group === undefined) {
-      group = new RouteGroup(path)
-      group.add(route)
-      this._router.add(path, group, { optionalLastVar })
-    } else {
-      group.add(route)
-    }
+    const route = createRoute(this, path, options, handler, fnName)
     this._routes.push(route)
     this._routeAdded(route)
     return route
@@ -251,10 +212,4 @@ export class Package {
     this.ns = ns
     for (const r of this._routes) (r as { fullName: string }).fullName = ns === '' ? r.name : `${ns}.${r.name}`
   }
-}
-
-/** The name of a route whose handler is anonymous: its literal prefix, `/` → `_` (`/add` → `add`, `/` → `index`). */
-function defaultName(literalPrefix: string): string {
-  const trimmed = literalPrefix.replace(/^\/+|\/+$/g, '')
-  return trimmed === '' ? 'index' : trimmed.replace(/\//g, '_')
 }

@@ -1,7 +1,8 @@
-import type { ArgBuilder } from './arg-builder.js'
+import { type ArgBuilder, compileArgBuilder } from './arg-builder.js'
 import type { RoutePlan } from './lifecycle/route-plan.js'
 import type { Package } from './package.js'
-import type { RuleInfo } from './router.js'
+import { parseRule, type RuleInfo } from './router.js'
+import { readSignature } from './signature.js'
 import type { SaddleWas } from './was.js'
 
 /** A route handler: `was` first, then the arguments filled by name (README "Arguments by name"). */
@@ -131,4 +132,54 @@ export function normalizeContentTypes(list: string[] | undefined): ReadonlySet<s
 export function normalizeMethods(list: string[] | undefined): readonly string[] | null {
   if (list === undefined || list.length === 0) return null
   return Object.freeze([...new Set(list.map((m) => m.toUpperCase()))])
+}
+
+/**
+ * A new route of `owner` (what `app.route()` / `pkg.route()` register): the rule parsed, the handler's
+ * parameter names read and its argument builder compiled, once; the route joins the owner's router in
+ * the group of its rule (one group per rule, routes by method).
+ */
+export function createRoute(
+  owner: Package,
+  path: string,
+  options: RouteOptions,
+  handler: Handler,
+  fnName: string,
+): Route {
+  if (typeof handler !== 'function') throw new TypeError(`route '${path}': the handler must be a function`)
+  const rule = parseRule(path)
+  const sig = readSignature(handler, options.params)
+  const builder = compileArgBuilder(sig, rule)
+  const last = rule.vars.at(-1)
+  const optionalLastVar = last !== undefined && sig.params.some((p) => p.name === last.name && p.hasDefault)
+  const name = options.name ?? (fnName || defaultName(rule.literalPrefix))
+  const route: Route = {
+    rule,
+    path,
+    name,
+    fullName: owner.ns === '' ? name : `${owner.ns}.${name}`,
+    explicitName: options.name !== undefined,
+    handler,
+    thisArg: undefined,
+    builder,
+    options,
+    methods: normalizeMethods(options.methods),
+    contentTypes: normalizeContentTypes(options.contentTypes),
+    optionalLastVar,
+    owner,
+    plan: null,
+  }
+  const group = owner._router.get(path)
+  if (group === undefined) {
+    const created = new RouteGroup(path)
+    created.add(route)
+    owner._router.add(path, created, { optionalLastVar })
+  } else group.add(route)
+  return route
+}
+
+/** The name of a route whose handler is anonymous: its literal prefix, `/` → `_` (`/add` → `add`, `/` → `index`). */
+function defaultName(literalPrefix: string): string {
+  const trimmed = literalPrefix.replace(/^\/+|\/+$/g, '')
+  return trimmed === '' ? 'index' : trimmed.replace(/\//g, '_')
 }

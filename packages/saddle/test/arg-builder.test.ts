@@ -4,7 +4,7 @@ import { HttpError } from '@skitai/was'
 import { transform } from 'esbuild'
 import { type ArgBuilder, compileArgBuilder } from '../src/arg-builder.js'
 import { mergeArgs, parseForm, parseQuery } from '../src/args.js'
-import { readSignature, signatureStats } from '../src/params.js'
+import { readSignature, signatureStats } from '../src/signature.js'
 import { Router } from '../src/router.js'
 
 interface Entry {

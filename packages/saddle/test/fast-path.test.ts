@@ -9,7 +9,7 @@ import { Package, Saddle } from '@skitai/saddle'
 import { HttpError } from '@skitai/was'
 import { type ArgBuilder, compileArgBuilder } from '../src/arg-builder.js'
 import { mergeArgs, parseForm, parseQuery } from '../src/args.js'
-import { readSignature } from '../src/params.js'
+import { readSignature } from '../src/signature.js'
 import { Router } from '../src/router.js'
 import { type Client, clients, closeAll } from './helpers.ts'
 

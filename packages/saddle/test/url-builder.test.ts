@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { compileArgBuilder } from '../src/arg-builder.js'
 import { parseQuery } from '../src/args.js'
-import { readSignature } from '../src/params.js'
+import { readSignature } from '../src/signature.js'
 import { parseRule, Router } from '../src/router.js'
 import { type BuildableRoute, baseUrl, buildUrl } from '../src/url-builder.js'
 

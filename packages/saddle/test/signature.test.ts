@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { transform } from 'esbuild'
 import ts from 'typescript'
-import { readSignature, signatureStats } from '../src/params.js'
+import { readSignature, signatureStats } from '../src/signature.js'
 
 /** name → hasDefault / literal default, compactly: 'a', 'b=8', 'c=?' (non-literal default). */
 function shape(fn: Function, explicit?: string[]): { params: string[]; catchAll: unknown } {
