@@ -4,9 +4,9 @@
  * setEtag (304), and for a package without failed hooks nested in such an app.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { Package, Saddle } from '@skitai/saddle'
-import { type Client, clients, closeAll } from './helpers.ts'
+import { eachTransport } from './helpers.ts'
 
 const trail = new Map<string, string[]>()
 const rec = (was: any, step: string) => {
@@ -36,24 +36,20 @@ function makeApp(): Saddle {
 }
 
 describe('teardown without failedRequest hooks', () => {
-  let list: Client[]
-  before(async () => {
-    list = await clients(makeApp())
-  })
-  after(() => closeAll(list))
-
-  for (const kind of ['inject', 'socket'] as const) {
-    const c = () => list.find((x) => x.kind === kind)!
-    it(`${kind}: an unanswered throw, a 304 from setEtag and a package throw all tear down`, async () => {
-      let r = await c().get(`/boom?id=${kind}1`, { accept: 'application/json' })
-      assert.equal(r.status, 500)
-      assert.deepEqual(trail.get(`${kind}1`), ['app.teardown'])
-      r = await c().get(`/etag?id=${kind}2`, { 'if-none-match': '"v1"' })
-      assert.equal(r.status, 304)
-      assert.deepEqual(trail.get(`${kind}2`), ['app.teardown'])
-      r = await c().get(`/p/boom?id=${kind}3`, { accept: 'application/json' })
-      assert.equal(r.status, 500)
-      assert.deepEqual(trail.get(`${kind}3`), ['pkg.teardown', 'app.teardown'])
-    })
-  }
+  eachTransport(
+    () => makeApp(),
+    (kind, c) => {
+      it(`${kind}: an unanswered throw, a 304 from setEtag and a package throw all tear down`, async () => {
+        let r = await c().get(`/boom?id=${kind}1`, { accept: 'application/json' })
+        assert.equal(r.status, 500)
+        assert.deepEqual(trail.get(`${kind}1`), ['app.teardown'])
+        r = await c().get(`/etag?id=${kind}2`, { 'if-none-match': '"v1"' })
+        assert.equal(r.status, 304)
+        assert.deepEqual(trail.get(`${kind}2`), ['app.teardown'])
+        r = await c().get(`/p/boom?id=${kind}3`, { accept: 'application/json' })
+        assert.equal(r.status, 500)
+        assert.deepEqual(trail.get(`${kind}3`), ['pkg.teardown', 'app.teardown'])
+      })
+    },
+  )
 })

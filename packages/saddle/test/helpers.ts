@@ -3,15 +3,24 @@
  * light-my-request, no socket) and over a real socket (`engine.listen()` on 127.0.0.1, undici), so every
  * behaviour is checked through both.
  */
+import { after, before } from 'node:test'
 import { Engine, type TestClient, testClient } from '@skitai/engine'
 import type { Saddle } from '@skitai/saddle'
 
+/** The one response shape of the saddle test helpers (`clients`, auth/serve.ts `serve`). */
 export interface Res {
   status: number
   headers: Record<string, string | string[] | undefined>
   body: Buffer
   text: string
   json(): any
+  /** Set-Cookie lines. */
+  cookies: string[]
+}
+
+/** Set-Cookie lines of a header value. */
+export function setCookies(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v]
 }
 
 export interface ReqOptions {
@@ -46,7 +55,14 @@ class EngineClient implements Client {
       json: opts.json,
       form: opts.form,
     })
-    return { status: r.status, headers: r.headers, body: r.body, text: r.text, json: () => r.json() }
+    return {
+      status: r.status,
+      headers: r.headers,
+      body: r.body,
+      text: r.text,
+      json: () => r.json(),
+      cookies: setCookies(r.headers['set-cookie']),
+    }
   }
   get(path: string, headers?: Record<string, string>): Promise<Res> {
     return this.request('GET', path, { headers })
@@ -83,4 +99,22 @@ export async function clients(...apps: [string, Saddle][] | [Saddle]): Promise<C
 
 export async function closeAll(list: Client[]): Promise<void> {
   for (const c of list) await c.close()
+}
+
+/**
+ * Declares a suite's tests once per transport, inside a `describe`: the apps are served in process and
+ * over a socket (see `clients`) before the tests and closed after them; `body(kind, client)` declares the
+ * tests, where `client()` is the client of that transport.
+ */
+export function eachTransport(
+  apps: () => Saddle | [string, Saddle][],
+  body: (kind: 'inject' | 'socket', client: () => Client) => void,
+): void {
+  let list: Client[] = []
+  before(async () => {
+    const a = apps()
+    list = await (Array.isArray(a) ? clients(...a) : clients(a))
+  })
+  after(() => closeAll(list))
+  for (const kind of ['inject', 'socket'] as const) body(kind, () => list.find((x) => x.kind === kind)!)
 }

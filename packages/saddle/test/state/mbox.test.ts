@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { CookieJar } from '../src/state/cookie.js'
-import { MessageBox } from '../src/state/mbox.js'
-import { SESSION_COOKIE, Session } from '../src/state/session.js'
+import { CookieJar } from '../../src/state/cookie.js'
+import { MessageBox } from '../../src/state/mbox.js'
+import { SESSION_COOKIE, Session } from '../../src/state/session.js'
 
 const KEY = 'm'.repeat(40)
 

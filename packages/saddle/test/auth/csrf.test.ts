@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { csrfMatches, csrfToken, csrfTokenInput, takeSentToken } from '../src/auth/csrf.js'
-import { CookieJar } from '../src/state/cookie.js'
-import { Session } from '../src/state/session.js'
+import { csrfMatches, csrfToken, csrfTokenInput, takeSentToken } from '../../src/auth/csrf.js'
+import { CookieJar } from '../../src/state/cookie.js'
+import { Session } from '../../src/state/session.js'
 
 const mk = () =>
   new Session({

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { CookieJar } from '../src/state/cookie.js'
-import { seal } from '../src/state/iron.js'
-import { Session } from '../src/state/session.js'
-import { makeToken, readToken, removeToken } from '../src/state/tokens.js'
+import { CookieJar } from '../../src/state/cookie.js'
+import { seal } from '../../src/state/iron.js'
+import { Session } from '../../src/state/session.js'
+import { makeToken, readToken, removeToken } from '../../src/state/tokens.js'
 
 const KEY = 't'.repeat(32)
 const session = new Session({

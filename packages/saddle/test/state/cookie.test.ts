@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { CookieJar } from '../src/state/cookie.js'
+import { CookieJar } from '../../src/state/cookie.js'
 
 test('cookie jar reads the Cookie header lazily and reflects sets and removes', () => {
   const jar = new CookieJar('a=1; b=hello%20world; c=3', '/app')

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { Engine } from '@skitai/engine'
 import type { Saddle } from '@skitai/saddle'
 import { request } from 'undici'
+import { type Res, setCookies } from '../helpers.ts'
 
 export const KEY = 'test-securekey-0123456789-abcdefghij-XYZ'
 
@@ -23,13 +24,8 @@ export interface Served {
   close(): Promise<void>
 }
 
-export interface Reply {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  text: string
-  /** Set-Cookie lines. */
-  cookies: string[]
-}
+/** The saddle test helpers' one response shape. */
+export type Reply = Res
 
 export async function serve(mounts: Record<string, Saddle>): Promise<Served> {
   const engine = new Engine({ argv: [] })
@@ -40,13 +36,15 @@ export async function serve(mounts: Record<string, Saddle>): Promise<Served> {
   const base = `http://127.0.0.1:${port}`
   const send = async (method: string, path: string, headers: Record<string, string> = {}, body?: string) => {
     const r = await request(base + path, { method: method as any, headers, body })
-    const text = await r.body.text()
-    const sc = r.headers['set-cookie']
+    const buf = Buffer.from(await r.body.arrayBuffer())
+    const text = buf.toString('utf8')
     return {
       status: r.statusCode,
       headers: r.headers as Record<string, string | string[] | undefined>,
+      body: buf,
       text,
-      cookies: sc === undefined ? [] : Array.isArray(sc) ? sc : [sc],
+      json: () => JSON.parse(text),
+      cookies: setCookies(r.headers['set-cookie']),
     }
   }
   return {

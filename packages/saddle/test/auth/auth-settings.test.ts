@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Engine } from '@skitai/engine'
 import { Saddle } from '@skitai/saddle'
-import { KEY } from './auth-serve.js'
+import { KEY } from './serve.js'
 
 /** Mounting (and listening) must fail with this message. */
 async function mountFails(app: Saddle, message: RegExp): Promise<void> {

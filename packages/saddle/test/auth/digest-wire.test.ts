@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { Saddle } from '@skitai/saddle'
-import { KEY, type Served, serve } from './auth-serve.js'
+import { KEY, type Served, serve } from './serve.js'
 
 const run = promisify(execFile)
 let srv: Served

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { sealData, unsealData } from 'iron-session'
-import { CookieJar } from '../src/state/cookie.js'
-import { seal, unsealSync } from '../src/state/iron.js'
-import { SESSION_COOKIE, Session, type SessionHost } from '../src/state/session.js'
+import { CookieJar } from '../../src/state/cookie.js'
+import { seal, unsealSync } from '../../src/state/iron.js'
+import { SESSION_COOKIE, Session, type SessionHost } from '../../src/state/session.js'
 
 const KEY = 'k'.repeat(16) + 'e'.repeat(16) + 'y'.repeat(8)
 const OTHER = 'o'.repeat(40)

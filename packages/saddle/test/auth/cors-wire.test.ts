@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Saddle } from '@skitai/saddle'
-import { type Served, serve } from './auth-serve.js'
+import { type Served, serve } from './serve.js'
 
 let srv: Served
 let calls = 0

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { HttpError, Saddle } from '@skitai/saddle'
-import { Cookies, KEY, type Served, serve } from './auth-serve.js'
+import { Cookies, KEY, type Served, serve } from '../auth/serve.js'
 
 let srv: Served
 let other: Served

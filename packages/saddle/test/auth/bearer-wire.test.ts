@@ -3,7 +3,7 @@ import { createHmac, generateKeyPairSync } from 'node:crypto'
 import { after, before, test } from 'node:test'
 import { Saddle } from '@skitai/saddle'
 import jwt from 'jsonwebtoken'
-import { KEY, type Served, serve } from './auth-serve.js'
+import { KEY, type Served, serve } from './serve.js'
 
 let srv: Served
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { test } from 'node:test'
-import { digestChallenges, digestMatches, digestShape, NonceStore, parseDigest } from '../src/auth/digest.js'
+import { digestChallenges, digestMatches, digestShape, NonceStore, parseDigest } from '../../src/auth/digest.js'
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex')
 

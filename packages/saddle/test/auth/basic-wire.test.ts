@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process'
 import { after, before, test } from 'node:test'
 import { promisify } from 'node:util'
 import { Saddle } from '@skitai/saddle'
-import { type Served, serve } from './auth-serve.js'
+import { type Served, serve } from './serve.js'
 
 const run = promisify(execFile)
 let srv: Served

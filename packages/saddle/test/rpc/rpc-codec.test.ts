@@ -10,7 +10,7 @@ import {
   XMLRPC_MAX_DEPTH,
   XmlRpcDecodeError,
 } from '@skitai/was'
-import { docFromSource } from '../src/rpc/doc-comment.js'
+import { docFromSource } from '../../src/rpc/doc-comment.js'
 import {
   INVALID_PARAMS,
   INVALID_REQUEST,
@@ -20,9 +20,9 @@ import {
   encodeJson,
   looksLikeJsonRpc,
   parseJsonRpcBody,
-} from '../src/rpc/jsonrpc.js'
-import { candidatePaths, methodToPath, pathToMethod, postedBase } from '../src/rpc/method-path.js'
-import { detectRpc } from '../src/rpc/index.js'
+} from '../../src/rpc/jsonrpc.js'
+import { candidatePaths, methodToPath, pathToMethod, postedBase } from '../../src/rpc/method-path.js'
+import { detectRpc } from '../../src/rpc/index.js'
 
 const run = promisify(execFile)
 

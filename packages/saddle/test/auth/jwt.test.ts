@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createHmac, generateKeyPairSync } from 'node:crypto'
 import { test } from 'node:test'
 import jwt from 'jsonwebtoken'
-import { JwtCodec, looksLikeJwt } from '../src/auth/jwt.js'
+import { JwtCodec, looksLikeJwt } from '../../src/auth/jwt.js'
 
 const KEY = 'j'.repeat(32) + 'wt-secret'
 

@@ -9,7 +9,7 @@ import {
   corsVerdict,
   isPreflight,
   preflightHeaders,
-} from '../src/auth/cors.js'
+} from '../../src/auth/cors.js'
 
 test('origin verdicts: own origin, allowed list, star, foreign', () => {
   const own = 'http://127.0.0.1:5000'
