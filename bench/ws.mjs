@@ -185,6 +185,7 @@ export async function runWsBench({ quick = false, source = false, plan = cpuPlan
         )
       }
     }
+    if (process.argv.includes('--echo-only')) return out
     console.log(`\n== WebSocket: ${size.idle} idle sessions`)
     for (const id of Object.keys(running)) {
       if (SERVERS.find((d) => d.id === id).echoOnly) continue

@@ -128,6 +128,8 @@ TestClient.prototype.ws = async function (this: TestClient, path: string, option
     autoPong: options.autoPong ?? true,
     handshakeTimeout: options.timeout ?? 10_000,
     perMessageDeflate: false,
+    // a test server's certificate is usually self-signed: accepted, as the https test client does
+    rejectUnauthorized: false,
   })
   const client = new TestWebSocket(socket)
   await new Promise<void>((resolve, reject) => {
