@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { Engine, type TestClient, testClient } from '@skitai/engine'
+import { Saddle } from '@skitai/saddle'
 import { app } from './fixtures/ws-app/app.ts'
 import { rawHandshake } from './ws-raw.ts'
 
@@ -19,6 +20,7 @@ before(async () => {
   engine = new Engine()
   engine.enableFileLogging(logDir)
   engine.mount('/', app)
+  engine.mount('/locked', lockedApp())
   port = await engine.listen({ port: 0 })
   cli = testClient({ port })
 })
@@ -26,6 +28,32 @@ after(async () => {
   await cli.close()
   await engine.close(1)
 })
+
+/** An app behind app-wide digest auth, with a loginRequired route and hooks that count. */
+const counts = { before: 0, after: 0, teardown: 0 }
+function lockedApp(): Saddle {
+  const locked = new Saddle(import.meta.url, { name: 'locked' })
+  locked.authenticate = 'digest'
+  locked.realm = 'locked'
+  locked.users = { admin: 'secret' }
+  locked.beforeRequest(() => {
+    counts.before++
+  })
+  locked.afterRequest(() => {
+    counts.after++
+  })
+  locked.teardownRequest(() => {
+    counts.teardown++
+  })
+  locked.loginHandler((was) => (was.request.query.member === 'yes' ? undefined : was.Fault(403, 'members only')))
+  locked.route('/ws/echo', { websocket: {} }, (_was, message) => `locked: ${message}`)
+  locked.route(
+    '/ws/members',
+    { loginRequired: true, websocket: {} },
+    (_was, message, member = 'no') => `${member}: ${message}`,
+  )
+  return locked
+}
 
 const refused = (status: number, text?: RegExp) => (e: any) => {
   assert.equal(e.status, status, e.message)
@@ -137,4 +165,55 @@ test('one access-log line per session: 101, messages in/out, duration', async ()
   assert.ok(duration >= 30, `session duration ${duration} ms`)
   // a refused handshake is logged as the request it was
   assert.ok(lines.some((l) => l.includes('/ws/echo?deny=1') && l.split(' ')[8] === '403'))
+})
+
+test('app-wide auth (an app gate): 401 with the digest challenge before anything else; guards refuse too', async () => {
+  await assert.rejects(cli.ws('/locked/ws/echo'), (e: any) => {
+    assert.equal(e.status, 401)
+    assert.match(String(e.headers['www-authenticate']), /^Digest realm="locked"/)
+    return true
+  })
+  // a gate answers before the route is even looked at
+  await assert.rejects(cli.ws('/locked/ws/nothing'), refused(401))
+  assert.equal(counts.before, 0)
+})
+
+test('with digest credentials: the loginRequired guard refuses or lets through, hooks run once per handshake', async () => {
+  const { execFile } = await import('node:child_process')
+  // curl computes the digest answer; the server's 101 (or refusal) status is what we read
+  const curl = (path: string) =>
+    new Promise<string>((resolve) => {
+      execFile(
+        'curl',
+        [
+          '-s',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          '--digest',
+          '-u',
+          'admin:secret',
+          '--max-time',
+          '2',
+          '-H',
+          'Connection: Upgrade',
+          '-H',
+          'Upgrade: websocket',
+          '-H',
+          'Sec-WebSocket-Version: 13',
+          '-H',
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+          `http://127.0.0.1:${port}${path}`,
+        ],
+        (_e, out) => resolve(out),
+      )
+    })
+  assert.equal(await curl('/locked/ws/members'), '403') // loginRequired's handler refused it
+  assert.equal(await curl('/locked/ws/members?member=yes'), '101')
+  assert.equal(await curl('/locked/ws/echo'), '101')
+  assert.equal(counts.before, 3)
+  assert.equal(counts.teardown, 3)
+  // as for HTTP, a guard's answer is a successful answer: after hooks follow all three
+  assert.equal(counts.after, 3)
 })
