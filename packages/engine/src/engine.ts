@@ -29,6 +29,7 @@ import {
 import { type RenderedError, renderFailure, writeError } from './error-page.js'
 import { type AppTarget, type MountEntry, MountTable, normalizePoint } from './mounts.js'
 import { handleRequest } from './pipeline.js'
+import { SharedG } from './shared-g.js'
 import type { EngineRequestContext } from './request-context.js'
 import type { SkitaiResponse } from './response.js'
 import {
@@ -84,6 +85,7 @@ export class Engine implements EngineLike, ErrorReporter {
   private prepared: Promise<void> | null = null
   private closed: Promise<void> | null = null
   private readonly customOptions: OptionSpec[] = []
+  private readonly sharedG = new SharedG()
   private readonly argv: readonly string[] | null
   private rootDir: string | undefined
   private signalsInstalled = false
@@ -162,6 +164,8 @@ export class Engine implements EngineLike, ErrorReporter {
   }
 
   private async doPrepare(): Promise<void> {
+    // the shared-state backend is in place by now (run() installs the cluster one): initial g values go out
+    this.sharedG.goLive()
     for (const r of this.records) {
       if (r.module === null) continue
       const mod = await import(pathToFileURL(r.module.file).href)
@@ -216,6 +220,31 @@ export class Engine implements EngineLike, ErrorReporter {
   deflu(...keys: string[]): this {
     deflu(...keys)
     return this
+  }
+
+  /**
+   * `skitai.registerG('DB_STATUS', 'MODE')` or `skitai.registerG({ DB_STATUS: 0 })` (with initial values)
+   * before `run()`: names of `skitai.g` shared by every worker (README "Shared state").
+   */
+  registerG(...names: Array<string | Record<string, unknown>>): this {
+    if (names.length === 0) throw new TypeError('registerG: give at least one name')
+    for (const n of names) {
+      if (typeof n === 'string') this.sharedG.register([n])
+      else if (n !== null && typeof n === 'object')
+        for (const [k, v] of Object.entries(n)) this.sharedG.register([k], v)
+      else throw new TypeError(`registerG: give names or { NAME: initial }, got ${String(n)}`)
+    }
+    return this
+  }
+
+  /** Values of the names declared by `registerG`, the same in every worker: `skitai.g.DB_STATUS = 4`. */
+  get g(): Record<string, any> {
+    return this.sharedG.proxy
+  }
+
+  /** Listen to `skitai.g` changes made in any worker. */
+  onGChange(fn: (name: string, value: unknown) => void): () => void {
+    return this.sharedG.onChange(fn)
   }
 
   // ---- settings ---------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-import { onModelChanged } from '@skitai/was'
+import { randomUUID } from 'node:crypto'
+import { onModelChanged, sharedState } from '@skitai/was'
 import { isThenable } from './lifecycle/run-until-answer.js'
 import type { SaddleWas } from './was.js'
 
@@ -43,9 +44,9 @@ export class EventBus {
 }
 
 /**
- * Apps with `onBroadcast` handlers, for `was.broadcast` across every Saddle app of this process. Apps
- * register when they are created and leave at `unmount()`. (Across workers it goes through the engine's
- * master; this is the in-process half.)
+ * Apps with `onBroadcast` handlers, for `was.broadcast` across every Saddle app of this process and, through
+ * the shared-state channel (topic `broadcast`), of every other process of the service (workers, hosts).
+ * Apps register when they are created and leave at `unmount()`.
  */
 interface BroadcastMember {
   readonly _broadcasts: EventBus
@@ -53,29 +54,45 @@ interface BroadcastMember {
   _eventWas(): SaddleWas | null
 }
 
+/** The channel topic of `was.broadcast`; messages are `{ from, name, args }`. */
+export const BROADCAST_TOPIC = 'broadcast'
+/** Tells this process's own messages apart when the channel delivers them back (they already ran here). */
+const processToken = randomUUID()
+
 const broadcastApps = new Set<BroadcastMember>()
-let modelChangesForwarded = false
+let channelJoined = false
+
+function emitEverywhere(name: string, args: unknown[]): void {
+  for (const member of broadcastApps) {
+    if (!member._broadcasts.has(name)) continue
+    const was = member._eventWas()
+    if (was !== null) void member._broadcasts.emit(was, name, args)
+  }
+}
 
 export function joinBroadcast(app: BroadcastMember): void {
   broadcastApps.add(app)
-  if (!modelChangesForwarded) {
-    modelChangesForwarded = true
-    // `was.setlu(key)` anywhere in the process → `model-changed:KEY` to onBroadcast handlers (was README).
-    onModelChanged((event, key, time) => {
-      for (const member of broadcastApps) {
-        if (!member._broadcasts.has(event)) continue
-        const was = member._eventWas()
-        if (was !== null) void member._broadcasts.emit(was, event, [key, time])
-      }
-    })
-  }
+  if (channelJoined) return
+  channelJoined = true
+  // `was.setlu(key)` in any process → `model-changed:KEY` to onBroadcast handlers (was README).
+  onModelChanged((event, key, time) => emitEverywhere(event, [key, time]))
+  sharedState().subscribe(BROADCAST_TOPIC, (message) => {
+    const m = message as { from?: unknown; name?: unknown; args?: unknown }
+    if (m === null || typeof m !== 'object' || m.from === processToken || typeof m.name !== 'string') return
+    emitEverywhere(m.name, Array.isArray(m.args) ? m.args : [])
+  })
 }
 
 export function leaveBroadcast(app: BroadcastMember): void {
   broadcastApps.delete(app)
 }
 
+/**
+ * `was.broadcast(name, ...args)`: this process's handlers run with the caller's `was` and are awaited;
+ * other processes get `{ name, args }` (JSON) through the channel and run theirs with a request-less `was`.
+ */
 export async function broadcast(was: SaddleWas, name: string, args: unknown[]): Promise<void> {
+  sharedState().publish(BROADCAST_TOPIC, { from: processToken, name, args })
   for (const app of broadcastApps) {
     if (app._broadcasts.has(name)) await app._broadcasts.emit(was, name, args)
   }

@@ -78,6 +78,9 @@ export function cacheSize(): number {
 export function cacheGet<T extends object>(key: string, notBefore: number): T | undefined {
   const e = lru.get(key)
   if (e === undefined || e.storedAt <= notBefore) {
+    // stored before the model changed (setlu here or in another worker): drop it, it can never serve again
+    // for this key's readers, and keeping it would only push live entries out of the LRU
+    if (e !== undefined) lru.delete(key)
     misses++
     return undefined
   }

@@ -24,7 +24,7 @@ export {
 export { Member } from './member.js'
 export { setMaxRcache, cacheStats, cacheClear } from './cache.js'
 export { enableCachefs, disableCachefs, cachefsEnabled, type CachefsOptions } from './dispatchers.js'
-export { deflu, setlu, getlu, onModelChanged, setLuStore, getLuStore, MemoryLuStore, type LuStore } from './lu.js'
+export { deflu, setlu, getlu, onModelChanged, LU_PREFIX } from './lu.js'
 export { Task, type CollectOptions, type ResultFilter } from './task.js'
 export {
   Result,
@@ -89,5 +89,6 @@ export {
   type SharedValue,
   MemorySharedState,
   sharedState,
+  sharedBackend,
   setSharedState,
 } from './shared-state.js'

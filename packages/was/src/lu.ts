@@ -3,56 +3,16 @@
  * records "updated now", `getlu(...keys)` gives the latest update time (ms since the epoch; 0 when never
  * updated). A cached result is used only when it was stored after that time.
  *
- * The values live behind `LuStore` so a cross-worker store (through the cluster master) or a Redis
- * store can replace the in-process one without touching callers.
+ * The times live in the shared-state channel (shared-state.ts) under `lu:KEY`, so the backend decides
+ * who sees an update: this process (memory), every worker (cluster), every host (Redis).
  */
-export interface LuStore {
-  get(key: string): number
-  /** Record an update at `time`; the store notifies its subscribers (also those of other workers). */
-  set(key: string, time: number): void
-  /** Listen to updates of any key; returns an unsubscribe function. */
-  subscribe(fn: (key: string, time: number) => void): () => void
-}
+import { sharedState } from './shared-state.js'
 
-/** The in-process store: one Map, listeners called synchronously. */
-export class MemoryLuStore implements LuStore {
-  private readonly _times = new Map<string, number>()
-  private readonly _listeners = new Set<(key: string, time: number) => void>()
-
-  get(key: string): number {
-    return this._times.get(key) ?? 0
-  }
-
-  set(key: string, time: number): void {
-    this._times.set(key, time)
-    for (const fn of this._listeners) {
-      try {
-        fn(key, time)
-      } catch (e) {
-        // A broken listener must not stop the update reaching the others.
-        process.emitWarning(`model-changed listener failed: ${(e as Error)?.message ?? e}`)
-      }
-    }
-  }
-
-  subscribe(fn: (key: string, time: number) => void): () => void {
-    this._listeners.add(fn)
-    return () => this._listeners.delete(fn)
-  }
-}
+/** The shared-state key holding a model key's update time. */
+export const LU_PREFIX = 'lu:'
 
 const declared = new Set<string>()
-let store: LuStore = new MemoryLuStore()
 let lastSet = 0
-
-/** Replace the store (cross-worker or Redis synchronization). */
-export function setLuStore(s: LuStore): void {
-  store = s
-}
-
-export function getLuStore(): LuStore {
-  return store
-}
 
 /** `skitai.deflu('tables.users', 'tables.photos')`. */
 export function deflu(...keys: string[]): void {
@@ -69,16 +29,25 @@ function check(key: string): void {
     )
 }
 
-/** Record that the model `key` changed now; emits `model-changed:KEY` to subscribers. */
+function timeOf(key: string): number {
+  const v = sharedState().get(LU_PREFIX + key)
+  return typeof v === 'number' ? v : 0
+}
+
+/** Record that the model `key` changed now; emits `model-changed:KEY` to subscribers in every process. */
 export function setlu(...keys: string[]): void {
-  // Strictly increasing times, so an update in the same millisecond as a cache store still wins.
+  for (const k of keys) check(k)
+  // Strictly increasing times — past this process's last update and the key's current (maybe remote)
+  // time — so an update in the same millisecond as a cache store still wins.
   let now = Date.now()
   if (now <= lastSet) now = lastSet + 1
-  lastSet = now
   for (const k of keys) {
-    check(k)
-    store.set(k, now)
+    const t = timeOf(k)
+    if (now <= t) now = t + 1
   }
+  lastSet = now
+  const state = sharedState()
+  for (const k of keys) state.set(LU_PREFIX + k, now)
 }
 
 /** Latest update time (ms) of the given keys; 0 when none was ever updated. */
@@ -86,16 +55,21 @@ export function getlu(...keys: string[]): number {
   let t = 0
   for (const k of keys) {
     check(k)
-    const v = store.get(k)
+    const v = timeOf(k)
     if (v > t) t = v
   }
   return t
 }
 
 /**
- * Listen to model changes: `fn('model-changed:tables.users', time)`. Saddle forwards these to
- * `app.onBroadcast` handlers. Returns an unsubscribe function.
+ * Listen to model changes from any process: `fn('model-changed:tables.users', 'tables.users', time)`.
+ * Saddle forwards these to `app.onBroadcast` handlers. Returns an unsubscribe function.
  */
 export function onModelChanged(fn: (event: string, key: string, time: number) => void): () => void {
-  return store.subscribe((key, time) => fn(`model-changed:${key}`, key, time))
+  return sharedState().onChange((key, value) => {
+    if (key.startsWith(LU_PREFIX) && typeof value === 'number') {
+      const model = key.slice(LU_PREFIX.length)
+      fn(`model-changed:${model}`, model, value)
+    }
+  })
 }

@@ -117,14 +117,99 @@ export class MemorySharedState implements SharedState {
   async close(): Promise<void> {}
 }
 
-let current: SharedState = new MemorySharedState()
+/**
+ * The process's channel: a stable front that forwards to the installed backend. Listeners registered
+ * through it (Saddle's broadcast bus, the model-change forwarding, `skitai.g` watchers) are moved to a
+ * new backend when `setSharedState` installs one, so apps may subscribe before `run()` picks the backend.
+ */
+class SharedChannel implements SharedState {
+  backend: SharedState = new MemorySharedState()
+  readonly #changeFns = new Set<ChangeFn>()
+  readonly #topics = new Map<string, Set<TopicFn>>()
+  #detach: Array<() => void> = []
 
-/** The process's channel (the memory one until the engine installs a cluster or Redis backend). */
-export function sharedState(): SharedState {
-  return current
+  get(key: string): SharedValue {
+    return this.backend.get(key)
+  }
+
+  set(key: string, value: SharedValue, ttlMs?: number): void {
+    this.backend.set(key, value, ttlMs)
+  }
+
+  publish(topic: string, message: SharedValue): void {
+    this.backend.publish(topic, message)
+  }
+
+  onChange(fn: ChangeFn): () => void {
+    if (this.#changeFns.size === 0) this.#attachChanges()
+    this.#changeFns.add(fn)
+    return () => this.#changeFns.delete(fn)
+  }
+
+  subscribe(topic: string, fn: TopicFn): () => void {
+    let fns = this.#topics.get(topic)
+    if (fns === undefined) {
+      fns = new Set()
+      this.#topics.set(topic, fns)
+      this.#attachTopic(topic, fns)
+    }
+    fns.add(fn)
+    return () => fns.delete(fn)
+  }
+
+  close(): Promise<void> {
+    return this.backend.close()
+  }
+
+  /** Install `next`, moving every listener over to it. */
+  rebind(next: SharedState): void {
+    for (const off of this.#detach) off()
+    this.#detach = []
+    this.backend = next
+    if (this.#changeFns.size > 0) this.#attachChanges()
+    for (const [topic, fns] of this.#topics) this.#attachTopic(topic, fns)
+  }
+
+  #attachChanges(): void {
+    const fns = this.#changeFns
+    this.#detach.push(
+      this.backend.onChange((key, value) => {
+        for (const fn of fns) callSafely(() => fn(key, value), 'shared-state change')
+      }),
+    )
+  }
+
+  #attachTopic(topic: string, fns: Set<TopicFn>): void {
+    this.#detach.push(
+      this.backend.subscribe(topic, (message) => {
+        for (const fn of fns) callSafely(() => fn(message), `topic ${topic}`)
+      }),
+    )
+  }
 }
 
-/** Install a backend before `run()` serves requests; callers that read `sharedState()` follow it. */
-export function setSharedState(backend: SharedState): void {
-  current = backend
+const channel = new SharedChannel()
+
+/**
+ * The process's channel. It stays the same object when the backend changes (listeners move along);
+ * `sharedBackend()` gives the backend itself.
+ */
+export function sharedState(): SharedState {
+  return channel
+}
+
+/** The backend installed now (the memory one until the engine installs a cluster or Redis backend). */
+export function sharedBackend(): SharedState {
+  return channel.backend
+}
+
+/**
+ * Install a backend (before `run()` serves requests). Listeners registered through `sharedState()` move
+ * to it; values are not copied (a backend starts from what its peers hold). Returns the previous one,
+ * which the caller may close.
+ */
+export function setSharedState(backend: SharedState): SharedState {
+  const previous = channel.backend
+  if (backend !== previous) channel.rebind(backend)
+  return previous
 }
