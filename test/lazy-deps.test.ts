@@ -18,6 +18,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'skitai-lazy-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
 
 const ENGINE_LAZY = ['undici', 'ws', 'xmlrpc', 'light-my-request', '@hono/node-server', 'send']
+const DB_LAZY = ['pg', 'ioredis', '@electric-sql/pglite', 'better-sqlite3']
 const SADDLE_LAZY = [...ENGINE_LAZY, 'nunjucks', 'busboy', 'jsonwebtoken', 'iron-session', 'mime-types']
 
 interface Step {
@@ -71,6 +72,17 @@ describe('heavy libraries load on first use', () => {
     assert.deepEqual(steps.get('idle')?.loaded, [], 'loaded by an idle engine worker')
     assert.deepEqual(steps.get('backend')?.loaded, ['undici'], 'loaded after one was.get')
     assert.deepEqual(steps.get('static')?.loaded, ['undici', 'send'], 'loaded after one static file')
+  })
+
+  test('a worker with database aliases loads no driver until its first query, and only that one', async () => {
+    const steps = await child('db-child.ts', DB_LAZY)
+    // pg and Redis members that refuse connections answer status 2; the SQLite query succeeds (3).
+    assert.deepEqual(steps.get('answers')?.answers, ['Hello World', '2', '2', '3'])
+    assert.deepEqual(steps.get('idle')?.loaded, [], 'loaded by an idle worker with DB aliases')
+    assert.deepEqual(steps.get('pg')?.loaded, ['pg'], 'loaded after one pg query')
+    assert.deepEqual(steps.get('redis')?.loaded, ['pg', 'ioredis'], 'loaded after one Redis command')
+    assert.deepEqual(steps.get('sqlite')?.loaded, ['pg', 'ioredis'], 'better-sqlite3 loads in the worker thread only')
+    assert.deepEqual(steps.get('control')?.loaded, ['pg', 'ioredis', '@electric-sql/pglite'], 'the check sees PGlite')
   })
 
   test('the check sees eager imports: a process that imports them reports them all', async () => {

@@ -64,6 +64,16 @@ export interface AliasOptions {
    * of `was` calls to this alias, and the reverse proxy's (default 30 there; 504 when exceeded).
    */
   timeout?: number
+  /** Databases: connections per member pool (pg's `max`, default 10). */
+  max?: number
+  /** Databases: seconds an idle pooled connection is kept (default 30). */
+  idleTimeout?: number
+  /** Databases: seconds to wait for a connection to a member (default 5) before trying another. */
+  connectTimeout?: number
+  /** DB_SQLITE3: worker threads per database file (default 2; always 1 for ':memory:'). */
+  workers?: number
+  /** Databases: extra options handed to the driver as they are (pg's Pool, ioredis, better-sqlite3). */
+  driver?: Record<string, unknown>
 }
 
 /** A parsed member address, before any connection exists. */
@@ -100,6 +110,10 @@ export function parseMember(text: string, type: AliasType): MemberSpec {
     throw new Error(`alias member ${JSON.stringify(text)}: expected "[user:password@]host[:port][/database] [weight]"`)
   if (type === DB_SQLITE3) {
     return { host: '', port: 0, user: null, password: null, database: address, weight, path: address }
+  }
+  // Embedded PostgreSQL: 'pglite:./data/dir' (or 'pglite:' in memory), no host.
+  if (type === DB_PGSQL && address.startsWith('pglite:')) {
+    return { host: '', port: 0, user: null, password: null, database: null, weight, path: address }
   }
   // Strip a scheme some users paste ('http://host:port').
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(address)
@@ -161,6 +175,8 @@ export class Cluster {
   rr: number
   /** `options.timeout` in ms, 0 when not set. */
   readonly timeoutMs: number
+  /** The alias options as given (the database drivers read their pool settings from them). */
+  readonly dbOptions: AliasOptions
 
   constructor(name: string, type: AliasType, members: MemberSpec[], options: AliasOptions) {
     this.name = name
@@ -174,6 +190,7 @@ export class Cluster {
     this.members = members.map((s) => new Member(s, this.scheme, probeMs, options.connections, options.tls))
     this.rr = 0
     this.timeoutMs = options.timeout === undefined ? 0 : Math.max(1, Math.round(options.timeout * 1000))
+    this.dbOptions = options
   }
 
   /** Members not marked down, in registration order. */

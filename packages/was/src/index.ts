@@ -64,7 +64,10 @@ export type {
   WsService,
   DbService,
   DbHandle,
+  DbTx,
+  DbOptions,
 } from './services.js'
+export { DbResult, DbFaultError } from './db/db-result.js'
 export type { RpcProxy } from './rpc.js'
 export { callChannel } from './call.js'
 export {

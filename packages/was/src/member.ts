@@ -30,6 +30,10 @@ export class Member {
   downReason: string | null
   /** Connection failures seen on calls to this member (each one marks it down). */
   failures: number
+  /** A database member's driver (its pool), made on first query (db/drivers.ts), closed with the member. */
+  driver: { close(): Promise<void> } | null
+  /** What logs, errors and the status page show: never the password. */
+  readonly address: string
   private _pool: Pool | null
   private _dispatcher: Dispatcher | null
   private _generation: number
@@ -64,6 +68,12 @@ export class Member {
     this.down = false
     this.downReason = null
     this.failures = 0
+    this.driver = null
+    this.address =
+      spec.path ??
+      (scheme === ''
+        ? `${spec.user === null || spec.user === '' || spec.password === null ? '' : `${spec.user}@`}${h}:${spec.port}${spec.database === null ? '' : `/${spec.database}`}`
+        : `${spec.host}:${spec.port}`)
     this._pool = null
     this._dispatcher = null
     this._generation = -1
@@ -75,11 +85,6 @@ export class Member {
     if (connections !== undefined) opts.connections = connections
     if (tls !== undefined) opts.connect = tls as Pool.Options['connect']
     this._poolOptions = opts
-  }
-
-  /** 'host:port' as shown in logs and errors. */
-  get address(): string {
-    return this.path ?? `${this.host}:${this.port}`
   }
 
   /** The member's pool (through the cachefs interceptor when that is on). */
@@ -142,6 +147,9 @@ export class Member {
     this._closed = true
     if (this._probe !== null) clearTimeout(this._probe)
     this._probe = null
+    const d = this.driver
+    this.driver = null
+    if (d !== null) await d.close().catch(() => {})
     const p = this._pool
     this._pool = null
     this._dispatcher = null

@@ -4,7 +4,6 @@
  * A service is a callable made on first use for one `was` (bound to it, with `lb`/`map` as its own
  * properties), so a request that calls no backend allocates nothing for them.
  */
-import { getAlias, isDbType } from './aliases.js'
 import { mapMembers } from './balance.js'
 import { KIND_HTTP } from './codecs.js'
 import {
@@ -51,16 +50,7 @@ export interface WsService {
   map(url: string, message: unknown, opts?: Pick<RequestOptions, 'headers' | 'auth'>): Task
 }
 
-export interface DbHandle {
-  /** Not yet supported: throws a clear error naming the alias and its type. */
-  execute(sql: string, params?: unknown[]): Task
-}
-
-export interface DbService {
-  (alias: string): DbHandle
-  lb(alias: string): DbHandle
-  map(alias: string): DbHandle
-}
+export type { DbHandle, DbService, DbTx, DbOptions } from './db/db-service.js'
 
 export function bodylessVerb(w: Firer, method: string): BodylessVerb {
   const call = (mode: Mode) => (url: string, opts?: RequestOptions) => {
@@ -137,29 +127,7 @@ export function wsService(w: Firer): WsService {
   return f
 }
 
-export function dbService(w: Firer): DbService {
-  const handle = (alias: string): DbHandle => {
-    const name = alias.startsWith('@') ? alias.slice(1).split('/')[0] : alias
-    const cluster = w.resolveAlias(name as string) ?? getAlias(name as string)
-    if (cluster === undefined)
-      throw new Error(
-        `was.db: unknown alias '@${name}' (register it with skitai.alias('@${name}', skitai.DB_PGSQL, …))`,
-      )
-    if (!isDbType(cluster.type))
-      throw new Error(`was.db: alias '@${name}' is of type ${cluster.type}, not a database (use was.get/post/rpc)`)
-    return {
-      execute(): Task {
-        throw new Error(
-          `was.db('@${name}').execute: database aliases (${cluster.type}) are not yet supported by @skitai/was; the alias is registered, but no database driver is wired in this version`,
-        )
-      },
-    }
-  }
-  const f = handle as DbService
-  f.lb = handle
-  f.map = handle
-  return f
-}
+export { dbService } from './db/db-service.js'
 
 function headerValue(h: Record<string, string>, name: string): string | undefined {
   for (const k in h) if (k.toLowerCase() === name) return h[k]

@@ -4,6 +4,7 @@
  * Collecting never rejects unless asked to (`reraise`, `wait`, `fetch`, `one`).
  */
 import type { Pending as Call } from './call.js'
+import { DbResult, dbFetchError } from './db/db-result.js'
 import { HttpError } from './errors.js'
 import type { KeySource } from './cache.js'
 import { type Result, ResultSet, STATUS_DONE, STATUS_TIMEOUT } from './result.js'
@@ -179,6 +180,7 @@ function waitAll(calls: readonly Call[], ms: number): Promise<void> {
 
 function throwHttp(r: Result): void {
   if (r.ok) return
+  if (r instanceof DbResult) throw dbFetchError(r)
   if (r.status === STATUS_TIMEOUT)
     throw new HttpError(504, 'Gateway Timeout', { detail: `backend ${r.url} timed out`, cause: r.error })
   const why =

@@ -165,7 +165,7 @@ export class Was {
     const s = this._svc
     return s.ws ?? (s.ws = wsService(this))
   }
-  /** Database aliases: `was.db('@mydb').execute(sql)` (not yet supported: throws a clear error). */
+  /** Database aliases: `was.db('@mydb').execute(sql, params)`, `.lb`, `.map`, `transaction(fn)`. */
   get db(): DbService {
     const s = this._svc
     return s.db ?? (s.db = dbService(this))

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import {
   DB_PGSQL,
+  DB_REDIS,
   DB_SQLITE3,
   PROTO_HTTP,
   PROTO_HTTPS,
   getAlias,
+  makeCluster,
   parseMember,
   registerAlias,
   unregisterAlias,
@@ -51,4 +53,23 @@ test('registerAlias: single string member, lookup with or without @, origin and 
   assert.equal(c.role, 'api')
   await unregisterAlias('@alias-t1')
   assert.equal(getAlias('@alias-t1'), undefined)
+})
+
+test('database members: pglite: paths, and an address that shows user@host, never the password', () => {
+  const lite = makeCluster('lite', DB_PGSQL, ['pglite:./data/app 2', 'pglite:'])
+  assert.deepEqual(
+    lite.members.map((m) => [m.path, m.weight, m.address]),
+    [
+      ['pglite:./data/app', 2, 'pglite:./data/app'],
+      ['pglite:', 1, 'pglite:'],
+    ],
+  )
+  const pg = makeCluster('pg', DB_PGSQL, ['app:s%40cret@10.0.0.1:5433/app 3', 'app@10.0.0.2/app'])
+  const [a, b] = pg.members
+  assert.deepEqual([a?.user, a?.password, a?.port, a?.database, a?.weight], ['app', 's@cret', 5433, 'app', 3])
+  assert.equal(a?.address, 'app@10.0.0.1:5433/app')
+  assert.equal(b?.address, '10.0.0.2:5432/app')
+  // Redis's password-only form ('secret@host') must not show the password as a user name.
+  const r = makeCluster('r', DB_REDIS, 'secret@127.0.0.1:6380/2')
+  assert.equal(r.members[0]?.address, '127.0.0.1:6380/2')
 })

@@ -325,10 +325,12 @@ test('ws: one message, one reply; JSON objects round-trip', async () => {
   }
 })
 
-test('db aliases refuse execute with a clear "not yet supported" error', () => {
+test('was.db: unknown and non-database aliases throw naming them; bad SQL arguments are a status 2', async () => {
   registerAlias('@pg', DB_PGSQL, 'u:p%40ss@127.0.0.1/main')
   const was = new Was('g', 1000)
-  assert.throws(() => was.db('@pg').execute('select 1'), /not yet supported.*|.*postgresql.*not yet supported/)
+  const r = await was.db('@pg').execute('').getwait(1)
+  assert.deepEqual([r.status, r.status_code], [2, 704])
+  assert.match(r.reason, /give the SQL as a string/)
   assert.throws(() => was.db('@nope'), /unknown alias '@nope'/)
   assert.throws(() => was.db('@svc'), /not a database/)
   return unregisterAlias('@pg')

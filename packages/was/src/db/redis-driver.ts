@@ -1,0 +1,82 @@
+/**
+ * Redis through ioredis, one connection per member (Redis answers in order and ioredis pipelines the
+ * commands of concurrent requests on it). `execute('SET', 'k', 'v')` sends the command with its
+ * arguments as separate bulk strings (no string building). A member that cannot be reached fails the
+ * command at once (no offline queue waiting for a reconnect), so `.lb` can go on to another member.
+ */
+import type { Redis } from 'ioredis'
+import type { AliasOptions } from '../aliases.js'
+import { ioredisLib } from '../lazy.js'
+import type { Member } from '../member.js'
+import { isConnectCode, type DbDriver, type DbRun, type ErrorKind, errorMessage } from './driver.js'
+
+export class RedisDriver implements DbDriver {
+  private readonly _member: Member
+  private readonly _o: AliasOptions
+  private _client: Redis | null
+
+  constructor(m: Member, o: AliasOptions) {
+    this._member = m
+    this._o = o
+    this._client = null
+  }
+
+  private _get(): Redis {
+    if (this._client !== null) return this._client
+    const m = this._member
+    const o = this._o
+    const db = m.database === null ? 0 : Number(m.database)
+    if (!Number.isInteger(db) || db < 0)
+      throw new Error(`redis member ${m.address}: the database must be a number, got ${JSON.stringify(m.database)}`)
+    const client = new (ioredisLib())({
+      host: m.host,
+      port: m.port,
+      username: m.password === null || m.user === '' ? undefined : (m.user ?? undefined),
+      password: m.password ?? (m.user === null ? undefined : m.user),
+      db,
+      connectTimeout: Math.round((o.connectTimeout ?? 5) * 1000),
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: (times: number) => Math.min(times * 200, 2000),
+      ...(o.ssl === true ? { tls: o.tls ?? {} } : {}),
+      ...(o.driver as object | undefined),
+    })
+    // Connection errors reach each command; the client's own 'error' events would otherwise be unhandled.
+    client.on('error', () => {})
+    this._client = client
+    return client
+  }
+
+  run(cmd: string, args: readonly unknown[]): DbRun {
+    const c = this._get()
+    const done = c.call(cmd, ...(args as Array<string | number | Buffer>)).then((reply: unknown) => ({
+      rows: reply,
+      rowCount: Array.isArray(reply) ? reply.length : null,
+    }))
+    return { done, cancel: () => {} }
+  }
+
+  transaction(): Promise<never> {
+    return Promise.reject(
+      new Error(
+        `was.db('@…').transaction is for SQL databases; for Redis send MULTI/EXEC yourself or use a Lua script (EVAL)`,
+      ),
+    )
+  }
+
+  classify(err: unknown): ErrorKind {
+    const e = err as { name?: string; code?: string }
+    const message = errorMessage(err)
+    if (e?.name === 'ReplyError') return { kind: 'fault', code: message.split(' ', 1)[0] ?? 'ERR', message }
+    if (e?.name === 'MaxRetriesPerRequestError' || (typeof e?.code === 'string' && isConnectCode(e.code)))
+      return { kind: 'connect', message }
+    if (/Stream isn't writeable|enableOfflineQueue/.test(message)) return { kind: 'connect', message }
+    return { kind: 'dropped', message }
+  }
+
+  async close(): Promise<void> {
+    const c = this._client
+    this._client = null
+    if (c !== null) c.disconnect()
+  }
+}
