@@ -71,11 +71,10 @@ export class AccessLog {
     const now = performance.now()
     const h = req.headers
     const started = headTime > 0 ? headTime : now
-    const resLength = res.getHeader('content-length')
     const auth = h.authorization
     const line =
       `${stamp()} ${req.socket?.remoteAddress ?? '-'} ${h.host ?? '-'} ${req.method} ${(req as any).originalUrl ?? req.url} HTTP/${req.httpVersion} ` +
-      `${ctx.requestBytes} ${res.statusCode} ${resLength === undefined ? responseBytes(res) : resLength} ` +
+      `${ctx.requestBytes} ${statusAndBytes(res)} ` +
       `${ctx.gtxnid} ${ctx.ltxnid} ${quoted(ctx.user ?? undefined)} ${auth !== undefined && /^bearer /i.test(auth) ? auth.slice(7).trim() || '-' : '-'} ` +
       `${quoted(h.referer)} ${quoted(h['user-agent'])} ${first(h['x-forwarded-for'])} ${this.workerId} ${active} ` +
       `${Math.round(started - ctx.startTime)}ms ${Math.round(now - started)}ms`
@@ -110,6 +109,20 @@ export class AccessLog {
   close(): Promise<void> {
     return Promise.all([this.requests.close(), this.server.close()]).then(() => undefined)
   }
+}
+
+/**
+ * What really happened: a finished response's status and body size; one cut short after its head, the
+ * status and the body bytes written; one never sent (the client went away, a hung handler cut) `499 0`,
+ * nginx's "client closed request".
+ */
+function statusAndBytes(res: ServerResponse): string {
+  if (res.writableFinished) {
+    const length = res.getHeader('content-length')
+    return `${res.statusCode} ${length === undefined ? responseBytes(res) : length}`
+  }
+  if (!res.headersSent) return '499 0'
+  return `${res.statusCode} ${responseBytes(res)}`
 }
 
 /** What the WebSocket log line reads of a session (ws-session.ts). */

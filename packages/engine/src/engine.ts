@@ -15,6 +15,7 @@ import {
   setMaxRcache,
 } from '@skitai/was'
 import { AccessLog } from './access-log.js'
+import { AddressTable } from './address-caps.js'
 import { formatHelp, makeOption, type OptionSpec, parseArgs } from './cli-options.js'
 import { type EngineLike, isSkitaiApp, type SkitaiApp } from './contract.js'
 import {
@@ -34,6 +35,7 @@ import type { EngineRequestContext } from './request-context.js'
 import type { SkitaiResponse } from './response.js'
 import {
   createHttpServer,
+  deadlinesChanged,
   drainAndClose,
   installShutdownSignals,
   setKeepAliveOf,
@@ -66,7 +68,17 @@ export class Engine implements EngineLike, ErrorReporter {
   readonly mounts = new MountTable()
   readonly log = new AccessLog()
   readonly maxAge = new MaxAgeTable()
-  readonly prefs: Prefs = { maxClientBodySize: 64 * 1024 * 1024, maxInFlight: 10000, coalescePipelinedWrites: true }
+  readonly prefs: Prefs = {
+    maxClientBodySize: 64 * 1024 * 1024,
+    maxInFlight: 10000,
+    coalescePipelinedWrites: true,
+    maxConnectionsPerAddress: 1000,
+    maxInFlightPerAddress: 500,
+    minBodyRate: 512,
+    bodyRateGraceSeconds: 10,
+  }
+  /** Open connections and requests in flight per client address (address-caps.ts). */
+  readonly addresses = new AddressTable()
   /** Requests being handled now. */
   inFlight = 0
   /** Open client connections. */
@@ -79,6 +91,10 @@ export class Engine implements EngineLike, ErrorReporter {
 
   /** @internal the keep-alive time, advertised in every response's Keep-Alive header (pipeline.ts) */
   keepAliveMs = 30_000
+  /** @internal the whole-body deadline (deadlines.ts) */
+  bodyTimeoutMs = 300_000
+  /** @internal the handler deadline (deadlines.ts) */
+  handlerTimeoutMs = 60_000
   private requestTimeoutMs = 30_000
   private headersTimeoutMs = 20_000
   private readonly records: MountRecord[] = []
@@ -264,6 +280,27 @@ export class Engine implements EngineLike, ErrorReporter {
   setRequestTimeout(seconds: number): this {
     this.requestTimeoutMs = secondsToMs(seconds, 'setRequestTimeout')
     if (this.server) setRequestTimeoutOf(this.server, this.requestTimeoutMs)
+    return this
+  }
+
+  /**
+   * Seconds a request body may take in all, counted from the end of its head (default 300, 0: none);
+   * past it the request gets 408 and its connection is closed. `pref().minBodyRate` catches a trickle
+   * sooner.
+   */
+  setBodyTimeout(seconds: number): this {
+    this.bodyTimeoutMs = secondsToMs(seconds, 'setBodyTimeout')
+    if (this.server) deadlinesChanged(this.server)
+    return this
+  }
+
+  /**
+   * Seconds a handler has to start its response once the request is in (default 60, 0: none); past it
+   * the request gets 503. A response that has started (streaming) and WebSocket sessions are exempt.
+   */
+  setHandlerTimeout(seconds: number): this {
+    this.handlerTimeoutMs = secondsToMs(seconds, 'setHandlerTimeout')
+    if (this.server) deadlinesChanged(this.server)
     return this
   }
 

@@ -1,4 +1,6 @@
 import type { Socket } from 'node:net'
+import { checkDeadlines } from './deadlines.js'
+import type { Engine } from './engine.js'
 import { handleTimeout } from './pipeline.js'
 
 /**
@@ -18,7 +20,7 @@ import { handleTimeout } from './pipeline.js'
  *   seconds, and a client reusing the connection right at N must not find it gone (node adds the same
  *   second to its timer).
  * - An upgraded (WebSocket) or tunnelled connection has no HTTP parser any more and is left alone.
- * A timeout of 0 turns that check off.
+ * A timeout of 0 turns that check off. The same pass checks the body and handler deadlines (deadlines.ts).
  */
 export const KEEP_ALIVE_GRACE_MS = 1000
 
@@ -36,6 +38,7 @@ export class IdleSweep {
     private readonly sockets: Set<Socket>,
     private requestMs: number,
     private keepAliveMs: number,
+    private readonly engine: Engine,
   ) {
     this.restart()
   }
@@ -57,23 +60,29 @@ export class IdleSweep {
     this.timer = null
   }
 
-  private restart(): void {
+  /** Called when a deadline setting changes (the sweep interval follows the shortest one). */
+  restart(): void {
     this.stop()
     const keepAlive = this.keepAliveMs > 0 ? this.keepAliveMs + KEEP_ALIVE_GRACE_MS : 0
-    const shortest = Math.min(this.requestMs > 0 ? this.requestMs : Infinity, keepAlive > 0 ? keepAlive : Infinity)
+    const e = this.engine
+    const rate = e.prefs.minBodyRate > 0 ? Math.max(1000, e.prefs.bodyRateGraceSeconds * 1000) : 0
+    let shortest = Infinity
+    for (const ms of [this.requestMs, keepAlive, e.bodyTimeoutMs, e.handlerTimeoutMs, rate])
+      if (ms > 0 && ms < shortest) shortest = ms
     if (shortest === Infinity) return
     const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)))
-    this.timer = setInterval(sweep, every, this.sockets, this.requestMs, keepAlive)
+    this.timer = setInterval(sweep, every, this.sockets, this.requestMs, keepAlive, e)
     this.timer.unref()
   }
 }
 
-function sweep(sockets: Set<Socket>, requestMs: number, keepAliveMs: number): void {
+function sweep(sockets: Set<Socket>, requestMs: number, keepAliveMs: number, engine: Engine): void {
   const now = performance.now()
   for (const s of sockets as Set<Watched>) {
     const parser = s.parser
     // upgraded or tunnelled (or already closing): not an HTTP connection any more
     if (parser == null) continue
+    if (checkDeadlines(engine, s, now)) continue
     const req = parser.incoming
     const res = s._httpMessage
     const busy = (req != null && !req.complete) || (res != null && !res.writableFinished)

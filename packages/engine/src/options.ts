@@ -37,6 +37,20 @@ export interface Prefs {
    * together (write-coalescing.ts); read when a connection opens. Default true.
    */
   coalescePipelinedWrites: boolean
+  /**
+   * Open connections one client address may hold (default 1000, 0: no cap); beyond it a new connection's
+   * request gets 429 and the connection is closed. Behind a reverse proxy every client has the proxy's
+   * address: set it to 0 there.
+   */
+  maxConnectionsPerAddress: number
+  /** Requests one client address may have in flight (default 500, 0: no cap); beyond it 429. */
+  maxInFlightPerAddress: number
+  /**
+   * Slowest request-body upload accepted, bytes per second averaged from the end of the head (default
+   * 512); checked once `bodyRateGraceSeconds` (default 10) have passed. 0 turns the check off.
+   */
+  minBodyRate: number
+  bodyRateGraceSeconds: number
 }
 
 /** `{ host }` of mount(): one name or several, trimmed and lower-cased; null for no host. */

@@ -1,6 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { isOverConnectionCap, recordOf } from './address-caps.js'
 import { contentLengthOf, guardChunkedBody, refuse, tooLarge } from './body.js'
+import { startBodyClock } from './deadlines.js'
 import type { Engine } from './engine.js'
 import { sendError } from './error-page.js'
 import { type AppTarget, type MountEntry, matchEntry } from './mounts.js'
@@ -71,8 +73,14 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
   const socket = req.socket as Partial<CoalescingSocket>
   if (socket.skitaiSeq !== undefined) res.skitaiSeq = ++socket.skitaiSeq
   engine.inFlight++
+  const address = recordOf(req.socket)
+  if (address !== undefined) {
+    address.inFlight++
+    ctx.address = address
+  }
   if (!reportsClose(res)) res.on('close', onResponseClose)
   else (req as SkitaiRequest).skitaiRes = res
+  if (address !== undefined && overAddressCap(engine, req, res, address.inFlight)) return
   if (engine.inFlight > prefs.maxInFlight) {
     sendError(req, res, 503, 'the server is over capacity: try again later', {
       headers: { 'Retry-After': String(engine.retryAfter) },
@@ -94,7 +102,24 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
     return
   }
   if (cl < 0 && head.chunked) guardChunkedBody(req, res, ctx.maxBodySize, ctx)
+  if (ctx.hasBody && !req.complete) startBodyClock(req)
   dispatch(engine, entry, req, res, ctx)
+}
+
+/**
+ * One client address over its share (README "Limits"): a connection opened beyond
+ * `maxConnectionsPerAddress` (429, closed), or more than `maxInFlightPerAddress` requests in flight (429).
+ */
+function overAddressCap(engine: Engine, req: IncomingMessage, res: ServerResponse, inFlight: number): boolean {
+  const prefs = engine.prefs
+  let message: string
+  if (isOverConnectionCap(req.socket))
+    message = `too many connections from your address: the limit is ${prefs.maxConnectionsPerAddress}`
+  else if (prefs.maxInFlightPerAddress > 0 && inFlight > prefs.maxInFlightPerAddress)
+    message = `too many requests in flight from your address: the limit is ${prefs.maxInFlightPerAddress}`
+  else return false
+  sendError(req, res, 429, message, { headers: { 'Retry-After': String(engine.retryAfter) }, close: true })
+  return true
 }
 
 const EARLY_NONE = 0
@@ -263,10 +288,15 @@ function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v
 }
 
-/** `http://host/path?q` (absolute form) → `/path?q`; anything else that is not origin form → null. */
+/**
+ * `http://host/path?q` (absolute form) → `/path?q`; anything else that is not origin form, and an absolute
+ * form whose authority is not a valid host (`http://[::1`), → null.
+ */
 function originForm(url: string): string | null {
   const m = /^https?:\/\/[^/?#]*/i.exec(url)
   if (m === null) return null
+  // absolute form is rare (proxies, some clients): the WHATWG parser checks the authority
+  if (!URL.canParse(m[0])) return null
   const rest = url.slice(m[0].length)
   return rest.length === 0 || rest.charCodeAt(0) === 63 ? `/${rest}` : rest
 }
@@ -277,8 +307,23 @@ export function handleCheckContinue(engine: Engine, req: IncomingMessage, res: S
     handleRequest(engine, req, res, true)
     return
   }
-  res.writeContinue()
+  continueOnRead(req, res)
   handleRequest(engine, req, res)
+}
+
+const nodeRead = (IncomingMessage.prototype as any)._read as (n: number) => void
+
+/**
+ * Send `100 Continue` only when someone starts reading the body: an app that refuses it first (its own
+ * lower limit, a failed auth check) answers instead of the 100, and the client never sends the body.
+ */
+function continueOnRead(req: IncomingMessage, res: ServerResponse): void {
+  const r = req as IncomingMessage & { _read: (n: number) => void }
+  r._read = function readAfterContinue(this: IncomingMessage, n: number): void {
+    r._read = nodeRead
+    if (!res.headersSent && !res.writableEnded) res.writeContinue()
+    nodeRead.call(this, n)
+  }
 }
 
 const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {

@@ -1,3 +1,4 @@
+import type { AddressRecord } from './address-caps.js'
 import type { RequestContext } from './contract.js'
 import type { Engine } from './engine.js'
 import { gtxnIdOf } from './txn.js'
@@ -30,6 +31,8 @@ export class EngineRequestContext implements RequestContext {
   readonly logged: boolean
   /** Set when the response has closed and its bookkeeping is done. */
   closed: boolean
+  /** The client address's counts (address-caps.ts), counted down when the response closes; null if none. */
+  address: AddressRecord | null
 
   constructor(
     mountPoint: string,
@@ -61,6 +64,7 @@ export class EngineRequestContext implements RequestContext {
     this.engine = engine
     this.logged = logged
     this.closed = false
+    this.address = null
   }
 
   /**

@@ -76,6 +76,7 @@ export function responseClosed(res: ServerResponse & { skitaiCtx?: EngineRequest
   ctx.closed = true
   const engine = ctx.engine
   engine.inFlight--
+  if (ctx.address !== null) engine.addresses.requestDone(ctx.address)
   const w = ctx.was
   if (w !== null) {
     try {

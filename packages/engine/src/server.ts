@@ -43,16 +43,21 @@ export function createHttpServer(
   server.on('connect', (req: IncomingMessage, socket) => handleConnect(engine, req, socket as Socket))
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(engine, req, socket as any, head))
   const open = connectionsOf(server)
-  const idle = new IdleSweep(open, t.requestTimeoutMs, t.keepAliveMs)
+  // a client that half-closes after its request still gets the answer (node would end the socket at once,
+  // cutting any response not written synchronously); the response closes the connection when it is done
+  ;(server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
+  const idle = new IdleSweep(open, t.requestTimeoutMs, t.keepAliveMs, engine)
   server.once('close', () => idle.stop())
   ;(server as SweptServer)[kIdleSweep] = idle
   server.on('connection', (socket: Socket) => {
     if (engine.prefs.coalescePipelinedWrites && (socket as TLSSocket).encrypted !== true) coalesceWrites(socket)
     engine.connections++
     open.add(socket)
+    engine.addresses.open(socket, engine.prefs.maxConnectionsPerAddress)
     socket.once('close', () => {
       engine.connections--
       open.delete(socket)
+      engine.addresses.close(socket)
     })
   })
   return server
@@ -64,6 +69,11 @@ type SweptServer = Server & { [kIdleSweep]?: IdleSweep }
 /** Change the request timeout of a running server. */
 export function setRequestTimeoutOf(server: Server, ms: number): void {
   ;(server as SweptServer)[kIdleSweep]?.setRequestTimeout(ms)
+}
+
+/** A deadline setting changed (body, handler, minimum body rate): the sweep re-reads them. */
+export function deadlinesChanged(server: Server): void {
+  ;(server as SweptServer)[kIdleSweep]?.restart()
 }
 
 /** Change the keep-alive timeout of a running server. */

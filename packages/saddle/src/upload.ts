@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createWriteStream, unlinkSync } from 'node:fs'
+import { createWriteStream, unlinkSync, type WriteStream } from 'node:fs'
 import { copyFile, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { extname, join } from 'node:path'
@@ -106,6 +106,11 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/** Resolves once the file's descriptor is closed (at once when it already is). */
+function closedOf(out: WriteStream): Promise<void> {
+  return out.closed ? Promise.resolve() : new Promise<void>((r) => out.once('close', () => r()))
+}
+
 const madeDirs = new Map<string, Promise<unknown>>()
 
 export interface MultipartLimits {
@@ -143,7 +148,8 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
   try {
     bb = busboyLib()({
       headers: req.headers,
-      limits: { fileSize: limits.maxFileSize, fieldSize: Math.min(limits.maxBodySize, 1 << 20), parts: 1000 },
+      // busboy flags a file that reaches its fileSize; the limit is the largest size allowed, so one more
+      limits: { fileSize: limits.maxFileSize + 1, fieldSize: Math.min(limits.maxBodySize, 1 << 20), parts: 1000 },
     })
   } catch (e) {
     throw new HttpError(400, 'malformed multipart request', { detail: (e as Error).message })
@@ -151,6 +157,7 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
 
   const mine: UploadedFile[] = []
   const streams: Readable[] = []
+  const outs: WriteStream[] = []
   const writes: Promise<void>[] = []
   const fields = new URLSearchParams()
   let failure: HttpError | null = null
@@ -164,9 +171,15 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
       req.off('data', count)
       // Discard what the client is still sending; the 413 answer closes the connection.
       req.resume()
-      // End every file part now: their pipelines settle and the partial files can be removed.
-      for (const st of streams) st.destroy()
-      Promise.allSettled(writes).then(() => {
+      // Stop every file part and its temporary file now, then remove the files once their descriptors
+      // are closed. Not by waiting for the pipelines: a part busboy has ended but not yet delivered its
+      // 'end' (the part or file-size limit fires in between) never settles its pipeline when destroyed.
+      for (const st of streams) {
+        st.unpipe()
+        st.destroy()
+      }
+      for (const out of outs) out.destroy()
+      Promise.all(outs.map(closedOf)).then(() => {
         for (const f of mine) f.discard()
         reject(err)
       })
@@ -197,6 +210,7 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
       })
       stream.on('limit', () => tooLarge(`file '${file.name}' is over the limit of ${limits.maxFileSize} bytes`))
       const out = createWriteStream(file.path)
+      outs.push(out)
       writes.push(
         pipeline(stream, out)
           .catch((e) => {

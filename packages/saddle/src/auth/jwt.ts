@@ -47,7 +47,15 @@ export class JwtCodec {
   decode(token: string): Record<string, any> | null {
     if (typeof token !== 'string' || token.length === 0 || token.length > 8192) return null
     try {
-      const claims = jsonwebtokenLib().verify(token, this.key, { algorithms: this.algorithms, clockTolerance: 5 })
+      const done = jsonwebtokenLib().verify(token, this.key, {
+        algorithms: this.algorithms,
+        clockTolerance: 5,
+        complete: true,
+      })
+      // RFC 7515 §4.1.11: a `crit` header names extensions the recipient must understand, and this one
+      // understands none (jsonwebtoken ignores the header): refuse any token that has one
+      if ((done.header as unknown as Record<string, unknown>).crit !== undefined) return null
+      const claims = done.payload
       return typeof claims === 'object' && claims !== null ? (claims as Record<string, any>) : null
     } catch {
       return null

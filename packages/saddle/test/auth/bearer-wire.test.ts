@@ -103,3 +103,13 @@ test('without app.securekey a JWT-shaped token goes to app.bearerHandler (no 500
   assert.equal(other.status, 401)
   assert.match(String(other.headers['www-authenticate']), /error_description="unknown token"/)
 })
+
+test('refused with 401 over a real socket: a JWT signed with the app key but carrying a crit header', async () => {
+  const sign = (header: object) => {
+    const input = `${b64(header)}.${b64({ sub: 'hans' })}`
+    return `${input}.${createHmac('sha256', KEY).update(input).digest('base64url')}`
+  }
+  assert.equal((await srv.get('/me', bearer(sign({ alg: 'HS256', typ: 'JWT' })))).status, 200)
+  const r = await srv.get('/me', bearer(sign({ alg: 'HS256', typ: 'JWT', crit: ['x-unknown'], 'x-unknown': true })))
+  assert.equal(r.status, 401)
+})

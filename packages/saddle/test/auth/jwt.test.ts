@@ -47,3 +47,19 @@ test('algorithms are pinned: an HS512 token is refused by an HS256 app, accepted
   assert.throws(() => new JwtCodec(KEY, ['none']), /not allowed/)
   assert.throws(() => new JwtCodec('short'), /securekey/)
 })
+
+test('refused: a correctly signed token with a crit header (RFC 7515 §4.1.11), accepted without it', () => {
+  const c = new JwtCodec(KEY)
+  const b = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  const signed = (header: object) => {
+    const input = `${b(header)}.${b({ user: 'admin' })}`
+    return `${input}.${createHmac('sha256', KEY).update(input).digest('base64url')}`
+  }
+  assert.equal(c.decode(signed({ alg: 'HS256', typ: 'JWT' }))?.user, 'admin')
+  assert.equal(c.decode(signed({ alg: 'HS256', typ: 'JWT', crit: ['exp'] })), null)
+  assert.equal(
+    c.decode(signed({ alg: 'HS256', crit: ['http://example.com/unknown'], 'http://example.com/unknown': 1 })),
+    null,
+  )
+  assert.equal(c.decode(signed({ alg: 'HS256', crit: [] })), null)
+})
