@@ -73,7 +73,7 @@ export class AccessLog {
     const started = headTime > 0 ? headTime : now
     const auth = h.authorization
     const line =
-      `${stamp()} ${req.socket?.remoteAddress ?? '-'} ${h.host ?? '-'} ${req.method} ${(req as any).originalUrl ?? req.url} HTTP/${req.httpVersion} ` +
+      `${stamp()} ${(req as { skitaiIp?: string }).skitaiIp ?? req.socket?.remoteAddress ?? '-'} ${h.host ?? h[':authority'] ?? '-'} ${req.method} ${(req as any).originalUrl ?? req.url} HTTP/${req.httpVersion} ` +
       `${ctx.requestBytes} ${statusAndBytes(res)} ` +
       `${ctx.gtxnid} ${ctx.ltxnid} ${quoted(ctx.user ?? undefined)} ${auth !== undefined && /^bearer /i.test(auth) ? auth.slice(7).trim() || '-' : '-'} ` +
       `${quoted(h.referer)} ${quoted(h['user-agent'])} ${first(h['x-forwarded-for'])} ${this.workerId} ${active} ` +
@@ -117,7 +117,8 @@ export class AccessLog {
  * nginx's "client closed request".
  */
 function statusAndBytes(res: ServerResponse): string {
-  if (res.writableFinished) {
+  // an HTTP/2 compatibility response has no writableFinished: ended is as far as it tells
+  if (res.writableFinished ?? res.writableEnded) {
     const length = res.getHeader('content-length')
     return `${res.statusCode} ${length === undefined ? responseBytes(res) : length}`
   }

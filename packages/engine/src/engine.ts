@@ -41,9 +41,11 @@ import {
   setKeepAliveOf,
   setRequestTimeoutOf,
 } from './server.js'
+import { DEFAULT_H2_LIMITS, type H2Limits, mergeH2Limits } from './http2-limits.js'
 import { createStaticHandler } from './static.js'
 import { MaxAgeTable } from './static-maxage.js'
 import { type LaunchOptions, openTestClient, type TestClient } from './test-client.js'
+import { readTlsFiles, reloadTlsOnSighup, type TlsFiles } from './tls.js'
 import { installUncaughtHandlers } from './uncaught.js'
 import { WsHub } from './ws-hub.js'
 import { aliasTarget, type ErrorReporter, isFetchHandler, type MountableApp, toAppTarget } from './targets.js'
@@ -108,6 +110,10 @@ export class Engine implements EngineLike, ErrorReporter {
   /** Sockets handed to an app or proxy by an upgrade (WebSocket); cut at the shutdown deadline. */
   private readonly upgraded = new Set<Duplex>()
   private wsHub: WsHub | null = null
+  /** `enableSsl` files (tls.ts); null: plain HTTP. */
+  private tlsFiles: TlsFiles | null = null
+  private h2Limits: H2Limits = DEFAULT_H2_LIMITS
+  private stopTlsReload: (() => void) | null = null
 
   constructor(options: EngineOptions = {}) {
     this.rootDir = options.root === undefined ? undefined : resolve(options.root)
@@ -318,6 +324,29 @@ export class Engine implements EngineLike, ErrorReporter {
     return this
   }
 
+  /**
+   * Serve TLS on the run()/listen() port (h2 and http/1.1 by ALPN); the files are re-read on SIGHUP.
+   * Paths are relative to the script's directory.
+   */
+  enableSsl(certFile: string, keyFile: string, passphrase?: string): this {
+    if (this.server !== null) throw new Error('enableSsl: call it before run()/listen()')
+    const files: TlsFiles = { cert: this.abspath(certFile), key: this.abspath(keyFile), passphrase }
+    readTlsFiles(files) // a missing file is an error now, not at the first connection
+    this.tlsFiles = files
+    return this
+  }
+
+  /** Whether enableSsl was called. */
+  get tls(): boolean {
+    return this.tlsFiles !== null
+  }
+
+  /** HTTP/2 limits (README "HTTP/2 limits"): maxConcurrentStreams, maxHeaderListSize, maxResetsPerSecond… */
+  setHttp2Limits(limits: Partial<H2Limits>): this {
+    this.h2Limits = mergeH2Limits(this.h2Limits, limits)
+    return this
+  }
+
   setMaxAge(prefix: string, seconds: number): this {
     this.maxAge.set(prefix, seconds)
     return this
@@ -372,7 +401,7 @@ export class Engine implements EngineLike, ErrorReporter {
   /** Listen (after preparing mounts); resolves to the bound port. */
   async listen(options: ListenOptions = {}): Promise<number> {
     await this.prepare()
-    const server = this.server ?? this.createServer()
+    const server = this.server ?? this.createServer(options.http2 !== false)
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject)
       server.listen(options.port ?? 0, options.address ?? '127.0.0.1', () => {
@@ -411,13 +440,16 @@ export class Engine implements EngineLike, ErrorReporter {
     this.installSignals()
     let bound: number
     try {
-      bound = await this.listen({ port, address })
+      bound = await this.listen({ port, address, http2: options.http2 })
     } catch (e: any) {
       this.log.serverLog('error', `skitai: cannot listen on ${address}:${port}: ${e?.code ?? e?.message ?? e}`)
       this.log.flush()
       throw e
     }
-    this.log.serverLog('info', `skitai: listening on http://${address}:${bound} (pid ${process.pid})`)
+    this.log.serverLog(
+      'info',
+      `skitai: listening on ${this.tls ? 'https' : 'http'}://${address}:${bound}${options.http2 === false ? '' : ' (HTTP/1.1 and HTTP/2)'} (pid ${process.pid})`,
+    )
     this.log.flush()
     return bound
   }
@@ -430,13 +462,18 @@ export class Engine implements EngineLike, ErrorReporter {
     installUncaughtHandlers(this)
   }
 
-  private createServer(): Server {
-    this.server = createHttpServer(this, {
+  private createServer(http2: boolean): Server {
+    const server = createHttpServer(this, {
       keepAliveMs: this.keepAliveMs,
       headersTimeoutMs: this.headersTimeoutMs,
       requestTimeoutMs: this.requestTimeoutMs,
+      http2: http2 ? this.h2Limits : null,
+      tls: this.tlsFiles,
     })
-    return this.server
+    this.server = server
+    if (this.tlsFiles !== null)
+      this.stopTlsReload = reloadTlsOnSighup(server as any, this.tlsFiles, (level, m) => this.log.serverLog(level, m))
+    return server
   }
 
   /** @internal the WebSocket sessions (ws-hub.ts), made on the first handshake */
@@ -463,6 +500,7 @@ export class Engine implements EngineLike, ErrorReporter {
 
   private async doClose(graceSeconds: number): Promise<void> {
     this.closing = true
+    this.stopTlsReload?.()
     const server = this.server
     // WebSocket sessions get their close frame (1001) while the HTTP requests in flight finish
     this.wsHub?.closeAll()

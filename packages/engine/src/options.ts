@@ -15,6 +15,8 @@ export interface MountOptions {
 export interface ListenOptions {
   port?: number
   address?: string
+  /** HTTP/2 beside HTTP/1.1 (default true): h2c by preface on a plain port, h2 by ALPN with TLS. */
+  http2?: boolean
 }
 
 export interface RunOptions extends ListenOptions {

@@ -68,7 +68,8 @@ export function filterHeaders(
   const out: Record<string, string | string[]> = {}
   for (const k in h) {
     const v = h[k]
-    if (v === undefined || HOP.has(k) || drop.has(k) || extra?.has(k)) continue
+    // HTTP/2 pseudo-headers (`:path`, `:authority` …) of a request that came over h2 are not forwarded
+    if (v === undefined || HOP.has(k) || drop.has(k) || extra?.has(k) || k.charCodeAt(0) === 58) continue
     out[k] = v
   }
   return out

@@ -84,7 +84,8 @@ class ProxyExchange {
     const h = filterHeaders(req.headers, REQUEST_DROP)
     h['x-forwarded-for'] = forwardedFor(req)
     h['x-forwarded-proto'] = forwardedProto(req)
-    if (req.headers.host !== undefined) h['x-forwarded-host'] = req.headers.host
+    const host = req.headers.host ?? (req.headers[':authority'] as string | undefined)
+    if (host !== undefined) h['x-forwarded-host'] = host
     // Transaction ids go on: the caller's global id, and the next local id of this request.
     Object.assign(h, txnHeaders(ctx))
     this.headers = h

@@ -35,6 +35,10 @@ export function scanHead(raw: string[]): HeadFacts {
           if (facts.hosts++ === 0) facts.host = raw[i + 1]
         }
         break
+      case 10:
+        // HTTP/2 names the host in `:authority` (a Host header, when sent too, wins)
+        if (facts.hosts === 0 && name === ':authority') facts.host = raw[i + 1]
+        break
       case 6:
         if (name === 'Origin' || name === 'origin' || name.toLowerCase() === 'origin') facts.origin = true
         break

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
@@ -11,18 +12,31 @@ import {
   handleTimeout,
   handleUpgrade,
 } from './pipeline.js'
-import { IdleSweep } from './idle-sweep.js'
+import { H2Side, sniffPlainConnections, splitTlsConnections } from './http2-server.js'
+import type { H2Limits } from './http2-limits.js'
+import { IdleSweep, KEEP_ALIVE_GRACE_MS } from './idle-sweep.js'
+import { readTlsFiles, type TlsFiles } from './tls.js'
 import { SkitaiRequest } from './incoming.js'
 import { SkitaiResponse } from './response.js'
 import { connectionsOf } from './uncaught.js'
 import { coalesceWrites } from './write-coalescing.js'
 
-/** The engine's node:http server: its timeouts and the events wired to the request pipeline. */
-export function createHttpServer(
-  engine: Engine,
-  t: { keepAliveMs: number; headersTimeoutMs: number; requestTimeoutMs: number },
-): Server {
-  const server = createServer({
+export interface ServerSettings {
+  keepAliveMs: number
+  headersTimeoutMs: number
+  requestTimeoutMs: number
+  /** HTTP/2 beside HTTP/1.1 (h2c by preface on the plain port, h2 by ALPN with TLS); null: off. */
+  http2: H2Limits | null
+  /** The certificate and key of `enableSsl`; null: plain HTTP. */
+  tls: TlsFiles | null
+}
+
+/**
+ * The engine's node:http (node:https with TLS) server: its timeouts and the events wired to the request
+ * pipeline; with HTTP/2 on, a node:http2 side that shares the listening socket (http2-server.ts).
+ */
+export function createHttpServer(engine: Engine, t: ServerSettings): Server {
+  const options = {
     IncomingMessage: SkitaiRequest,
     ServerResponse: SkitaiResponse as unknown as typeof ServerResponse,
     // no keep-alive socket timer: the sweep below closes idle connections (idle-sweep.ts); handleRequest
@@ -33,7 +47,18 @@ export function createHttpServer(
     requestTimeout: 0,
     // how often node checks the headers timeout (its default, 30 s, would make a 20 s timeout up to 50 s)
     connectionsCheckingInterval: 1000,
-  })
+  }
+  const tls = t.tls
+  const server: Server =
+    tls === null
+      ? createServer(options)
+      : (createHttpsServer({
+          ...options,
+          ...readTlsFiles(tls),
+          ALPNProtocols: t.http2 === null ? ['http/1.1'] : ['h2', 'http/1.1'],
+          // a client that opens a TCP connection and never completes the handshake
+          handshakeTimeout: t.headersTimeoutMs,
+        }) as unknown as Server)
   // no socket timers (server.timeout, keepAliveTimeout): both timeouts are a sweep (idle-sweep.ts), see there why
   server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(engine, req, res))
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handleCheckContinue(engine, req, res))
@@ -49,22 +74,55 @@ export function createHttpServer(
   const idle = new IdleSweep(open, t.requestTimeoutMs, t.keepAliveMs, engine)
   server.once('close', () => idle.stop())
   ;(server as SweptServer)[kIdleSweep] = idle
-  server.on('connection', (socket: Socket) => {
-    if (engine.prefs.coalescePipelinedWrites && (socket as TLSSocket).encrypted !== true) coalesceWrites(socket)
+  const coalesce = engine.prefs.coalescePipelinedWrites && tls === null
+  // counted for both protocols; the sweep and write coalescing are for HTTP/1.1 connections only
+  const count = (socket: Socket) => {
     engine.connections++
-    open.add(socket)
     engine.addresses.open(socket, engine.prefs.maxConnectionsPerAddress)
     socket.once('close', () => {
       engine.connections--
-      open.delete(socket)
       engine.addresses.close(socket)
     })
-  })
+  }
+  const http1Setup = (socket: Socket) => {
+    if (coalesce && (socket as TLSSocket).encrypted !== true) coalesceWrites(socket)
+    open.add(socket)
+    socket.once('close', () => open.delete(socket))
+  }
+  if (t.http2 === null || tls !== null) {
+    server.on('connection', (socket: Socket) => {
+      count(socket)
+      if (tls === null) http1Setup(socket)
+    })
+    if (tls !== null) server.on('secureConnection', (socket: Socket) => http1Setup(socket))
+  }
+  if (t.http2 !== null) {
+    const h2 = new H2Side(engine, t.http2, t.keepAliveMs > 0 ? t.keepAliveMs + KEEP_ALIVE_GRACE_MS : 0)
+    ;(server as SweptServer)[kH2] = h2
+    if (tls === null) {
+      server.on('connection', count)
+      // silent connections: the sooner of the keep-alive time (plus its grace) and the headers timeout
+      const silentMs = () => {
+        const k = engine.keepAliveMs > 0 ? engine.keepAliveMs + KEEP_ALIVE_GRACE_MS : Infinity
+        const h = server.headersTimeout > 0 ? server.headersTimeout : Infinity
+        const ms = Math.min(k, h)
+        return ms === Infinity ? 0 : ms
+      }
+      sniffPlainConnections(server, h2, silentMs, http1Setup)
+    } else splitTlsConnections(server, h2)
+  }
   return server
 }
 
+const kH2 = Symbol('skitai.h2')
+
 const kIdleSweep = Symbol('skitai.idleSweep')
-type SweptServer = Server & { [kIdleSweep]?: IdleSweep }
+type SweptServer = Server & { [kIdleSweep]?: IdleSweep; [kH2]?: H2Side }
+
+/** The HTTP/2 side of a server, when it has one. */
+export function h2SideOf(server: Server): H2Side | undefined {
+  return (server as SweptServer)[kH2]
+}
 
 /** Change the request timeout of a running server. */
 export function setRequestTimeoutOf(server: Server, ms: number): void {
@@ -90,8 +148,12 @@ export function setKeepAliveOf(server: Server, ms: number): void {
 export function drainAndClose(server: Server, graceSeconds: number, upgraded: Set<Duplex>): Promise<void> {
   return new Promise<void>((done) => {
     const sweep = setInterval(() => server.closeIdleConnections(), 50)
+    // HTTP/2 sessions get GOAWAY: their streams in flight finish, no new ones are taken
+    const h2 = h2SideOf(server)
+    h2?.closeSessions(false)
     const deadline = setTimeout(() => {
       server.closeAllConnections()
+      h2?.closeSessions(true)
       // upgraded sockets (WebSocket) are no longer HTTP connections of the server: cut them too
       for (const s of upgraded) s.destroy()
     }, graceSeconds * 1000)

@@ -7,6 +7,7 @@ import { honoNodeServerLib } from './lazy.js'
 import type { AppTarget } from './mounts.js'
 import { createAliasProxy, createAliasUpgrade } from './proxy.js'
 import type { EngineRequestContext } from './request-context.js'
+import { fillHostFromAuthority, http2Variants, isHttp2Request, runWithVariants } from './http2-listener.js'
 import { pinRequestHooks } from './incoming.js'
 import { pinResponseHooks } from './response.js'
 
@@ -68,7 +69,15 @@ class ListenerTarget implements AppTarget {
     pinRequestHooks(req)
     const w = new Was(ctx, ctx.ltxnid)
     ctx.was = w
+    if (isHttp2Request(req)) return this.handleHttp2(req, res, w)
     return wasStorage.run(w, this.listener, req, res)
+  }
+
+  private handleHttp2(req: IncomingMessage, res: ServerResponse, w: Was): unknown {
+    fillHostFromAuthority(req)
+    const v = http2Variants(this.listener)
+    if (v === null) return wasStorage.run(w, this.listener, req, res)
+    return runWithVariants(this.listener as any, v, () => wasStorage.run(w, this.listener, req, res))
   }
 }
 

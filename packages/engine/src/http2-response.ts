@@ -1,0 +1,80 @@
+import { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+
+/** Request class of the HTTP/2 side (its own class, the base of Express's HTTP/2 variants in http2-listener.ts). */
+export class SkitaiH2Request extends Http2ServerRequest {
+  /** The client's address, kept for the access log (written after the stream, and its socket proxy, closed). */
+  declare skitaiIp: string | undefined
+}
+
+const h2Write = Http2ServerResponse.prototype.write
+const h2End = Http2ServerResponse.prototype.end
+const h2WriteHead = Http2ServerResponse.prototype.writeHead
+const h2SetHeader = Http2ServerResponse.prototype.setHeader
+const h2AppendHeader = (Http2ServerResponse.prototype as any).appendHeader
+
+/** Headers that belong to one HTTP/1.1 connection; HTTP/2 forbids them (RFC 9113 §8.2.2). */
+const HTTP1_ONLY = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
+
+/**
+ * Response class of the HTTP/2 side: counts the body bytes for the access log like SkitaiResponse does
+ * (response.ts), and drops the HTTP/1.1-only headers an app may set (Connection, Keep-Alive,
+ * Transfer-Encoding, Upgrade) instead of failing the response, see README "HTTP/2 and TLS".
+ */
+export class SkitaiH2Response extends Http2ServerResponse {
+  declare skitaiBodyBytes: number
+  declare skitaiHeadTime: number
+}
+const proto = SkitaiH2Response.prototype as any
+proto.skitaiBodyBytes = 0
+proto.skitaiHeadTime = 0
+proto.write = function write(this: SkitaiH2Response, chunk: any, encoding?: any, cb?: any): boolean {
+  if (chunk != null && typeof chunk !== 'function') this.skitaiBodyBytes += byteLength(chunk, encoding)
+  return (h2Write as any).call(this, chunk, encoding, cb)
+}
+proto.setHeader = function setHeader(this: SkitaiH2Response, name: string, value: any): SkitaiH2Response {
+  if (!HTTP1_ONLY.has(name.toLowerCase())) h2SetHeader.call(this, name, value)
+  return this
+}
+proto.appendHeader = function appendHeader(this: SkitaiH2Response, name: string, value: any): SkitaiH2Response {
+  if (!HTTP1_ONLY.has(name.toLowerCase())) h2AppendHeader.call(this, name, value)
+  return this
+}
+proto.writeHead = function writeHead(this: SkitaiH2Response, status: number, reason?: any, headers?: any) {
+  if (typeof reason !== 'string') headers = reason
+  if (this.skitaiHeadTime === 0) this.skitaiHeadTime = performance.now()
+  // node's compatibility layer warns once per process about a status message (HTTP/2 has none): not passed
+  return (h2WriteHead as any).call(this, status, headers === undefined ? undefined : withoutHttp1Headers(headers))
+}
+proto.end = function end(this: SkitaiH2Response, chunk?: any, encoding?: any, cb?: any): SkitaiH2Response {
+  if (chunk != null && typeof chunk !== 'function') this.skitaiBodyBytes += byteLength(chunk, encoding)
+  ;(h2End as any).call(this, chunk, encoding, cb)
+  return this
+}
+
+/** Drop HTTP/1.1-only headers from writeHead's object or flat `[name, value, …]` array. */
+function withoutHttp1Headers(headers: any): any {
+  if (Array.isArray(headers)) {
+    if (Array.isArray(headers[0])) headers = headers.flat()
+    let clean = true
+    for (let i = 0; i < headers.length; i += 2) if (HTTP1_ONLY.has(String(headers[i]).toLowerCase())) clean = false
+    if (clean) return headers
+    const out: unknown[] = []
+    for (let i = 0; i < headers.length; i += 2)
+      if (!HTTP1_ONLY.has(String(headers[i]).toLowerCase())) out.push(headers[i], headers[i + 1])
+    return out
+  }
+  for (const k in headers) {
+    if (HTTP1_ONLY.has(k.toLowerCase())) {
+      const out: Record<string, unknown> = {}
+      for (const n in headers) if (!HTTP1_ONLY.has(n.toLowerCase())) out[n] = headers[n]
+      return out
+    }
+  }
+  return headers
+}
+
+function byteLength(chunk: any, encoding: any): number {
+  if (typeof chunk === 'string')
+    return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+  return typeof chunk.byteLength === 'number' ? chunk.byteLength : 0
+}
