@@ -1,4 +1,5 @@
 import { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+import { byteLength } from './response.js'
 
 /** Request class of the HTTP/2 side (its own class, the base of Express's HTTP/2 variants in http2-listener.ts). */
 export class SkitaiH2Request extends Http2ServerRequest {
@@ -71,10 +72,4 @@ function withoutHttp1Headers(headers: any): any {
     }
   }
   return headers
-}
-
-function byteLength(chunk: any, encoding: any): number {
-  if (typeof chunk === 'string')
-    return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
-  return typeof chunk.byteLength === 'number' ? chunk.byteLength : 0
 }

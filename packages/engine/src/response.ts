@@ -115,7 +115,8 @@ function countingEnd(this: SkitaiResponse, chunk?: any, encoding?: any, cb?: any
   return this
 }
 
-function byteLength(chunk: any, encoding: any): number {
+/** Bytes of a write()/end() chunk (string in its encoding, or a buffer). */
+export function byteLength(chunk: any, encoding: any): number {
   if (typeof chunk === 'string')
     return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
   return typeof chunk.byteLength === 'number' ? chunk.byteLength : 0
