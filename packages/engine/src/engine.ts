@@ -41,6 +41,7 @@ import {
   setKeepAliveOf,
   setRequestTimeoutOf,
 } from './server.js'
+import { HttpsForward } from './forward.js'
 import { DEFAULT_H2_LIMITS, type H2Limits, mergeH2Limits } from './http2-limits.js'
 import { createStaticHandler } from './static.js'
 import { MaxAgeTable } from './static-maxage.js'
@@ -114,6 +115,9 @@ export class Engine implements EngineLike, ErrorReporter {
   private tlsFiles: TlsFiles | null = null
   private h2Limits: H2Limits = DEFAULT_H2_LIMITS
   private stopTlsReload: (() => void) | null = null
+  private forward: HttpsForward | null = null
+  /** The port `enableForward` listens on, once listening. */
+  forwardPort: number | undefined = undefined
 
   constructor(options: EngineOptions = {}) {
     this.rootDir = options.root === undefined ? undefined : resolve(options.root)
@@ -347,6 +351,16 @@ export class Engine implements EngineLike, ErrorReporter {
     return this
   }
 
+  /**
+   * Answer plain HTTP on `fromPort` with 301 to the same host, path and query on https at `toPort`
+   * (forward.ts); 0 as `toPort` means the port the TLS server listens on.
+   */
+  enableForward(fromPort = 80, toPort = 443): this {
+    if (this.server !== null) throw new Error('enableForward: call it before run()/listen()')
+    this.forward = new HttpsForward(fromPort, toPort)
+    return this
+  }
+
   setMaxAge(prefix: string, seconds: number): this {
     this.maxAge.set(prefix, seconds)
     return this
@@ -409,7 +423,10 @@ export class Engine implements EngineLike, ErrorReporter {
         resolveListen()
       })
     })
-    return (server.address() as AddressInfo).port
+    const port = (server.address() as AddressInfo).port
+    if (this.forward !== null && this.forwardPort === undefined)
+      this.forwardPort = await this.forward.listen(options.address ?? '127.0.0.1', port)
+    return port
   }
 
   /**
@@ -450,6 +467,8 @@ export class Engine implements EngineLike, ErrorReporter {
       'info',
       `skitai: listening on ${this.tls ? 'https' : 'http'}://${address}:${bound}${options.http2 === false ? '' : ' (HTTP/1.1 and HTTP/2)'} (pid ${process.pid})`,
     )
+    if (this.forwardPort !== undefined)
+      this.log.serverLog('info', `skitai: forwarding http://${address}:${this.forwardPort} to https (301)`)
     this.log.flush()
     return bound
   }
@@ -504,6 +523,7 @@ export class Engine implements EngineLike, ErrorReporter {
     const server = this.server
     // WebSocket sessions get their close frame (1001) while the HTTP requests in flight finish
     this.wsHub?.closeAll()
+    await this.forward?.close()
     if (server?.listening) await drainAndClose(server, graceSeconds, this.upgraded)
     for (const r of this.records) {
       const app = r.target?.app
@@ -524,7 +544,7 @@ export class Engine implements EngineLike, ErrorReporter {
    */
   testClient(target?: Engine | MountableApp): TestClient
   testClient(script: string, options?: LaunchOptions): TestClient
-  testClient(server: { port: number; host?: string }): TestClient
+  testClient(server: { port: number; host?: string; https?: boolean }): TestClient
   testClient(target?: any, options?: LaunchOptions): TestClient {
     if (target === undefined) return testClient(this)
     if (typeof target === 'string') return testClient(target, { ...options, root: this.root })
@@ -565,7 +585,7 @@ function relativeScript(p: string): string {
  */
 export function testClient(target: Engine | MountableApp): TestClient
 export function testClient(script: string, options?: LaunchOptions & { root?: string }): TestClient
-export function testClient(server: { port: number; host?: string }): TestClient
+export function testClient(server: { port: number; host?: string; https?: boolean }): TestClient
 export function testClient(target: any, options: LaunchOptions & { root?: string } = {}): TestClient {
   if (typeof target === 'string' || target instanceof Engine) return openTestClient(target, options)
   if (
@@ -575,7 +595,7 @@ export function testClient(target: any, options: LaunchOptions & { root?: string
     !isFetchHandler(target) &&
     typeof target.port === 'number'
   ) {
-    return openTestClient({ port: target.port, host: target.host })
+    return openTestClient({ port: target.port, host: target.host, https: target.https === true })
   }
   // an app, listener or fetch handler: on an engine of its own, at '/', without an access log
   const engine = new Engine()

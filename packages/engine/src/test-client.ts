@@ -7,6 +7,7 @@ import type { Engine } from './engine.js'
 import { handleUpgrade } from './pipeline.js'
 import { LaunchedServer, freePort } from './test-launch.js'
 import type { Pool } from 'undici'
+import { Http2Transport } from './test-client-h2.js'
 
 /**
  * The test client (SPEC §1.7): one API over three transports — in-process injection (light-my-request,
@@ -70,6 +71,18 @@ export class TestClient {
   get port(): number | undefined {
     return (this.transport as any).port
   }
+
+  /**
+   * The same client over HTTP/2 (h2c to a plain server, h2 by ALPN to a TLS one): `cli.http2.get('/')`.
+   * For launched and `{ port }` clients; an in-process client has no connection to speak HTTP/2 on.
+   */
+  get http2(): TestClient {
+    const h2 = (this.transport as Partial<SocketTransport>).http2?.()
+    if (h2 === undefined)
+      throw new Error('cli.http2 needs a server over sockets: testClient(script) or testClient({ port })')
+    return (this.h2client ??= new TestClient(h2))
+  }
+  private h2client: TestClient | undefined = undefined
 
   /** The launched server process (for signals in tests), if any. */
   get child(): import('node:child_process').ChildProcess | undefined {
@@ -268,15 +281,17 @@ class InjectTransport implements Transport {
 class SocketTransport implements Transport {
   private pool: Pool | null = null
   private readonly ready: Promise<Pool>
+  private h2: Http2Transport | null = null
   constructor(
     port: number | Promise<number>,
     private readonly host = '127.0.0.1',
     readonly launched: LaunchedServer | null = null,
+    private readonly https = false,
   ) {
     this.ready = Promise.resolve(port).then((p) => {
       this.port = p
-      const h = this.host.includes(':') ? `[${this.host}]` : this.host
-      this.pool = new (undiciLib().Pool)(`http://${h}:${p}`, { connections: 16 })
+      // any certificate is accepted: test servers use self-signed ones
+      this.pool = new (undiciLib().Pool)(this.origin(p), { connections: 16, connect: { rejectUnauthorized: false } })
       return this.pool
     })
     // a launch failure surfaces at the first request (or close), not as an unhandled rejection
@@ -299,8 +314,23 @@ class SocketTransport implements Transport {
     return new TestResponse(r.statusCode, h, buf)
   }
 
+  private origin(port: number): string {
+    const h = this.host.includes(':') ? `[${this.host}]` : this.host
+    return `${this.https ? 'https' : 'http'}://${h}:${port}`
+  }
+
+  /** The HTTP/2 transport to the same server (`cli.http2`), made once. */
+  http2(): Transport {
+    this.h2 ??= new Http2Transport(
+      () => this.ready.then(() => this.origin(this.port as number)),
+      (status, headers, body) => new TestResponse(status, headers, body),
+    ) as Transport & Http2Transport
+    return this.h2 as unknown as Transport
+  }
+
   async close(): Promise<void> {
     await this.ready.catch(() => {})
+    await this.h2?.close()
     await this.pool?.close()
     if (this.launched) await this.launched.stop()
   }
@@ -312,7 +342,7 @@ class SocketTransport implements Transport {
   async wsOrigin(): Promise<string> {
     await this.ready
     const h = this.host.includes(':') ? `[${this.host}]` : this.host
-    return `ws://${h}:${this.port}`
+    return `${this.https ? 'wss' : 'ws'}://${h}:${this.port}`
   }
 }
 
@@ -324,6 +354,8 @@ export interface LaunchOptions {
   /** Seconds to wait for the server to listen (default 30). */
   timeout?: number
   env?: Record<string, string>
+  /** The script serves TLS (`enableSsl`): talk https to it (any certificate accepted). */
+  https?: boolean
 }
 
 /**
@@ -332,12 +364,12 @@ export interface LaunchOptions {
  * engine first by engine.ts `testClient`, the public entry.
  */
 export function openTestClient(
-  target: Engine | string | { port: number; host?: string },
+  target: Engine | string | { port: number; host?: string; https?: boolean },
   options: LaunchOptions & { root?: string } = {},
 ): TestClient {
   if (typeof target === 'string') return launch(target, options)
   if ('port' in target && typeof target.port === 'number') {
-    return new TestClient(new SocketTransport(target.port, target.host))
+    return new TestClient(new SocketTransport(target.port, target.host, null, target.https === true))
   }
   return new TestClient(new InjectTransport(target as Engine))
 }
@@ -356,5 +388,5 @@ function listenForUpgrades(engine: Engine): Promise<import('node:http').Server> 
 function launch(script: string, options: LaunchOptions & { root?: string }): TestClient {
   const server = new LaunchedServer(script, options)
   const port = (options.port !== undefined ? Promise.resolve(options.port) : freePort()).then((p) => server.start(p))
-  return new TestClient(new SocketTransport(port, '127.0.0.1', server))
+  return new TestClient(new SocketTransport(port, '127.0.0.1', server, options.https === true))
 }
