@@ -39,7 +39,8 @@ app.route('/login', { methods: ['POST'], csrfVerify: true }, (was, username, pas
 })
 
 app.route('/logout', { methods: ['POST'], csrfVerify: true }, (was) => {
-  was.session.clear()
+  // expire(), not clear(): the session id is revoked, so a copy of the old cookie is not logged in either
+  was.session.expire()
   was.mbox.send('You have been logged out.', 'info')
   return was.response.redirect(was.ab('loginForm'))
 })

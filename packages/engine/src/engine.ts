@@ -31,6 +31,7 @@ import { type RenderedError, renderFailure, writeError } from './error-page.js'
 import { type AppTarget, type MountEntry, MountTable, normalizePoint } from './mounts.js'
 import { handleRequest } from './pipeline.js'
 import { SharedG } from './shared-g.js'
+import { installRedis, type UseRedisOptions } from './use-redis.js'
 import type { EngineRequestContext } from './request-context.js'
 import type { SkitaiResponse } from './response.js'
 import {
@@ -105,6 +106,8 @@ export class Engine implements EngineLike, ErrorReporter {
   private closed: Promise<void> | null = null
   private readonly customOptions: OptionSpec[] = []
   private readonly sharedG = new SharedG()
+  /** `useRedis`: the backend this engine installed (closed with it) and its first sync. */
+  private redis: { backend: { close(): Promise<void> }; joined: Promise<void> } | null = null
   private readonly argv: readonly string[] | null
   private rootDir: string | undefined
   private signalsInstalled = false
@@ -190,6 +193,7 @@ export class Engine implements EngineLike, ErrorReporter {
   }
 
   private async doPrepare(): Promise<void> {
+    if (this.redis !== null) await this.redis.joined
     // the shared-state backend is in place by now (run() installs the cluster one): initial g values go out
     this.sharedG.goLive()
     for (const r of this.records) {
@@ -266,6 +270,17 @@ export class Engine implements EngineLike, ErrorReporter {
   /** Values of the names declared by `registerG`, the same in every worker: `skitai.g.DB_STATUS = 4`. */
   get g(): Record<string, any> {
     return this.sharedG.proxy
+  }
+
+  /**
+   * `skitai.useRedis('redis://10.0.0.5:6379/0')` or `useRedis('@alias')` (a DB_REDIS alias) before `run()`:
+   * `skitai.g`, model keys, broadcasts and revoked sessions shared by every server on that Redis (use-redis.ts).
+   */
+  useRedis(target: string, options: UseRedisOptions = {}): this {
+    if (this.prepared !== null) throw new Error('useRedis: call it before run()/listen()')
+    void this.redis?.backend.close()
+    this.redis = installRedis(target, options, (level, m) => this.log.serverLog(level, m))
+    return this
   }
 
   /** Listen to `skitai.g` changes made in any worker. */
@@ -534,6 +549,7 @@ export class Engine implements EngineLike, ErrorReporter {
         this.log.appError(e, '-', `unmount ${r.source}`)
       }
     }
+    await this.redis?.backend.close()
     await this.log.close()
   }
 

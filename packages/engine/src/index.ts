@@ -35,6 +35,7 @@ import './test-client-ws.js'
 export { TestWebSocket, WebSocketRefused, type CloseInfo, type TestWebSocketOptions } from './test-client-ws.js'
 export type { NodeListener, FetchHandler, MountableApp } from './targets.js'
 export { parseArgs, formatHelp, type OptionSpec, type ParsedArgs } from './cli-options.js'
+export type { UseRedisOptions } from './use-redis.js'
 
 const constants = { PROTO_HTTP, PROTO_HTTPS, PROTO_WS, PROTO_WSS, DB_PGSQL, DB_SQLITE3, DB_REDIS } as const
 

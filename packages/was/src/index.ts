@@ -95,3 +95,5 @@ export {
   sharedBackend,
   setSharedState,
 } from './shared-state.js'
+export { RedisSharedState, type RedisSharedStateOptions } from './redis-shared-state.js'
+export { redisConnection } from './db/redis-driver.js'

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import { sharedState } from '@skitai/was'
 import type { CookieJar } from './cookie.js'
 import { assertSecureKey, seal, unsealSync } from './iron.js'
 
@@ -25,16 +27,26 @@ export const SESSION_COOKIE = 'SKITAI_SESSION'
 /** Browsers drop Set-Cookie lines over 4096 bytes (iron-session refuses them too). */
 const MAX_COOKIE_BYTES = 4096
 
+/**
+ * Shared-state key of a revoked session id (saddle README "Sessions"): `expire()` writes it, for as
+ * long as any copy of that session's cookie can still be valid, in every process (workers; hosts with Redis).
+ */
+export const REVOKED_SESSION_PREFIX = 'rs:'
+
 const CLEAN = 0
 const DIRTY = 1
 const EXPIRED = 2
 
-/** The sealed payload: user data, framework data (mbox, csrf, tokens), expiry (epoch s), issued-to address. */
+/**
+ * The sealed payload: user data, framework data (mbox, csrf, tokens), expiry (epoch s), issued-to
+ * address, session id (kept by every re-issue, new after expire(); what revocation names).
+ */
 interface Payload {
   d: Record<string, unknown>
   s: Record<string, unknown>
   e: number
   a: string
+  i?: string
 }
 
 /**
@@ -50,6 +62,8 @@ export class Session {
   /** Framework-owned entries (flash messages, CSRF token, token ids), hidden from keys()/entries(). */
   private sys: Map<string, unknown> | null
   private issuedTo: string
+  /** The session id ('' until the session holds something). */
+  private id: string
   private state: number
   private named: Map<string, Session> | null
 
@@ -61,6 +75,7 @@ export class Session {
     this.data = null
     this.sys = null
     this.issuedTo = ''
+    this.id = ''
     this.state = CLEAN
     this.named = null
   }
@@ -120,8 +135,15 @@ export class Session {
     this.changed()
   }
 
-  /** End the session: everything is dropped and the cookie deleted. */
+  /**
+   * End the session: everything is dropped, the cookie deleted, and the session id revoked in every
+   * process, so a copy of the old cookie replayed later opens an empty session.
+   */
   expire(): void {
+    this.load()
+    // Every copy of this session's cookie expires within `timeout` from now (each re-issue moved it).
+    if (this.id !== '') sharedState().set(REVOKED_SESSION_PREFIX + this.id, 1, this.timeout * 1000)
+    this.id = ''
     this.data = new Map()
     this.sys = new Map()
     this.issuedTo = ''
@@ -180,6 +202,7 @@ export class Session {
       s: Object.fromEntries(this.sys!),
       e: Math.floor(Date.now() / 1000) + this.timeout,
       a: this.issuedTo,
+      i: this.id,
     }
     const sealed = await seal(payload, this.host.securekey!, this.timeout)
     if (sealed.length + this.cookieName.length > MAX_COOKIE_BYTES - 200) {
@@ -200,6 +223,7 @@ export class Session {
     // Also after expire(): a value set afterwards starts a new session.
     this.state = DIRTY
     if (this.issuedTo === '') this.issuedTo = this.host.clientAddress()
+    if (this.id === '') this.id = randomUUID()
   }
 
   private load(): Map<string, unknown> {
@@ -218,10 +242,12 @@ export class Session {
       typeof p.e !== 'number' ||
       p.e * 1000 <= Date.now() ||
       typeof p.d !== 'object' ||
-      p.d === null
+      p.d === null ||
+      (typeof p.i === 'string' && sharedState().get(REVOKED_SESSION_PREFIX + p.i) !== undefined)
     ) {
       return this.data
     }
+    if (typeof p.i === 'string') this.id = p.i
     for (const k of Object.keys(p.d)) this.data.set(k, p.d[k])
     if (typeof p.s === 'object' && p.s !== null) for (const k of Object.keys(p.s)) this.sys.set(k, p.s[k])
     this.issuedTo = typeof p.a === 'string' ? p.a : ''

@@ -109,6 +109,27 @@ test('logout (expire) deletes the cookie', async () => {
   assert.equal(jar.get('SKITAI_SESSION'), undefined)
 })
 
+test('after logout a replayed copy of the old cookie (also an older re-issue) is an empty session', async () => {
+  const jar = new Cookies()
+  jar.take(await srv.get('/set?name=user&value=hans'))
+  const first = jar.header()
+  jar.take(await srv.get('/set?name=role&value=admin', first)) // re-issued: same session, another cookie value
+  const second = jar.header()
+  assert.notDeepEqual(first, second)
+  assert.deepEqual(JSON.parse((await srv.get('/get', first)).text).entries, { user: 'hans' })
+  jar.take(await srv.get('/logout', second))
+  assert.equal((await srv.get('/get', first)).text, '{"entries":{},"v":null}')
+  assert.equal((await srv.get('/get', second)).text, '{"entries":{},"v":null}')
+  // a session started after the logout is a new one, not revoked
+  const next = new Cookies()
+  next.take(await srv.get('/set?name=user&value=hans', second))
+  assert.deepEqual(JSON.parse((await srv.get('/get', next.header())).text).entries, { user: 'hans' })
+  // another session of the same user is untouched by this logout
+  const other2 = new Cookies()
+  other2.take(await srv.get('/set?name=user&value=hans'))
+  assert.deepEqual(JSON.parse((await srv.get('/get', other2.header())).text).entries, { user: 'hans' })
+})
+
 test('cookies: default path is the mount point, one Set-Cookie per name, read back', async () => {
   const r = await srv.get('/short/cookie/set?name=lang&value=ko')
   assert.equal(r.cookies.length, 1)

@@ -4,11 +4,28 @@
  * arguments as separate bulk strings (no string building). A member that cannot be reached fails the
  * command at once (no offline queue waiting for a reconnect), so `.lb` can go on to another member.
  */
-import type { Redis } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
 import type { AliasOptions } from '../aliases.js'
 import { ioredisLib } from '../lazy.js'
 import type { Member } from '../member.js'
 import { isConnectCode, type DbDriver, type DbRun, type ErrorKind, errorMessage } from './driver.js'
+
+/** ioredis connection settings for a DB_REDIS member (also `skitai.useRedis('@alias')`). */
+export function redisConnection(m: Member, o: AliasOptions): RedisOptions {
+  const db = m.database === null ? 0 : Number(m.database)
+  if (!Number.isInteger(db) || db < 0)
+    throw new Error(`redis member ${m.address}: the database must be a number, got ${JSON.stringify(m.database)}`)
+  return {
+    host: m.host,
+    port: m.port,
+    username: m.password === null || m.user === '' ? undefined : (m.user ?? undefined),
+    password: m.password ?? (m.user === null ? undefined : m.user),
+    db,
+    connectTimeout: Math.round((o.connectTimeout ?? 5) * 1000),
+    retryStrategy: (times: number) => Math.min(times * 200, 2000),
+    ...(o.ssl === true ? { tls: o.tls ?? {} } : {}),
+  }
+}
 
 export class RedisDriver implements DbDriver {
   private readonly _member: Member
@@ -23,23 +40,11 @@ export class RedisDriver implements DbDriver {
 
   private _get(): Redis {
     if (this._client !== null) return this._client
-    const m = this._member
-    const o = this._o
-    const db = m.database === null ? 0 : Number(m.database)
-    if (!Number.isInteger(db) || db < 0)
-      throw new Error(`redis member ${m.address}: the database must be a number, got ${JSON.stringify(m.database)}`)
     const client = new (ioredisLib())({
-      host: m.host,
-      port: m.port,
-      username: m.password === null || m.user === '' ? undefined : (m.user ?? undefined),
-      password: m.password ?? (m.user === null ? undefined : m.user),
-      db,
-      connectTimeout: Math.round((o.connectTimeout ?? 5) * 1000),
+      ...redisConnection(this._member, this._o),
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
-      retryStrategy: (times: number) => Math.min(times * 200, 2000),
-      ...(o.ssl === true ? { tls: o.tls ?? {} } : {}),
-      ...(o.driver as object | undefined),
+      ...(this._o.driver as object | undefined),
     })
     // Connection errors reach each command; the client's own 'error' events would otherwise be unhandled.
     client.on('error', () => {})
