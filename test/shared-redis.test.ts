@@ -58,7 +58,11 @@ after(async () => {
 test('skitai.g set on A is read on B (initial values are not reset by a joining host)', { skip }, async () => {
   assert.deepEqual(await json(a, '/g'), { MODE: 'normal' })
   await json(a, '/g/set?mode=busy')
-  const ms = await until('B sees MODE', () => json(b, '/g'), (v) => v.MODE === 'busy')
+  const ms = await until(
+    'B sees MODE',
+    () => json(b, '/g'),
+    (v) => v.MODE === 'busy',
+  )
   console.log(`skitai.g A → B: ${ms.toFixed(1)} ms`)
   // a third server joining later takes the value the others hold instead of writing its initial one
   const c = testClient(script, { env: { REDIS_URL: redis.url } })
@@ -78,7 +82,11 @@ test("setlu on A drops A's and B's cached result", { skip }, async () => {
   await json(a, '/setlu')
   assert.equal((await json(a, '/cached')).n, a1 + 1, "A's entry was dropped at once")
   // the result is read each poll; the first poll after the update sees a fresh count
-  const ms = await until("B's cache entry dropped", () => json(b, '/cached'), (v) => v.n === b1 + 1)
+  const ms = await until(
+    "B's cache entry dropped",
+    () => json(b, '/cached'),
+    (v) => v.n === b1 + 1,
+  )
   console.log(`setlu A → B's cache dropped: ${ms.toFixed(1)} ms`)
   assert.ok(ms < 1000, `took ${ms} ms`)
   assert.equal((await json(b, '/cached')).n, b1 + 1, 'and B caches again')
@@ -86,7 +94,11 @@ test("setlu on A drops A's and B's cached result", { skip }, async () => {
 
 test('was.broadcast on A runs the onBroadcast handler on B', { skip }, async () => {
   await json(a, '/ping?value=hello')
-  await until('B got the broadcast', () => json(b, '/last-ping'), (v) => v.value === 'hello')
+  await until(
+    'B got the broadcast',
+    () => json(b, '/last-ping'),
+    (v) => v.value === 'hello',
+  )
 })
 
 test('a logout on A makes a copy of the old cookie an empty session on B', { skip }, async () => {
@@ -95,14 +107,28 @@ test('a logout on A makes a copy of the old cookie an empty session on B', { ski
   assert.deepEqual(await json(b, '/me', cookie), { user: 'hans' }, 'B opens the session issued by A')
   const out = await a.get('/logout', { headers: { cookie } })
   assert.match(String(out.headers['set-cookie']), /SKITAI_SESSION=; Max-Age=0/)
-  await until('B refuses the replayed cookie', () => json(b, '/me', cookie), (v) => v.user === null)
+  await until(
+    'B refuses the replayed cookie',
+    () => json(b, '/me', cookie),
+    (v) => v.user === null,
+  )
   assert.deepEqual(await json(a, '/me', cookie), { user: null })
 })
 
-test('Redis stopped: both serve with local values and log it; Redis back (empty): they converge', { skip }, async () => {
+test('Redis stopped: both serve with local values and log it; Redis back (empty): they converge', {
+  skip,
+}, async () => {
   await redis.stop()
-  await until('A logged the loss', async () => a.output(), (o) => /lost Redis at 127\.0\.0\.1:\d+\/0/.test(o))
-  await until('B logged the loss', async () => b.output(), (o) => /lost Redis/.test(o))
+  await until(
+    'A logged the loss',
+    async () => a.output(),
+    (o) => /lost Redis at 127\.0\.0\.1:\d+\/0/.test(o),
+  )
+  await until(
+    'B logged the loss',
+    async () => b.output(),
+    (o) => /lost Redis/.test(o),
+  )
   // a value set on A, a model update and a broadcast on B while Redis is away
   assert.deepEqual(await json(a, '/g/set?mode=offline'), { MODE: 'offline' })
   assert.deepEqual(await json(b, '/g'), { MODE: 'busy' }, 'B keeps its own value')
@@ -117,15 +143,36 @@ test('Redis stopped: both serve with local values and log it; Redis back (empty)
   assert.deepEqual(await json(a, '/me', cookie), { user: 'eva' }, 'A has not heard of the logout yet')
 
   await redis.start()
-  const ms = await until('B took A’s value', () => json(b, '/g'), (v) => v.MODE === 'offline', 15_000)
+  const ms = await until(
+    'B took A’s value',
+    () => json(b, '/g'),
+    (v) => v.MODE === 'offline',
+    15_000,
+  )
   console.log(`converged ${ms.toFixed(0)} ms after redis-server was up again`)
   // (the counter itself starts again in the emptied Redis: any other value is a fresh read)
-  await until('A dropped its cache entry', () => json(a, '/cached'), (v) => v.n !== aCached)
-  await until('A got the late broadcast', () => json(a, '/last-ping'), (v) => v.value === 'while-away')
-  await until('A refuses the cookie revoked while Redis was away', () => json(a, '/me', cookie), (v) => v.user === null)
+  await until(
+    'A dropped its cache entry',
+    () => json(a, '/cached'),
+    (v) => v.n !== aCached,
+  )
+  await until(
+    'A got the late broadcast',
+    () => json(a, '/last-ping'),
+    (v) => v.value === 'while-away',
+  )
+  await until(
+    'A refuses the cookie revoked while Redis was away',
+    () => json(a, '/me', cookie),
+    (v) => v.user === null,
+  )
   assert.match(a.output(), /back on Redis at 127\.0\.0\.1:\d+\/0/)
   assert.match(b.output(), /back on Redis .*1 broadcasts sent late/)
   // and the channel works both ways again
   await json(b, '/g/set?mode=normal')
-  await until('A sees the new value', () => json(a, '/g'), (v) => v.MODE === 'normal')
+  await until(
+    'A sees the new value',
+    () => json(a, '/g'),
+    (v) => v.MODE === 'normal',
+  )
 })

@@ -51,7 +51,15 @@ redis.call('PUBLISH', ARGV[5], ARGV[6])
 return false`
 
 type Offerer = Redis & {
-  skitaiOffer(key: string, rec: string, t: number, o: string, px: number, ch: string, msg: string): Promise<string | null>
+  skitaiOffer(
+    key: string,
+    rec: string,
+    t: number,
+    o: string,
+    px: number,
+    ch: string,
+    msg: string,
+  ): Promise<string | null>
 }
 
 function newer(a: Rec, b: Rec | undefined): boolean {
@@ -272,10 +280,7 @@ export class RedisSharedState implements SharedState {
   #connectionLost(): void {
     if (this.#closed || !this.#everSynced || this.#lost) return
     this.#lost = true
-    this.#log(
-      'warn',
-      `shared state: lost Redis at ${this.#where}; serving with this process's values until it is back`,
-    )
+    this.#log('warn', `shared state: lost Redis at ${this.#where}; serving with this process's values until it is back`)
   }
 
   /** Catch up with Redis, once both connections are up (the subscription first, so no change slips by). */
