@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type WebSocket from 'ws'
-import { wsLib } from './lazy.js'
+import { wsLib } from './lazy-server-libs.js'
 import { TestClient } from './test-client.js'
 
 export interface TestWebSocketOptions {

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { WebSocketServer } from 'ws'
 import type { AccessLog } from './access-log.js'
 import type { WebSocketAcceptOptions } from './contract.js'
-import { wsLib } from './lazy.js'
+import { wsLib } from './lazy-server-libs.js'
 import type { EngineRequestContext } from './request-context.js'
 import { EngineWebSocket, type SessionOwner } from './ws-session.js'
 

@@ -22,7 +22,7 @@ import { type StateServices, stateServices } from './state/services.js'
 import { createEnvironment } from './templates.js'
 import { takeUpgrade } from './websocket/handshake.js'
 import { websocketRoutes } from './websocket/index.js'
-import { SaddleWas } from './was.js'
+import { SaddleWas } from './saddle-was.js'
 
 /** Per-app limits and settings (engine README). */
 export interface SaddleConfig {

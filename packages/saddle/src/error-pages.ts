@@ -1,5 +1,5 @@
 import { defaultReason, HttpError } from '@skitai/was'
-import type { SaddleWas } from './was.js'
+import type { SaddleWas } from './saddle-was.js'
 
 /** What `app.errorHandler(code, fn)` / `app.defaultErrorHandler(fn)` receive as `error` (README "Hooks, errors, guards"). */
 export interface ErrorInfo {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { onModelChanged, sharedState } from '@skitai/was'
 import { isThenable } from './lifecycle/run-until-answer.js'
-import type { SaddleWas } from './was.js'
+import type { SaddleWas } from './saddle-was.js'
 
 export type EventHandler = (was: SaddleWas, ...args: any[]) => unknown
 

@@ -1,5 +1,5 @@
 import { HttpError } from '@skitai/was'
-import type { SaddleWas } from './was.js'
+import type { SaddleWas } from './saddle-was.js'
 
 /** `beforeRequest`: a non-undefined return value is the response and the handler is skipped. */
 export type BeforeHook = (was: SaddleWas) => unknown

@@ -17,7 +17,7 @@ export { SaddleRequest } from './request.js'
 export { FileResult, RedirectResult, SaddleResponse } from './response.js'
 export type { Handler, Route, RouteMatch, RouteOptions } from './route.js'
 export { sanitizeFilename, type SaveOptions, UploadedFile } from './upload.js'
-export { SaddleWas, TempBag } from './was.js'
+export { SaddleWas, TempBag } from './saddle-was.js'
 export {
   LocalRooms,
   type RoomMember,

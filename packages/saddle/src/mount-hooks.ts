@@ -1,6 +1,6 @@
 import type { Saddle } from './app.js'
 import { isThenable } from './lifecycle/run-until-answer.js'
-import { SaddleWas } from './was.js'
+import { SaddleWas } from './saddle-was.js'
 
 export type LifecycleName = 'beforeMount' | 'mounted' | 'beforeReload' | 'reloaded' | 'beforeUmount' | 'umounted'
 export type LifecycleHook = (wasOrWasc: any) => unknown

@@ -5,7 +5,7 @@ import { type AfterHook, type BeforeHook, type FailedHook, HookSet, type Teardow
 import { type LifecycleHook, type LifecycleName, LifecycleHooks } from './mount-hooks.js'
 import { createRoute, type Handler, type Route, type RouteGroup, type RouteOptions } from './route.js'
 import { Router } from './router.js'
-import type { SaddleWas } from './was.js'
+import type { SaddleWas } from './saddle-was.js'
 
 /** `app.errorHandler(code, fn)` / `defaultErrorHandler(fn)`: a custom error page. */
 export type ErrorHandler = (was: SaddleWas, error: import('./error-pages.js').ErrorInfo) => unknown

@@ -16,7 +16,7 @@
  */
 import type { Saddle } from './app.js'
 import type { Route, RouteCheck } from './route.js'
-import type { SaddleWas } from './was.js'
+import type { SaddleWas } from './saddle-was.js'
 
 export type AppGate = (was: SaddleWas) => unknown
 

@@ -6,7 +6,7 @@ import { type BodyCallback, collectBody, readBody } from '@skitai/engine'
 import { HttpError, parseJsonSafely } from '@skitai/was'
 import { mergeArgs, parseForm, parseQuery } from './args.js'
 import { parseMultipart, type UploadedFile } from './upload.js'
-import type { SaddleWas } from './was.js'
+import type { SaddleWas } from './saddle-was.js'
 
 /**
  * `was.request` (README "`was` in a handler"): the Node request plus lazily computed views of it. Nothing is parsed until

@@ -1,7 +1,7 @@
 import { defaultReason, HttpError } from '@skitai/was'
 import { evaluateConditional } from '@skitai/engine'
 import { EarlyResponse } from './hooks.js'
-import type { SaddleWas } from './was.js'
+import type { SaddleWas } from './saddle-was.js'
 
 export type HeaderValue = string | string[]
 

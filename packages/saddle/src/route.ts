@@ -3,7 +3,7 @@ import type { RoutePlan } from './lifecycle/route-plan.js'
 import type { Package } from './package.js'
 import { parseRule, type RuleInfo } from './router.js'
 import { readSignature } from './signature.js'
-import type { SaddleWas } from './was.js'
+import type { SaddleWas } from './saddle-was.js'
 
 /** A route handler: `was` first, then the arguments filled by name (README "Arguments by name"). */
 export type Handler = (was: SaddleWas, ...args: any[]) => unknown

@@ -2,8 +2,8 @@ import type nunjucks from 'nunjucks'
 import type { ApiResult } from './api.js'
 import type { Saddle } from './app.js'
 import { isThenable } from './lifecycle/run-until-answer.js'
-import { nunjucksLib } from './lazy.js'
-import type { SaddleWas } from './was.js'
+import { nunjucksLib } from './lazy-app-libs.js'
+import type { SaddleWas } from './saddle-was.js'
 
 /**
  * The app's nunjucks environment over `templates/` beside the app plus `app.templateDirs`, autoescape

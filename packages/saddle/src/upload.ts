@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import { HttpError } from '@skitai/was'
 import type busboy from 'busboy'
 import { parseForm } from './args.js'
-import { busboyLib } from './lazy.js'
+import { busboyLib } from './lazy-app-libs.js'
 
 /**
  * The original file name made safe (README "Uploads"): basename, leading dots stripped, runs of whitespace and

@@ -8,7 +8,7 @@ import { FORBIDDEN_KEYS } from './signature.js'
 import { canOmitLastVar, type RuleInfo, type VarType } from './router.js'
 import type { Saddle } from './app.js'
 import type { Route } from './route.js'
-import type { SaddleWas } from './was.js'
+import type { SaddleWas } from './saddle-was.js'
 
 export interface BuildableRoute {
   name: string

@@ -9,9 +9,9 @@ import { ApiResult, FaultResult } from './api.js'
 import { defaultErrorBody, errorInfo } from './error-pages.js'
 import { EarlyResponse } from './hooks.js'
 import { isThenable } from './lifecycle/run-until-answer.js'
-import { mimeTypesLib } from './lazy.js'
+import { mimeTypesLib } from './lazy-app-libs.js'
 import { FileResult, type HeaderValue, RedirectResult, SaddleResponse } from './response.js'
-import type { SaddleWas } from './was.js'
+import type { SaddleWas } from './saddle-was.js'
 import { encodeXmlRpcResponse } from '@skitai/was'
 
 type Headers = Record<string, HeaderValue>

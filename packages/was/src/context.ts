@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { Was } from './was.js'
+import type { Was } from './base-was.js'
 
 /**
  * The current request's `was`, for code that is not handed one (an Express or Hono app mounted on the

@@ -4,7 +4,7 @@
  * interceptor onto all of them.
  */
 import type { Agent, Dispatcher } from 'undici'
-import { undiciLib } from './lazy.js'
+import { undiciLib } from './lazy-client-libs.js'
 
 export interface CachefsOptions {
   /** Bytes of response bodies kept in memory (default 100 MB, undici's MemoryCacheStore default). */

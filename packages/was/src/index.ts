@@ -1,4 +1,4 @@
-export { type TxnSource, Was } from './was.js'
+export { type TxnSource, Was } from './base-was.js'
 export { was, currentWas, runWithWas, wasStorage } from './context.js'
 export { HttpError, isHttpError, defaultReason } from './errors.js'
 export {
@@ -44,7 +44,7 @@ export {
   FAIL_TIMEOUT,
 } from './result.js'
 export type { Fault } from './codecs.js'
-export { setDefaultRequestType } from './was.js'
+export { setDefaultRequestType } from './base-was.js'
 export { fileFrom, type UploadFile } from './upload.js'
 export { pickMember, mapMembers } from './balance.js'
 export {

@@ -7,7 +7,7 @@ import { connect } from 'node:net'
 import type { Dispatcher, Pool } from 'undici'
 import type { MemberSpec } from './aliases.js'
 import { dispatcherGeneration, wrapDispatcher } from './dispatchers.js'
-import { undiciLib } from './lazy.js'
+import { undiciLib } from './lazy-client-libs.js'
 
 export class Member {
   readonly host: string

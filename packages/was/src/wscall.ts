@@ -8,7 +8,7 @@ import type { Cluster } from './aliases.js'
 import { pickMember } from './balance.js'
 import type { Pending } from './call.js'
 import { Finishable } from './finishable.js'
-import { wsLib } from './lazy.js'
+import { wsLib } from './lazy-client-libs.js'
 import type { Member } from './member.js'
 import {
   FAIL_CANCELLED,

@@ -4,7 +4,7 @@ import { EarlyResponse } from '../hooks.js'
 import type { Route, RouteCheck } from '../route.js'
 import { assertSecureKey } from '../state/iron.js'
 import type { Session } from '../state/session.js'
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 import { basicChallenge, parseBasic } from './basic.js'
 import { bearerChallenge, parseBearer } from './bearer.js'
 import {

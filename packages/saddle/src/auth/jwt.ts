@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto'
 import type jwt from 'jsonwebtoken'
-import { jsonwebtokenLib } from '../lazy.js'
+import { jsonwebtokenLib } from '../lazy-app-libs.js'
 import { assertSecureKey } from '../state/iron.js'
 
 /** The HMAC algorithms `app.jwtAlgorithms` may list; the first one signs. */

@@ -5,7 +5,7 @@
  * request's error path (handle-request.ts `end`).
  */
 import { EarlyResponse, type HookLayer } from '../hooks.js'
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 import { isThenable, runEachLogged, runUntilAnswer, type Step } from './run-until-answer.js'
 
 /** Runs the layers from `i` inward around `inner` (guards and handler); resolves to the answer. */

@@ -15,7 +15,7 @@ import { compileLayer, type HookLayer } from '../hooks.js'
 import { TESTPASS } from '../package.js'
 import type { Route, RouteCheck } from '../route.js'
 import { HttpError } from '@skitai/was'
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 import { runLayers } from './hook-layers.js'
 import { isThenable, runUntilAnswer, type Step } from './run-until-answer.js'
 

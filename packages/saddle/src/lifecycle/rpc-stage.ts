@@ -10,7 +10,7 @@ import { RedirectResult } from '../response.js'
 import { parseJsonBody } from '../request.js'
 import { handleRpc, type RpcKind } from '../rpc/index.js'
 import { looksLikeJsonRpc } from '../rpc/jsonrpc.js'
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 
 export function answerRpcCall(was: SaddleWas): unknown {
   const kind = was._rpc

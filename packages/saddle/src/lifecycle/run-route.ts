@@ -5,7 +5,7 @@
  */
 import { HttpError } from '@skitai/was'
 import type { Route, RouteMatch } from '../route.js'
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 import { isThenable, runEachLogged, runUntilAnswer } from './run-until-answer.js'
 
 /** The route's answer, synchronously when every stage and the handler are synchronous. */

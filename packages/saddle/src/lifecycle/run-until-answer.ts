@@ -7,7 +7,7 @@
  * walk asynchronous (one closure, from that step on). So a route whose stages are all synchronous
  * runs without a promise, which is what keeps the hot path close to raw node:http.
  */
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 
 /** One step: `undefined` to go on, any other value (or a promise of one) is the answer. */
 export type Step<A> = (was: SaddleWas, arg: A) => unknown

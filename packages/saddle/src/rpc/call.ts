@@ -1,4 +1,4 @@
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 import { type CallOutcome, callRoute, type RpcApp, type RpcInput } from './dispatch.js'
 import { badRequest, noSuchMethod } from './failure.js'
 import { type ListingApp, listMethods, methodHelp, multicall } from './system.js'

@@ -7,7 +7,7 @@ import { defaultReason } from '@skitai/was'
 import { ApiResult, FaultResult } from '../api.js'
 import { FileResult, RedirectResult } from '../response.js'
 import type { RouteMatch } from '../route.js'
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 import { assertRpcValue, noSuchMethod, type RpcFailure, toFailure } from './failure.js'
 import { candidatePaths, methodToPath } from './method-path.js'
 

@@ -14,7 +14,7 @@
  *        HttpError.
  *   Each RPC call inside runs through `app.invokeRoute`, i.e. the same hooks, auth and argument builder.
  */
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 import { callMethod, resetStatus } from './call.js'
 import { answerJsonRpc, inputOf, looksLikeJsonRpc, parseJsonRpcBody } from './jsonrpc.js'
 import { postedBase } from './method-path.js'

@@ -5,7 +5,7 @@
  * HTTP 200 either way.
  */
 import { decodeXmlRpcCall, encodeXmlRpcFault, encodeXmlRpcResponse, XmlRpcDecodeError } from '@skitai/was'
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 import { callMethod } from './call.js'
 import { badRequest, faultString, type RpcFailure, toFailure } from './failure.js'
 import type { ListingApp } from './system.js'

@@ -1,5 +1,5 @@
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto'
-import { ironSessionLib } from '../lazy.js'
+import { ironSessionLib } from '../lazy-app-libs.js'
 
 /**
  * Sealed (encrypted + authenticated) values in iron-session 8's format ("Fe26.2*…~2").

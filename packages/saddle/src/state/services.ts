@@ -1,6 +1,6 @@
 import { csrfMatches, csrfToken, csrfTokenInput, takeSentToken } from '../auth/csrf.js'
 import { securityOf } from '../auth/settings.js'
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 import { CookieJar } from './cookie.js'
 import { MessageBox } from './mbox.js'
 import { DEFAULT_SESSION_TIMEOUT, Session, type SessionHost } from './session.js'

@@ -4,7 +4,7 @@
  * mount time, not at the first connection.
  */
 import type { Route } from '../route.js'
-import type { SaddleWas } from '../was.js'
+import type { SaddleWas } from '../saddle-was.js'
 
 export type WebSocketSpec = 'simple' | 'threadsafe' | 'session' | 'groupchat'
 

@@ -5,7 +5,7 @@
  */
 import type { Pool, PoolClient, PoolConfig } from 'pg'
 import type { AliasOptions } from '../aliases.js'
-import { pgLib } from '../lazy.js'
+import { pgLib } from '../lazy-client-libs.js'
 import type { Member } from '../member.js'
 import {
   isConnectCode,

@@ -6,7 +6,7 @@
  * see the same rows on both.
  */
 import type { PGlite, Transaction } from '@electric-sql/pglite'
-import { pgliteLib } from '../lazy.js'
+import { pgliteLib } from '../lazy-client-libs.js'
 import type { DbDriver, DbRows, DbRun, ErrorKind, TxRun } from './driver.js'
 import { classifyPgError } from './pg-driver.js'
 

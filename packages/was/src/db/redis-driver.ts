@@ -6,7 +6,7 @@
  */
 import type { Redis, RedisOptions } from 'ioredis'
 import type { AliasOptions } from '../aliases.js'
-import { ioredisLib } from '../lazy.js'
+import { ioredisLib } from '../lazy-client-libs.js'
 import type { Member } from '../member.js'
 import { isConnectCode, type DbDriver, type DbRun, type ErrorKind, errorMessage } from './driver.js'
 

@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import type { AliasOptions } from '../aliases.js'
-import { betterSqlitePath } from '../lazy.js'
+import { betterSqlitePath } from '../lazy-client-libs.js'
 import type { DbDriver, DbRows, DbRun, ErrorKind, TxRun } from './driver.js'
 import { SQLITE_WORKER_SOURCE } from './sqlite-worker.js'
 
