@@ -1,4 +1,4 @@
-// An idle worker must not pay for libraries it has not used yet (SPEC §4, idle RSS < 80 MB): undici
+// An idle worker must not pay for libraries it has not used yet (engine README "Performance": idle RSS < 80 MB): undici
 // (~20 MB), ws, xmlrpc, nunjucks, jsonwebtoken, busboy, iron-session, light-my-request, send and
 // @hono/node-server load on first use. Each check runs a real worker in a fresh `node` process (a test
 // process has loaded everything already) and reads what it loaded from require.cache plus a log of

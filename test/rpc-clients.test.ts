@@ -1,5 +1,5 @@
 /**
- * SPEC §2.9 with the other clients: the `xmlrpc` npm client (its createClient), the test client's
+ * saddle README "XML-RPC and JSON-RPC" with the other clients: the `xmlrpc` npm client (its createClient), the test client's
  * `cli.xmlrpc`/`cli.jsonrpc` (in process and over a socket), and JSON-RPC 2.0 by hand over undici.
  */
 import assert from 'node:assert/strict'

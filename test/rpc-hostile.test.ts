@@ -1,5 +1,5 @@
 /**
- * Hostile XML-RPC input against a real server (SPEC §2.9): malformed XML, a body far over the limit,
+ * Hostile XML-RPC input against a real server (saddle README "XML-RPC and JSON-RPC"): malformed XML, a body far over the limit,
  * DOCTYPE/ENTITY tricks, a __proto__ struct member, pathological nesting. Each gets a fault or a 413 —
  * never a crash, an expansion, or a polluted object — and the server keeps answering.
  */

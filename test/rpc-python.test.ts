@@ -1,5 +1,5 @@
 /**
- * SPEC §2.9 with the reference client: Python's xmlrpc.client against Saddle routes served by a real
+ * saddle README "XML-RPC and JSON-RPC" with the reference client: Python's xmlrpc.client against Saddle routes served by a real
  * Engine on 127.0.0.1. The routes are plain Saddle handlers; nothing in them knows about XML-RPC.
  */
 import assert from 'node:assert/strict'

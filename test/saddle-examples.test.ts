@@ -10,7 +10,7 @@ import { testClient } from '@skitai/engine'
 
 const example = (p: string) => fileURLToPath(new URL(`../examples/${p}`, import.meta.url))
 
-test('examples/hello: the SPEC §0 routes over a real socket', async () => {
+test('examples/hello: the README "Skitai for TypeScript" routes over a real socket', async () => {
   const cli = testClient(example('hello/serve.ts'))
   try {
     assert.equal((await cli.get('/')).text, 'Hello World')

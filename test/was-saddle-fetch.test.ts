@@ -1,4 +1,4 @@
-// `task.fetch()` inside a Saddle handler: a failed backend becomes the current request's status (SPEC §3.2):
+// `task.fetch()` inside a Saddle handler: a failed backend becomes the current request's status (was README "Collecting: `Task`"):
 // 502 when the backend failed (refused, or answered non-2xx), 504 when it timed out.
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'

@@ -1,4 +1,4 @@
-// The hello example (SPEC §0): `npm start`, or `npx skitai examples/hello/serve.ts --port 5001`.
+// The hello example (README "Running an app"): `npm start`, or `npx skitai examples/hello/serve.ts --port 5001`.
 //   curl http://127.0.0.1:5000/hello/100                  → num is 100
 //   curl 'http://127.0.0.1:5000/add?num1=1&num2=2'         → 3
 //   curl -d num1=4 -d num2=10 http://127.0.0.1:5000/add    → 14

@@ -1,4 +1,4 @@
-// The RPC example (SPEC §2.9): the same handlers used from a browser (GET), curl (form POST) and
+// The RPC example (saddle README "XML-RPC and JSON-RPC"): the same handlers used from a browser (GET), curl (form POST) and
 // Python's xmlrpc.client (or any XML-RPC / JSON-RPC client) — no RPC-specific code anywhere.
 //
 //   npx skitai examples/rpc/serve.ts --port 5000

@@ -4,7 +4,7 @@ import type { EngineRequestContext } from './request-context.js'
 import type { SkitaiResponse } from './response.js'
 
 /**
- * The request log (SPEC §1.6), one line per request, fields separated by blanks in this order:
+ * The request log (README "Access log and transaction ids"), one line per request, fields separated by blanks in this order:
  * date time client-ip host method uri version request-body-size status response-body-size gtxnid ltxnid
  * "user" bearer-token "referer" "user-agent" x-forwarded-for worker active-connections handling-ms transfer-ms
  * (`-` for an absent value). Also the server log (app errors with stack and transaction id).

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { HttpError } from '@skitai/was'
 
 /**
- * Request bodies under a byte limit (SPEC §1.4): refused by `Content-Length` before anything is read, or as
+ * Request bodies under a byte limit (README "HTTP, limits and timeouts"): refused by `Content-Length` before anything is read, or as
  * soon as the limit is crossed on a chunked body. Nothing over the limit is ever buffered.
  */
 

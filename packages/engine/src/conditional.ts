@@ -1,5 +1,5 @@
 /**
- * HTTP conditional requests for app responses (SPEC §1.2), in the order of RFC 9110 §13.2.2:
+ * HTTP conditional requests for app responses (README "HTTP, limits and timeouts"), in the order of RFC 9110 §13.2.2:
  *   1. If-Match (strong comparison) fails            → 412
  *   2. else If-Unmodified-Since, modified after it    → 412
  *   3. If-None-Match matches (weak comparison)        → 304 for GET/HEAD, 412 otherwise

@@ -234,7 +234,7 @@ export class Engine implements EngineLike, ErrorReporter {
     return registerAlias(name, type, members, options)
   }
 
-  /** `skitai.setMaxRcache(300)`: bound the `was` result cache (LRU, default 100 entries; SPEC §3.4). */
+  /** `skitai.setMaxRcache(300)`: bound the `was` result cache (LRU, default 100 entries; was README "Caching"). */
   setMaxRcache(entries: number): this {
     setMaxRcache(entries)
     return this
@@ -246,7 +246,7 @@ export class Engine implements EngineLike, ErrorReporter {
     return this
   }
 
-  /** `skitai.deflu('tables.users', …)`: declare the model keys of `was.setlu/getlu` (SPEC §3.5). */
+  /** `skitai.deflu('tables.users', …)`: declare the model keys of `was.setlu/getlu` (was README "Model keys: `deflu`/`setlu`/`getlu`"). */
   deflu(...keys: string[]): this {
     deflu(...keys)
     return this

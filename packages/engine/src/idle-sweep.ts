@@ -4,7 +4,7 @@ import type { Engine } from './engine.js'
 import { handleTimeout } from './pipeline.js'
 
 /**
- * The request timeout (SPEC §1.4: idle time between data events) and the keep-alive timeout as one
+ * The request timeout (README "HTTP, limits and timeouts": idle time between data events) and the keep-alive timeout as one
  * periodic sweep over the open connections instead of socket timers. node:http arms a socket timer for
  * the keep-alive timeout when a response finishes and disarms it when the next request arrives, and a
  * request timer (`server.timeout`) would be re-armed on every read and write: each is a timer-list

@@ -1,6 +1,6 @@
 /**
  * @skitai/engine — the server core. The default export is the `skitai` namespace of the serve script
- * (SPEC §0, §1): one default Engine whose methods are bound, plus the alias type constants, the Engine
+ * (README "Running an app", engine README "Mounting"): one default Engine whose methods are bound, plus the alias type constants, the Engine
  * class and the test client.
  */
 import { DB_PGSQL, DB_REDIS, DB_SQLITE3, HttpError, PROTO_HTTP, PROTO_HTTPS, PROTO_WS, PROTO_WSS } from '@skitai/was'
@@ -27,10 +27,10 @@ export {
   type UploadFile,
   type LaunchOptions,
 } from './test-client.js'
-// cli.xmlrpc(path) / cli.jsonrpc(path) on TestClient (SPEC §1.7)
+// cli.xmlrpc(path) / cli.jsonrpc(path) on TestClient (README "Test client")
 import './test-client-rpc.js'
 export { RpcFault, RpcHttpError, type RpcProxy, type RpcClientOptions } from './test-client-rpc.js'
-// cli.ws(path) on TestClient (SPEC §1.7)
+// cli.ws(path) on TestClient (README "Test client")
 import './test-client-ws.js'
 export { TestWebSocket, WebSocketRefused, type CloseInfo, type TestWebSocketOptions } from './test-client-ws.js'
 export type { NodeListener, FetchHandler, MountableApp } from './targets.js'

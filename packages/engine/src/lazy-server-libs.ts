@@ -2,7 +2,7 @@
  * Dependencies loaded on first use, not at import: undici (~20 MB of RSS; the test client's socket
  * transport), light-my-request (~8 MB; the in-process test client), @hono/node-server (~10 MB; only
  * when a fetch handler is mounted) and send (~7 MB with debug, http-errors …; the first static file
- * served), ws (~9 MB; the first WebSocket handshake or `cli.ws`). A worker serving node listeners or Saddle apps needs none of them until then (SPEC §4: idle
+ * served), ws (~9 MB; the first WebSocket handshake or `cli.ws`). A worker serving node listeners or Saddle apps needs none of them until then (README "Performance": idle
  * worker < 80 MB). Loaded synchronously with require so that no API changes; after the
  * first call each getter costs one null check. Types come from `import type`.
  */

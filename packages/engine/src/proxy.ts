@@ -16,7 +16,7 @@ export { createAliasUpgrade } from './proxy-upgrade.js'
 
 /**
  * `skitai.mount('/search', '@alias')` (or `'@alias/base/path'`): a load-balanced reverse proxy to the
- * alias's members (SPEC §3.3). Members are chosen as for `was.get.lb` (weight and load, members marked
+ * alias's members (was README "Aliases"). Members are chosen as for `was.get.lb` (weight and load, members marked
  * down skipped and probed); a member that refuses the connection is marked down and the request goes to
  * another one — also with a body, because the body is only read once a member has accepted the request.
  * A dropped connection before the response is retried only for idempotent bodyless requests. Bodies

@@ -1,5 +1,5 @@
 /**
- * Static directories (SPEC §1.3): `skitai.mount('/static', './static')`.
+ * Static directories (README "Static files"): `skitai.mount('/static', './static')`.
  *
  * File serving itself (ETag, Last-Modified, 304/412, Range/If-Range/206/416, HEAD, MIME types from
  * mime-types) is `send` v1. Around it this file adds what the engine needs:

@@ -1,5 +1,5 @@
 /**
- * `cli.xmlrpc(path).method(...)` and `cli.jsonrpc(path).method(...)` on the test client (SPEC §1.7):
+ * `cli.xmlrpc(path).method(...)` and `cli.jsonrpc(path).method(...)` on the test client (README "Test client"):
  * dotted method names by property chain (`cli.xmlrpc('/rpc2').math.add(4, 10)` calls `math.add`),
  * over whatever transport the client has (in process, launched, running).
  *

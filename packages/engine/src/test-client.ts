@@ -10,7 +10,7 @@ import type { Pool } from 'undici'
 import { Http2Transport } from './test-client-h2.js'
 
 /**
- * The test client (SPEC §1.7): one API over three transports — in-process injection (light-my-request,
+ * The test client (README "Test client"): one API over three transports — in-process injection (light-my-request,
  * no socket), a server process launched from a serve script, and a server already running.
  */
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 
 /**
- * Transaction ids (SPEC §3.6). A request from another Skitai server carries `X-Gtxn-Id` (kept as is) and
+ * Transaction ids (was README "Transaction ids"). A request from another Skitai server carries `X-Gtxn-Id` (kept as is) and
  * `X-Ltxn-Id` (its local id + n; ours is that + 1000); a request from anybody else gets a new global id
  * and local id 1000. New ids are a per-process random prefix plus a counter: unique across processes and
  * machines without a random draw per request.

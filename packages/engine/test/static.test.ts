@@ -1,4 +1,4 @@
-// Static files (SPEC §1.3, §1.2 conditional/Range) over real sockets on 127.0.0.1.
+// Static files (README "Static files", README "HTTP, limits and timeouts" conditional/Range) over real sockets on 127.0.0.1.
 import assert from 'node:assert/strict'
 import { readFileSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'

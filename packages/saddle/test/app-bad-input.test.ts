@@ -71,7 +71,7 @@ describe('Saddle bad input', () => {
           `--${b}\r\nContent-Disposition: form-data; name="a"; filename="x.txt"\r\n` +
           `Content-Type: text/plain\r\n\r\nhello\r\n--${b}--\r\n`
         const r = await c().post('/one', { body, headers: { 'content-type': `multipart/form-data; boundary=${b}` } })
-        // The UploadedFile is passed as the value (SPEC §2.8); the handler sees an object, not a crash.
+        // The UploadedFile is passed as the value (README "Uploads"); the handler sees an object, not a crash.
         assert.equal(r.status, 200, r.text)
         assert.equal(r.text, 'a=object:')
         const t = await c().post('/one', {

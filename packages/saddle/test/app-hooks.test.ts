@@ -72,7 +72,7 @@ function makeApp(): Saddle {
   return app
 }
 
-describe('hooks (SPEC §2.4)', () => {
+describe('hooks (README "Hooks, errors, guards, events, lifecycle")', () => {
   let list: Client[]
   before(async () => {
     list = await clients(makeApp())

@@ -131,7 +131,7 @@ function makeApp(): Saddle {
   return app
 }
 
-describe('return values and was.response (SPEC §2.1, §2.3)', () => {
+describe('return values and was.response (README "The app: `Saddle`, routes, return values", README "`was` in a handler")', () => {
   let list: Client[]
   before(async () => {
     const app = makeApp()

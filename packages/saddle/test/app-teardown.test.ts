@@ -1,5 +1,5 @@
 /**
- * teardownRequest runs in every case (SPEC §2.4), including the two paths that skip failedRequest: an app
+ * teardownRequest runs in every case (README "Hooks, errors, guards, events, lifecycle"), including the two paths that skip failedRequest: an app
  * with no failed hooks at all (the error goes straight to the error page) and an early answer from
  * setEtag (304), and for a package without failed hooks nested in such an app.
  */

@@ -8,7 +8,7 @@ import { type Client, clients, closeAll } from './helpers.ts'
 
 const appFile = new URL('./fixtures/tpl-app/app.ts', import.meta.url).href
 
-describe('templates (SPEC §2.7)', () => {
+describe('templates (README "Templates")', () => {
   let backend: Server
   let origin = ''
   let list: Client[]

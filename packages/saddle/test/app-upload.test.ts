@@ -44,14 +44,14 @@ function makeApp(): Saddle {
   return app
 }
 
-describe('uploads (SPEC §2.8)', () => {
+describe('uploads (README "Uploads")', () => {
   let list: Client[]
   before(async () => {
     list = await clients(makeApp())
   })
   after(() => closeAll(list))
 
-  it('sanitizes the inventory of nasty names exactly as the SPEC says', () => {
+  it('sanitizes the inventory of nasty names exactly as the README says', () => {
     const cases: [string, string][] = [
       ['report.pdf', 'report.pdf'],
       ['../../etc/passwd', 'passwd'],

@@ -1,4 +1,4 @@
-// App-private aliases (`app.alias`, SPEC §3.3) and `app.config.defaultRequestType` (SPEC §3.1), with
+// App-private aliases (`app.alias`, was README "Aliases") and `app.config.defaultRequestType` (was README "Backend calls"), with
 // two real backends on 127.0.0.1 that answer differently.
 import assert from 'node:assert/strict'
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'

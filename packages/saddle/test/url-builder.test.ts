@@ -19,7 +19,7 @@ function route(name: string, rule: string, handler: Function): BuildableRoute {
   }
 }
 
-describe('buildUrl (SPEC §2.5)', () => {
+describe('buildUrl (README "URL building")', () => {
   const add = route('add', '/add', (_was: any, num1: any, num2: any) => num1 + num2)
   const hello = route('hello', '/hello/<name>', (_was: any, name: any) => name)
 

@@ -1,5 +1,5 @@
 /**
- * Aliases (SPEC §3.3): a name such as '@search' for a cluster of backend members, registered before
+ * Aliases (README "Aliases"): a name such as '@search' for a cluster of backend members, registered before
  * the server runs. Member syntax: `[user:password@]host[:port][/database] [weight]` ('%40' for '@').
  */
 import { Member } from './member.js'
@@ -266,7 +266,7 @@ export async function unregisterAlias(name: string): Promise<void> {
   if (c !== undefined) await c.close()
 }
 
-/** Per-alias backend state for the status page (SPEC §1.6): members, up/down, load, failures. */
+/** Per-alias backend state for the status page (engine README "Access log and transaction ids"): members, up/down, load, failures. */
 export function aliasStatus(): Array<{
   name: string
   type: AliasType

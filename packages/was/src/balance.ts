@@ -1,5 +1,5 @@
 /**
- * Choosing members (SPEC §3.3). `.lb`: smooth weighted round-robin (nginx's algorithm) over the live
+ * Choosing members (README "Aliases"). `.lb`: smooth weighted round-robin (nginx's algorithm) over the live
  * members, where a member's weight is divided by its current load, so a busy member is picked less.
  * undici's BalancedPool is not used for this: it has no static weights, never ejects a dead member
  * (it keeps weight ≥ 1 and still gets traffic) and has no fail-over of its own; member.ts keeps an

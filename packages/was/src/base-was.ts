@@ -1,6 +1,6 @@
 /**
  * The base `was` object: one per request, with a fixed shape (every field assigned in the constructor)
- * and everything else lazy. The backend services of SPEC §3 (get/post/…/rpc/jsonrpc/ws/db with .lb and
+ * and everything else lazy. The backend services of the was README "Backend calls" (get/post/…/rpc/jsonrpc/ws/db with .lb and
  * .map, setlu/getlu) are defined on this class; Saddle's handler context extends it with request,
  * response, session and so on.
  */
@@ -171,7 +171,7 @@ export class Was {
     return s.db ?? (s.db = dbService(this))
   }
 
-  /** Record that model `key` changed now (SPEC §3.5). */
+  /** Record that model `key` changed now (README "Model keys: `deflu`/`setlu`/`getlu`"). */
   setlu(...keys: string[]): void {
     setlu(...keys)
   }

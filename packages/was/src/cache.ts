@@ -1,5 +1,5 @@
 /**
- * The result cache (SPEC §3.4): results stored on request by `result.cache(ttl)` (any method, RPC
+ * The result cache (README "Caching"): results stored on request by `result.cache(ttl)` (any method, RPC
  * too — which undici's RFC 9111 cache cannot do), keyed by method, URL, body and alias, bounded by
  * `setMaxRcache` (LRU, default 100 entries).
  */

@@ -1,5 +1,5 @@
 /**
- * Request encoding and response decoding (SPEC §3.2): JSON → value, an XML-RPC response → its value
+ * Request encoding and response decoding (README "Collecting: `Task`"): JSON → value, an XML-RPC response → its value
  * or a fault, a JSON-RPC response → its result or error, text/* → string, anything else → Buffer.
  * XML-RPC goes through the shared safe codec (xmlrpc-values.ts, xmlrpc-decode.ts).
  */

@@ -2,7 +2,7 @@
  * Heavy dependencies loaded on first use, not at import: undici adds ~20 MB of RSS and ws ~9 MB to a
  * worker, the database drivers more (PGlite's WebAssembly most), and a worker that never calls a backend
  * (or opens a WebSocket, or queries a database) should not pay for them
- * (SPEC §4: idle worker < 80 MB). Loaded synchronously with require so that every API stays synchronous
+ * (README "Performance notes": idle worker < 80 MB). Loaded synchronously with require so that every API stays synchronous
  * (`was.get` fires at once); after the first call each getter costs one null check. The types come from
  * `import type` and are exactly the packages' own.
  */

@@ -1,5 +1,5 @@
 /**
- * Model-synchronized cache keys (SPEC §3.5): `deflu('tables.users')` declares a key, `setlu(key)`
+ * Model-synchronized cache keys (README "Model keys: `deflu`/`setlu`/`getlu`"): `deflu('tables.users')` declares a key, `setlu(key)`
  * records "updated now", `getlu(...keys)` gives the latest update time (ms since the epoch; 0 when never
  * updated). A cached result is used only when it was stored after that time.
  *

@@ -1,5 +1,5 @@
 /**
- * `Result` and `ResultSet` (SPEC §3.2). `status` is how the call ended (0 not finished, 1 timed out,
+ * `Result` and `ResultSet` (README "Collecting: `Task`"). `status` is how the call ended (0 not finished, 1 timed out,
  * 2 failed, 3 finished whatever the HTTP status); `status_code` is the HTTP status, or a 7xx code
  * telling why there is none (see FAIL_* below).
  */

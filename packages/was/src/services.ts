@@ -1,5 +1,5 @@
 /**
- * The backend services of `was` (SPEC §3.1): `was.get(url, opts)`, `was.post(url, data, opts)`, …,
+ * The backend services of `was` (README "Backend calls"): `was.get(url, opts)`, `was.post(url, data, opts)`, …,
  * `was.upload`, `was.rpc`, `was.jsonrpc`, `was.ws`, `was.db`, each with `.lb` and `.map`.
  * A service is a callable made on first use for one `was` (bound to it, with `lb`/`map` as its own
  * properties), so a request that calls no backend allocates nothing for them.

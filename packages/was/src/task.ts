@@ -1,5 +1,5 @@
 /**
- * `Task` (SPEC §3.2): what every `was` call returns. The request(s) are already on their way; the task
+ * `Task` (README "Collecting: `Task`"): what every `was` call returns. The request(s) are already on their way; the task
  * collects them: `getwait` (one result), `getswait` (a `.map` call's set), `wait`, `fetch`, `one`.
  * Collecting never rejects unless asked to (`reraise`, `wait`, `fetch`, `one`).
  */

@@ -1,4 +1,4 @@
-// The result cache key (SPEC §3.4) is method, URL, body and alias — plus the call's credentials: a
+// The result cache key (README "Caching") is method, URL, body and alias — plus the call's credentials: a
 // different body, other credentials, or the same alias name bound to another cluster (an app's private
 // alias beside a server-wide one), is another entry.
 import assert from 'node:assert/strict'

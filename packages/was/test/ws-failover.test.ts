@@ -1,4 +1,4 @@
-// was.ws over an alias with a dead member: the call fails over to a live member (SPEC §3.3 `.lb` on every
+// was.ws over an alias with a dead member: the call fails over to a live member (README "Aliases" `.lb` on every
 // method) and gets the reply, instead of ending when the refused connection closes.
 import assert from 'node:assert/strict'
 import { createServer, type AddressInfo } from 'node:net'
