@@ -1,11 +1,12 @@
 /**
  * The dependency rules of `npm run lint` (.dependency-cruiser.cjs) catch what they are meant to: on a
- * copy of the packages' sources, a planted import cycle and each wrong-way import make the check fail
- * naming the rule, and the copy passes again once the planted file is removed.
+ * copy of the packages' sources, a planted import cycle (in engine and was a type-only one too) and each
+ * wrong-way import make the check fail naming the rule, and the copy passes again once the planted file
+ * is removed.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -26,13 +27,26 @@ function check(): { status: number | null; out: string } {
 
 const SOURCES = ['packages/was/src', 'packages/engine/src', 'packages/saddle/src']
 
-/** Plants `files` (path → text) in the copy, runs the check, removes them again. */
-function withPlanted(files: Record<string, string>): { status: number | null; out: string } {
+/**
+ * Plants `files` (path → text) in the copy and puts `prepend` (path → text) before existing files, runs
+ * the check, then removes the planted files and restores the others.
+ */
+function withPlanted(
+  files: Record<string, string>,
+  prepend: Record<string, string> = {},
+): { status: number | null; out: string } {
+  const kept = new Map<string, string>()
   for (const [p, text] of Object.entries(files)) writeFileSync(join(copy, p), text)
+  for (const [p, text] of Object.entries(prepend)) {
+    const was = readFileSync(join(copy, p), 'utf8')
+    kept.set(p, was)
+    writeFileSync(join(copy, p), text + was)
+  }
   try {
     return check()
   } finally {
     for (const p of Object.keys(files)) rmSync(join(copy, p))
+    for (const [p, text] of kept) writeFileSync(join(copy, p), text)
   }
 }
 
@@ -60,6 +74,24 @@ describe('npm run lint: dependency rules', () => {
     })
     assert.notEqual(r.status, 0, r.out)
     assert.match(r.out, /no-cycles: packages\/saddle\/src\/planted-[ab]\.ts/)
+    assert.equal(check().status, 0, 'the copy passes again without the planted files')
+  })
+
+  it('a type-only import cycle in engine or was fails (no-type-cycles), and passes once it is removed', () => {
+    // the shape engine-core.ts broke: a file that engine.ts imports names the Engine class as a type
+    const r = withPlanted(
+      {
+        'packages/engine/src/planted.ts':
+          "import type { Engine } from './engine.js'\nexport const planted = (e: Engine) => e.inFlight\n",
+        'packages/was/src/planted-a.ts': "import type { B } from './planted-b.js'\nexport interface A { b: B }\n",
+        'packages/was/src/planted-b.ts': "import type { A } from './planted-a.js'\nexport interface B { a: A }\n",
+      },
+      { 'packages/engine/src/engine.ts': "import './planted.js'\n" },
+    )
+    assert.notEqual(r.status, 0, r.out)
+    assert.match(r.out, /no-type-cycles: packages\/engine\/src\/(engine|planted)\.ts/)
+    assert.match(r.out, /no-type-cycles: packages\/was\/src\/planted-[ab]\.ts/)
+    assert.doesNotMatch(r.out, /error no-cycles:/, 'only type-only edges close these cycles: not a runtime cycle')
     assert.equal(check().status, 0, 'the copy passes again without the planted files')
   })
 

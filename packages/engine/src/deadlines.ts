@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { HttpError } from '@skitai/was'
 import { refuse } from './body.js'
-import type { Engine } from './engine.js'
+import type { EngineCore } from './engine-core.js'
 import type { SkitaiResponse } from './response.js'
 
 /**
@@ -39,7 +39,7 @@ export function startBodyClock(req: IncomingMessage): void {
  * connection closed), and answer a handler past its deadline (503). True when the connection was dealt
  * with (the rest of the sweep skips it).
  */
-export function checkDeadlines(engine: Engine, socket: Socket, now: number): boolean {
+export function checkDeadlines(engine: EngineCore, socket: Socket, now: number): boolean {
   const s = socket as Watched & { parser?: any; _httpMessage?: ServerResponse | null }
   const req = s.parser?.incoming as Timed | null | undefined
   if (req != null && !req.complete) {
@@ -70,7 +70,7 @@ export function checkDeadlines(engine: Engine, socket: Socket, now: number): boo
   return true
 }
 
-function bodyTooSlow(engine: Engine, s: Socket, req: Timed, elapsed: number): string | null {
+function bodyTooSlow(engine: EngineCore, s: Socket, req: Timed, elapsed: number): string | null {
   const deadline = engine.bodyTimeoutMs
   if (deadline > 0 && elapsed >= deadline)
     return `request body timeout: the body did not arrive within ${deadline / 1000} s`

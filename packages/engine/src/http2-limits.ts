@@ -1,5 +1,5 @@
 import { constants, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2'
-import type { Engine } from './engine.js'
+import type { EngineCore } from './engine-core.js'
 
 /**
  * HTTP/2 limits and flood protection (README "HTTP/2 limits"). node:http2 (nghttp2) brings most of it:
@@ -53,10 +53,10 @@ const kGuard = Symbol('skitai.h2guard')
 type GuardedSession = ServerHttp2Session & {
   [kResets]?: number
   [kWindow]?: number
-  [kGuard]?: { limits: H2Limits; engine: Engine }
+  [kGuard]?: { limits: H2Limits; engine: EngineCore }
 }
 
-export function guardH2Session(session: ServerHttp2Session, limits: H2Limits, engine: Engine): void {
+export function guardH2Session(session: ServerHttp2Session, limits: H2Limits, engine: EngineCore): void {
   const s = session as GuardedSession
   s[kResets] = 0
   s[kWindow] = 0
@@ -109,7 +109,7 @@ function onAborted(this: ServerHttp2Stream): void {
 }
 
 /** A stream the client reset before its response was complete. */
-function onReset(s: GuardedSession, limits: H2Limits, engine: Engine): void {
+function onReset(s: GuardedSession, limits: H2Limits, engine: EngineCore): void {
   const now = Math.floor(performance.now() / 1000)
   if (s[kWindow] !== now) {
     s[kWindow] = now

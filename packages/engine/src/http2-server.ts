@@ -1,7 +1,7 @@
 import type { Server } from 'node:http'
 import { createServer as createH2, type Http2Server, type ServerHttp2Session } from 'node:http2'
 import type { Socket } from 'node:net'
-import type { Engine } from './engine.js'
+import type { EngineCore } from './engine-core.js'
 import { guardH2Session, guardStreams, type H2Limits } from './http2-limits.js'
 import { SkitaiH2Request, SkitaiH2Response } from './http2-response.js'
 import { handleRequest } from './pipeline.js'
@@ -35,7 +35,7 @@ export class H2Side {
   readonly undecided = new Set<Socket>()
 
   constructor(
-    readonly engine: Engine,
+    readonly engine: EngineCore,
     limits: H2Limits,
     idleMs: number,
   ) {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { checkDeadlines } from './deadlines.js'
-import type { Engine } from './engine.js'
+import type { EngineCore } from './engine-core.js'
 import { handleTimeout } from './pipeline.js'
 
 /**
@@ -38,7 +38,7 @@ export class IdleSweep {
     private readonly sockets: Set<Socket>,
     private requestMs: number,
     private keepAliveMs: number,
-    private readonly engine: Engine,
+    private readonly engine: EngineCore,
   ) {
     this.restart()
   }
@@ -76,7 +76,7 @@ export class IdleSweep {
   }
 }
 
-function sweep(sockets: Set<Socket>, requestMs: number, keepAliveMs: number, engine: Engine): void {
+function sweep(sockets: Set<Socket>, requestMs: number, keepAliveMs: number, engine: EngineCore): void {
   const now = performance.now()
   for (const s of sockets as Set<Watched>) {
     const parser = s.parser

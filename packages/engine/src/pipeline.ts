@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { isOverConnectionCap, recordOf } from './address-caps.js'
 import { contentLengthOf, guardChunkedBody, refuse, tooLarge } from './body.js'
 import { startBodyClock } from './deadlines.js'
-import type { Engine } from './engine.js'
+import type { EngineCore } from './engine-core.js'
 import { sendError } from './error-page.js'
 import { type AppTarget, type MountEntry, matchEntry } from './mounts.js'
 import { EngineRequestContext } from './request-context.js'
@@ -21,7 +21,7 @@ import { WebSocketUpgrade } from './ws-upgrade.js'
 
 type Res = ServerResponse & Partial<Pick<SkitaiResponse, 'skitaiCtx' | 'skitaiHeadTime' | 'skitaiSeq'>>
 
-export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, awaitingContinue?: boolean): void {
+export function handleRequest(engine: EngineCore, req: IncomingMessage, res: Res, awaitingContinue?: boolean): void {
   const prefs = engine.prefs
   if (engine.closing) res.shouldKeepAlive = false
   let url = req.url as string
@@ -110,7 +110,7 @@ export function handleRequest(engine: Engine, req: IncomingMessage, res: Res, aw
  * One client address over its share (README "Limits"): a connection opened beyond
  * `maxConnectionsPerAddress` (429, closed), or more than `maxInFlightPerAddress` requests in flight (429).
  */
-function overAddressCap(engine: Engine, req: IncomingMessage, res: ServerResponse, inFlight: number): boolean {
+function overAddressCap(engine: EngineCore, req: IncomingMessage, res: ServerResponse, inFlight: number): boolean {
   const prefs = engine.prefs
   let message: string
   if (isOverConnectionCap(req.socket))
@@ -150,7 +150,7 @@ function answerEarly(req: IncomingMessage, res: ServerResponse, early: number): 
 }
 
 function dispatch(
-  engine: Engine,
+  engine: EngineCore,
   entry: MountEntry,
   req: IncomingMessage,
   res: ServerResponse,
@@ -172,7 +172,7 @@ function dispatch(
 }
 
 function runApp(
-  engine: Engine,
+  engine: EngineCore,
   app: AppTarget,
   req: IncomingMessage,
   res: ServerResponse,
@@ -199,7 +199,7 @@ function onResponseClose(this: Res): void {
  * '@alias' proxy) gets the socket; otherwise the request is answered as a plain HTTP request on that
  * socket — as Node would without an 'upgrade' listener — and the connection is closed afterwards.
  */
-export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Socket, head: Buffer): void {
+export function handleUpgrade(engine: EngineCore, req: IncomingMessage, socket: Socket, head: Buffer): void {
   stopCoalescing(socket)
   socket.on('error', ignoreError)
   let url = req.url as string
@@ -257,14 +257,14 @@ export function handleUpgrade(engine: Engine, req: IncomingMessage, socket: Sock
  * `CONNECT host:port` (a forward-proxy tunnel, which Skitai is not): without a 'connect' listener Node
  * would drop the connection without a word; answer 405 through the pipeline (logged) and close.
  */
-export function handleConnect(engine: Engine, req: IncomingMessage, socket: Socket): void {
+export function handleConnect(engine: EngineCore, req: IncomingMessage, socket: Socket): void {
   stopCoalescing(socket)
   socket.on('error', ignoreError)
   answerOnSocket(engine, req, socket)
 }
 
 /** Answer a request whose socket Node has let go of (upgrade, CONNECT) as plain HTTP, then close. */
-function answerOnSocket(engine: Engine, req: IncomingMessage, socket: Socket): void {
+function answerOnSocket(engine: EngineCore, req: IncomingMessage, socket: Socket): void {
   const res = new SkitaiResponse(req)
   res.shouldKeepAlive = false
   res.assignSocket(socket)
@@ -302,7 +302,7 @@ function originForm(url: string): string | null {
 }
 
 /** `Expect: 100-continue`: send 100 and go on, unless the declared body is over the limit (413, no 100). */
-export function handleCheckContinue(engine: Engine, req: IncomingMessage, res: ServerResponse): void {
+export function handleCheckContinue(engine: EngineCore, req: IncomingMessage, res: ServerResponse): void {
   if (contentLengthOf(req) > engine.prefs.maxClientBodySize) {
     handleRequest(engine, req, res, true)
     return
@@ -334,7 +334,7 @@ const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
 
 /** A request Node could not parse: 400 (431, 408) with the reason, then the connection is closed. */
 export function handleClientError(
-  engine: Engine,
+  engine: EngineCore,
   err: Error & { code?: string; reason?: string },
   socket: Socket,
 ): void {

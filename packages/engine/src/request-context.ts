@@ -1,7 +1,29 @@
-import type { AddressRecord } from './address-caps.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressRecord, AddressTable } from './address-caps.js'
 import type { RequestContext } from './contract.js'
-import type { Engine } from './engine.js'
 import { gtxnIdOf } from './txn.js'
+
+/**
+ * What a request's context needs of the engine serving it, to count the request out and log it when the
+ * response closes (response.ts) or to answer a failure (proxy.ts). The Engine has all of it; declared here
+ * so that this file, which nearly every engine file reads, imports no file that imports it back.
+ */
+export interface ServingEngine {
+  inFlight: number
+  readonly connections: number
+  readonly addresses: AddressTable
+  readonly log: {
+    request(
+      req: IncomingMessage,
+      res: ServerResponse,
+      ctx: EngineRequestContext,
+      headTime: number,
+      active: number,
+    ): void
+    appError(error: unknown, txnid: string, where: string): void
+  }
+  handlerFailed(err: unknown, req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext | null): void
+}
 
 /**
  * The engine's per-request facts (contract.ts `RequestContext`), plus the few fields the engine itself
@@ -26,7 +48,7 @@ export class EngineRequestContext implements RequestContext {
   /** The `was` entered for non-Saddle mounts (closed when the response closes), else null. */
   was: { close(): void } | null
   /** The engine serving the request. */
-  readonly engine: Engine
+  readonly engine: ServingEngine
   /** Whether this request gets an access-log line (decided once, from logOff rules). */
   readonly logged: boolean
   /** Set when the response has closed and its bookkeeping is done. */
@@ -45,7 +67,7 @@ export class EngineRequestContext implements RequestContext {
     requestBytes: number,
     hasBody: boolean,
     hasOrigin: boolean,
-    engine: Engine,
+    engine: ServingEngine,
     logged: boolean,
   ) {
     this.mountPoint = mountPoint

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
-import type { Engine } from './engine.js'
+import type { EngineCore } from './engine-core.js'
 import {
   handleCheckContinue,
   handleClientError,
@@ -35,7 +35,7 @@ export interface ServerSettings {
  * The engine's node:http (node:https with TLS) server: its timeouts and the events wired to the request
  * pipeline; with HTTP/2 on, a node:http2 side that shares the listening socket (http2-server.ts).
  */
-export function createHttpServer(engine: Engine, t: ServerSettings): Server {
+export function createHttpServer(engine: EngineCore, t: ServerSettings): Server {
   const options = {
     IncomingMessage: SkitaiRequest,
     ServerResponse: SkitaiResponse as unknown as typeof ServerResponse,
@@ -167,7 +167,7 @@ export function drainAndClose(server: Server, graceSeconds: number, upgraded: Se
 }
 
 /** SIGTERM / SIGINT: graceful close, exit 0 (1 when it fails or takes longer than 20 s). */
-export function installShutdownSignals(engine: Engine): void {
+export function installShutdownSignals(engine: EngineCore): void {
   const onSignal = (signal: string) => {
     engine.log.serverLog('info', `skitai: ${signal} received, finishing ${engine.inFlight} request(s) in flight`)
     // requests get 10 s (then their connections are cut); unmount hooks get a few more, then we go anyway

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net'
 import { basename } from 'node:path'
 import { lightMyRequestLib, mimeTypesLib, undiciLib } from './lazy-server-libs.js'
-import type { Engine } from './engine.js'
+import type { EngineCore } from './engine-core.js'
 import { handleUpgrade } from './pipeline.js'
 import { LaunchedServer, freePort } from './test-launch.js'
 import type { Pool } from 'undici'
@@ -225,8 +225,8 @@ function isFile(p: string): boolean {
 
 /** In process: requests are injected into the engine's handler; nothing listens. */
 class InjectTransport implements Transport {
-  // a type-only import of Engine: this file must not load engine.ts, which loads it
-  constructor(private readonly engine: Engine) {}
+  // the engine as engine-core.ts describes it: this file must not import engine.ts, which imports it
+  constructor(private readonly engine: EngineCore) {}
 
   async request(
     method: string,
@@ -364,18 +364,18 @@ export interface LaunchOptions {
  * engine first by engine.ts `testClient`, the public entry.
  */
 export function openTestClient(
-  target: Engine | string | { port: number; host?: string; https?: boolean },
+  target: EngineCore | string | { port: number; host?: string; https?: boolean },
   options: LaunchOptions & { root?: string } = {},
 ): TestClient {
   if (typeof target === 'string') return launch(target, options)
   if ('port' in target && typeof target.port === 'number') {
     return new TestClient(new SocketTransport(target.port, target.host, null, target.https === true))
   }
-  return new TestClient(new InjectTransport(target as Engine))
+  return new TestClient(new InjectTransport(target as EngineCore))
 }
 
 /** A listener that hands upgrades (and plain requests) to the engine, for the in-process `cli.ws`. */
-function listenForUpgrades(engine: Engine): Promise<import('node:http').Server> {
+function listenForUpgrades(engine: EngineCore): Promise<import('node:http').Server> {
   const server = createServer(engine.handler)
   server.on('upgrade', (req, socket, head) => handleUpgrade(engine, req, socket as Socket, head))
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { wasStorage } from '@skitai/was'
-import type { Engine } from './engine.js'
+import type { EngineCore } from './engine-core.js'
 import type { SkitaiResponse } from './response.js'
 
 /**
@@ -17,7 +17,7 @@ import type { SkitaiResponse } from './response.js'
  * process that really breaks. The request is found through the `was` the failing callback ran in
  * (AsyncLocalStorage carries it into timers and promises): its transaction id names the open response.
  */
-export function installUncaughtHandlers(engine: Engine): void {
+export function installUncaughtHandlers(engine: EngineCore): void {
   process.on('uncaughtException', (err) => reportUncaught(engine, err, 'uncaught exception', true))
   process.on('unhandledRejection', (reason) => reportUncaught(engine, reason, 'unhandled rejection', false))
 }
@@ -27,7 +27,7 @@ export function installUncaughtHandlers(engine: Engine): void {
  * that request (the callback that threw was most likely the one that would have answered it); a rejected
  * promise nobody awaits is usually a side task, so its request is left to the handler, which goes on.
  */
-export function reportUncaught(engine: Engine, err: unknown, what: string, answer: boolean): void {
+export function reportUncaught(engine: EngineCore, err: unknown, what: string, answer: boolean): void {
   const w = wasStorage.getStore()
   const res = w === undefined || !answer ? null : openResponseOf(engine.server, w.gtxnid, w.ltxnid)
   try {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { UpgradeControl, WebSocketAcceptOptions, WebSocketSession } from './contract.js'
-import type { Engine } from './engine.js'
+import type { EngineCore } from './engine-core.js'
 import type { EngineRequestContext } from './request-context.js'
 import { SkitaiResponse } from './response.js'
 
@@ -20,7 +20,7 @@ export class WebSocketUpgrade implements UpgradeControl {
   private done = false
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: EngineCore,
     private readonly req: IncomingMessage,
     private readonly socket: Socket,
     private readonly head: Buffer,

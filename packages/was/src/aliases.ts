@@ -2,7 +2,7 @@
  * Aliases (README "Aliases"): a name such as '@search' for a cluster of backend members, registered before
  * the server runs. Member syntax: `[user:password@]host[:port][/database] [weight]` ('%40' for '@').
  */
-import { Member } from './member.js'
+import { Member, type MemberSpec } from './member.js'
 
 export const PROTO_HTTP = 'http'
 export const PROTO_HTTPS = 'https'
@@ -76,17 +76,7 @@ export interface AliasOptions {
   driver?: Record<string, unknown>
 }
 
-/** A parsed member address, before any connection exists. */
-export interface MemberSpec {
-  readonly host: string
-  readonly port: number
-  readonly user: string | null
-  readonly password: string | null
-  readonly database: string | null
-  readonly weight: number
-  /** For sqlite3: the file path as given. */
-  readonly path: string | null
-}
+export type { MemberSpec }
 
 export function isDbType(type: string): boolean {
   return type === DB_PGSQL || type === DB_SQLITE3 || type === DB_REDIS

@@ -5,9 +5,20 @@
  */
 import { connect } from 'node:net'
 import type { Dispatcher, Pool } from 'undici'
-import type { MemberSpec } from './aliases.js'
 import { dispatcherGeneration, wrapDispatcher } from './dispatchers.js'
 import { undiciLib } from './lazy-client-libs.js'
+
+/** A parsed member address, before any connection exists (`aliases.ts` `parseMember`). */
+export interface MemberSpec {
+  readonly host: string
+  readonly port: number
+  readonly user: string | null
+  readonly password: string | null
+  readonly database: string | null
+  readonly weight: number
+  /** For sqlite3: the file path as given. */
+  readonly path: string | null
+}
 
 export class Member {
   readonly host: string
