@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Redis, RedisOptions } from 'ioredis'
-import { ioredisLib } from './lazy.js'
+import { ioredisLib } from './lazy-client-libs.js'
 import { MemorySharedState, type SharedState, type SharedValue } from './shared-state.js'
 
 export interface RedisSharedStateOptions {
