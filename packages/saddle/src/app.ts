@@ -87,8 +87,8 @@ export class Saddle extends Package implements SkitaiApp {
   digestAlgorithms: ('MD5' | 'SHA-256')[] = ['MD5', 'SHA-256']
   digestNonceTimeout = 300
   /** @internal set by `authorizationHandler(fn)` / `bearerHandler(fn)` */
-  _authorizationHandler: ((was: SaddleWas, username: string) => unknown) | null = null
-  _bearerHandler: ((was: SaddleWas, token: string) => unknown) | null = null
+  authorizationFn: ((was: SaddleWas, username: string) => unknown) | null = null
+  bearerFn: ((was: SaddleWas, token: string) => unknown) | null = null
   /** More template directories, searched after `templates/`. */
   templateDirs: string[] = []
   readonly config: SaddleConfig
@@ -99,19 +99,19 @@ export class Saddle extends Package implements SkitaiApp {
   /** Line sink for `was.log` and error logs; default stderr/stdout. */
   logger: ((line: string, level: string) => void) | null = null
   /** @internal route names → route and package prefix */
-  readonly _names = new Map<string, { route: Route; prefix: string }>()
+  readonly routeNames = new Map<string, { route: Route; prefix: string }>()
   /** @internal the app gates of the installed plugins (compiled) */
-  _gates: readonly AppGate[] = []
+  appGates: readonly AppGate[] = []
   /** @internal the app stages every request walks before its route is looked up (compiled) */
-  _stages: readonly AppStage[] = []
+  appStages: readonly AppStage[] = []
   /** @internal the app's and its packages' routes in one router (compiled) */
   private _appRouter: Router<RouterEntry> = new Router()
   /** @internal installed plugins, in order (`use`) */
-  readonly _plugins: SaddlePlugin[] = []
+  readonly installedPlugins: SaddlePlugin[] = []
   /** @internal what `was.cookie`, `was.session`, `was.mkjwt`, … are made of */
-  readonly _state: StateServices = stateServices
+  readonly stateServices: StateServices = stateServices
   /** @internal app-private aliases (`app.alias`), by name without '@' */
-  _aliases: Map<string, Cluster> | null = null
+  ownAliases: Map<string, Cluster> | null = null
   private _compiled = false
   private _mountInfo: MountInfo | null = null
   private _env: nunjucks.Environment | null = null
@@ -119,7 +119,7 @@ export class Saddle extends Package implements SkitaiApp {
   /** `root`: `import.meta.url` of the app module (or a directory path). */
   constructor(root: string, options: { name?: string } = {}) {
     super()
-    this._app = this
+    this.ownerApp = this
     const file = root.startsWith('file:') ? fileURLToPath(root) : root
     const isFile = extname(file) !== ''
     this.root = isFile ? dirname(file) : file
@@ -141,22 +141,22 @@ export class Saddle extends Package implements SkitaiApp {
    * (README "Plugins"). Installing the same plugin again does nothing.
    */
   use(plugin: SaddlePlugin): this {
-    if (!this._plugins.includes(plugin)) {
-      this._plugins.push(plugin)
-      this._invalidate()
+    if (!this.installedPlugins.includes(plugin)) {
+      this.installedPlugins.push(plugin)
+      this.invalidateCompiled()
     }
     return this
   }
 
   /** Where basic/digest auth gets a user's password: `(was, username) => password | undefined` (may be async). */
   authorizationHandler(fn: (was: SaddleWas, username: string) => unknown, _context?: unknown): any {
-    this._authorizationHandler = fn
+    this.authorizationFn = fn
     return fn
   }
 
   /** Checks a bearer token after JWT verification: `(was, token) => undefined | 'error text'` (may be async). */
   bearerHandler(fn: (was: SaddleWas, token: string) => unknown, _context?: unknown): any {
-    this._bearerHandler = fn
+    this.bearerFn = fn
     return fn
   }
 
@@ -167,7 +167,7 @@ export class Saddle extends Package implements SkitaiApp {
    */
   alias(name: string, type: AliasType, members: string | string[], options: AliasOptions = {}): Cluster {
     const c = makeCluster(name, type, members, options)
-    const own = (this._aliases ??= new Map())
+    const own = (this.ownAliases ??= new Map())
     const old = own.get(c.name)
     own.set(c.name, c)
     if (old !== undefined) void old.close()
@@ -190,25 +190,25 @@ export class Saddle extends Package implements SkitaiApp {
     let prefix = options.prefix ?? ''
     if (prefix !== '' && !prefix.startsWith('/')) prefix = `/${prefix}`
     prefix = prefix.replace(/\/+$/, '')
-    p._attach(this, prefix, options.ns ?? '')
+    p.attachTo(this, prefix, options.ns ?? '')
     this.packages.push(p)
-    for (const r of p._routes) this._registerName(r)
-    this._invalidate()
+    for (const r of p.packageRoutes) this.registerRouteName(r)
+    this.invalidateCompiled()
     return p
   }
 
   /** @internal */
-  _registerName(route: Route): void {
+  registerRouteName(route: Route): void {
     // First come keeps a name, except that an explicit `name` option wins over a derived one.
-    const old = this._names.get(route.fullName)
+    const old = this.routeNames.get(route.fullName)
     if (old === undefined || (route.explicitName && !old.route.explicitName)) {
-      this._names.set(route.fullName, { route, prefix: route.owner.prefix })
+      this.routeNames.set(route.fullName, { route, prefix: route.owner.prefix })
     }
-    this._invalidate()
+    this.invalidateCompiled()
   }
 
   /** @internal */
-  _invalidate(): void {
+  invalidateCompiled(): void {
     this._compiled = false
   }
 
@@ -217,15 +217,15 @@ export class Saddle extends Package implements SkitaiApp {
    * router holding the app's routes and then each package's under its prefix (first rule wins).
    */
   _compile(): void {
-    this._gates = compileAppGates(this)
-    this._stages = compileAppStages(this._gates)
+    this.appGates = compileAppGates(this)
+    this.appStages = compileAppStages(this.appGates)
     const router = new Router<RouterEntry>()
     for (const owner of [this as Package, ...this.packages]) {
       const prefix = owner === this ? '' : owner.prefix
-      for (const r of owner._routes) {
+      for (const r of owner.packageRoutes) {
         r.plan = compilePlan(r, this)
         const rule = prefix + r.path
-        const group = owner._router.get(r.path)!
+        const group = owner.packageRouter.get(r.path)!
         if (router.get(rule)?.group !== group)
           router.addUnlessTaken(rule, { group, prefix }, { optionalLastVar: r.optionalLastVar })
       }
@@ -235,12 +235,12 @@ export class Saddle extends Package implements SkitaiApp {
   }
 
   /** @internal */
-  _ensureCompiled(): void {
+  ensureCompiled(): void {
     if (!this._compiled) this._compile()
   }
 
   /** @internal the app's and its packages' routes for `path` (compiled once, see `_compile`). */
-  _findRoute(path: string): RouterResult<RouterEntry> {
+  findRoute(path: string): RouterResult<RouterEntry> {
     return this._appRouter.find(path)
   }
 
@@ -250,8 +250,8 @@ export class Saddle extends Package implements SkitaiApp {
    * Null when nothing matches (redirects count as no match). Used by the RPC dispatcher.
    */
   resolveRoute(path: string, method = 'POST'): RouteMatch | null {
-    this._ensureCompiled()
-    const r = this._findRoute(path)
+    this.ensureCompiled()
+    const r = this.findRoute(path)
     if (r === null || r.kind !== 'match') return null
     const { group, prefix } = r.value
     return { group, route: group.forMethod(method), params: r.params, base: this.basePath + prefix }
@@ -321,7 +321,7 @@ export class Saddle extends Package implements SkitaiApp {
     leaveBroadcast(this)
     for (const p of this.packages) leaveBroadcast(p)
     // Close the private aliases' connection pools; a member reopens its pool if the app is mounted again.
-    if (this._aliases !== null) await Promise.all([...this._aliases.values()].map((c) => c.close()))
+    if (this.ownAliases !== null) await Promise.all([...this.ownAliases.values()].map((c) => c.close()))
   }
 
   /** Runs `beforeReload`, recompiles, then `reloaded` (the engine's reloader calls it). */
@@ -334,13 +334,13 @@ export class Saddle extends Package implements SkitaiApp {
   // ---- errors and logs ----
 
   /** @internal the custom error page for `code`: the route owner's, then the app's. */
-  _errorHandlerFor(code: number, route: Route | null): ErrorHandler | null {
+  errorHandlerFor(code: number, route: Route | null): ErrorHandler | null {
     const owner = route?.owner
     return (
-      owner?._errorHandlers.get(code) ??
-      this._errorHandlers.get(code) ??
-      owner?._defaultErrorHandler ??
-      this._defaultErrorHandler ??
+      owner?.errorHandlersByStatus.get(code) ??
+      this.errorHandlersByStatus.get(code) ??
+      owner?.fallbackErrorHandler ??
+      this.fallbackErrorHandler ??
       null
     )
   }
@@ -356,13 +356,13 @@ export class Saddle extends Package implements SkitaiApp {
 
   /** Logs an error with its stack and the request's transaction id. */
   logError(error: unknown, was?: SaddleWas, context?: string): void {
-    const where = was === undefined ? '' : `[${was.txnid()}] ${was._req?.method ?? ''} ${was._uri} `
+    const where = was === undefined ? '' : `[${was.txnid()}] ${was.nodeRequest?.method ?? ''} ${was.uri} `
     const what = error instanceof Error ? (error.stack ?? error.message) : String(error)
     this.log(`${where}${context === undefined ? '' : `${context}: `}${what}`, 'error')
   }
 
   /** @internal a `was` with no request, for lifecycle hooks. */
-  _idleWas(): SaddleWas {
+  idleWas(): SaddleWas {
     return new SaddleWas(this, null as any, null as any, {
       mountPoint: this.basePath,
       path: '',

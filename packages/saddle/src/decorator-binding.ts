@@ -1,7 +1,7 @@
 /**
  * Methods of a Package that are used bare as decorators (`@app.beforeRequest`). Each instance gets them
  * bound to itself: a decorator is called as a plain function by some compilers — esbuild (and so tsx)
- * calls `@app.beforeRequest` without `this` — so an unbound method would crash reading `this._hooks`.
+ * calls `@app.beforeRequest` without `this` — so an unbound method would crash reading `this.hookSet`.
  */
 export const BARE_DECORATORS = [
   'beforeRequest',

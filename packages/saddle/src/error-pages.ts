@@ -35,7 +35,7 @@ export function errorInfo(was: SaddleWas, error: unknown): ErrorInfo {
     message,
     detail,
     time: new Date().toISOString(),
-    url: was._uri,
+    url: was.uri,
     mode: debug ? 'debug' : 'production',
     traceback: debug && error instanceof Error ? error.stack : undefined,
     error,
@@ -44,7 +44,7 @@ export function errorInfo(was: SaddleWas, error: unknown): ErrorInfo {
 
 /** Whether the client wants HTML error pages (its `Accept` contains `text/html`). */
 export function wantsHtml(was: SaddleWas): boolean {
-  const accept = was._rawHeader('accept')
+  const accept = was.rawHeader('accept')
   return accept?.includes('text/html') === true
 }
 

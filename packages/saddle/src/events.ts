@@ -49,9 +49,9 @@ export class EventBus {
  * Apps register when they are created and leave at `unmount()`.
  */
 interface BroadcastMember {
-  readonly _broadcasts: EventBus
+  readonly broadcastBus: EventBus
   /** A request-less `was` of the member's app, for events that come from no request. */
-  _eventWas(): SaddleWas | null
+  eventWas(): SaddleWas | null
 }
 
 /** The channel topic of `was.broadcast`; messages are `{ from, name, args }`. */
@@ -64,9 +64,9 @@ let channelJoined = false
 
 function emitEverywhere(name: string, args: unknown[]): void {
   for (const member of broadcastApps) {
-    if (!member._broadcasts.has(name)) continue
-    const was = member._eventWas()
-    if (was !== null) void member._broadcasts.emit(was, name, args)
+    if (!member.broadcastBus.has(name)) continue
+    const was = member.eventWas()
+    if (was !== null) void member.broadcastBus.emit(was, name, args)
   }
 }
 
@@ -94,6 +94,6 @@ export function leaveBroadcast(app: BroadcastMember): void {
 export async function broadcast(was: SaddleWas, name: string, args: unknown[]): Promise<void> {
   sharedState().publish(BROADCAST_TOPIC, { from: processToken, name, args })
   for (const app of broadcastApps) {
-    if (app._broadcasts.has(name)) await app._broadcasts.emit(was, name, args)
+    if (app.broadcastBus.has(name)) await app.broadcastBus.emit(was, name, args)
   }
 }

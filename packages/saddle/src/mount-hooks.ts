@@ -57,9 +57,9 @@ export class Wasc {
  * `beforeMount`/`umounted` get `wasc`, the others a `was` that has no request.
  */
 export async function runLifecycle(app: Saddle, name: LifecycleName): Promise<void> {
-  const arg = name === 'beforeMount' || name === 'umounted' ? new Wasc(app) : app._idleWas()
+  const arg = name === 'beforeMount' || name === 'umounted' ? new Wasc(app) : app.idleWas()
   for (const owner of [app, ...app.packages]) {
-    for (const fn of owner._lifecycleHooks(name)) {
+    for (const fn of owner.lifecycleHooksOf(name)) {
       const r = fn(arg)
       if (isThenable(r)) await r
     }

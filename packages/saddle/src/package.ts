@@ -31,17 +31,17 @@ export class Package {
   /** URL prefix under the app ('' or '/v1'). Set by `addPackage`. */
   prefix = ''
   /** The app this package was added to (the app itself for a Saddle). */
-  protected _app: Saddle | null = null
-  /** @internal */ readonly _router = new Router<RouteGroup>()
-  /** @internal */ readonly _routes: Route[] = []
-  /** @internal */ readonly _hooks = new HookSet()
+  protected ownerApp: Saddle | null = null
+  /** @internal */ readonly packageRouter = new Router<RouteGroup>()
+  /** @internal */ readonly packageRoutes: Route[] = []
+  /** @internal */ readonly hookSet = new HookSet()
   /** @internal */ readonly _lifecycle = new LifecycleHooks()
-  /** @internal */ readonly _events = new EventBus()
-  /** @internal */ readonly _broadcasts = new EventBus()
-  /** @internal */ readonly _errorHandlers = new Map<number, ErrorHandler>()
-  /** @internal */ _defaultErrorHandler: ErrorHandler | null = null
-  /** @internal */ _loginHandler: GuardHandler | null = null
-  /** @internal */ _permissionHandler: PermissionHandler | null = null
+  /** @internal */ readonly eventBus = new EventBus()
+  /** @internal */ readonly broadcastBus = new EventBus()
+  /** @internal */ readonly errorHandlersByStatus = new Map<number, ErrorHandler>()
+  /** @internal */ fallbackErrorHandler: ErrorHandler | null = null
+  /** @internal */ loginGuard: GuardHandler | null = null
+  /** @internal */ permissionGuard: PermissionHandler | null = null
 
   constructor() {
     bindBareDecorators(this)
@@ -71,62 +71,62 @@ export class Package {
 
   private _addRoute(path: string, options: RouteOptions, handler: Handler, fnName: string): Route {
     const route = createRoute(this, path, options, handler, fnName)
-    this._routes.push(route)
+    this.packageRoutes.push(route)
     this._routeAdded(route)
     return route
   }
 
   /** @internal called for each new route (the app records names and recompiles). */
   protected _routeAdded(route: Route): void {
-    this._app?._registerName(route)
+    this.ownerApp?.registerRouteName(route)
   }
 
   beforeRequest(fn: BeforeHook, _context?: ClassMethodDecoratorContext): any {
-    this._hooks.before.push(fn)
+    this.hookSet.before.push(fn)
     this._changed()
     return fn
   }
 
   afterRequest(fn: AfterHook, _context?: ClassMethodDecoratorContext): any {
-    this._hooks.after.push(fn)
+    this.hookSet.after.push(fn)
     this._changed()
     return fn
   }
 
   failedRequest(fn: FailedHook, _context?: ClassMethodDecoratorContext): any {
-    this._hooks.failed.push(fn)
+    this.hookSet.failed.push(fn)
     this._changed()
     return fn
   }
 
   teardownRequest(fn: TeardownHook, _context?: ClassMethodDecoratorContext): any {
-    this._hooks.teardown.push(fn)
+    this.hookSet.teardown.push(fn)
     this._changed()
     return fn
   }
 
   /** A custom page for one status code: `fn(was, error)`; undefined falls back to the default page. */
   errorHandler(code: number, fn?: ErrorHandler): any {
-    if (fn === undefined) return (value: ErrorHandler) => void this._errorHandlers.set(code, value)
-    this._errorHandlers.set(code, fn)
+    if (fn === undefined) return (value: ErrorHandler) => void this.errorHandlersByStatus.set(code, value)
+    this.errorHandlersByStatus.set(code, fn)
     return fn
   }
 
   defaultErrorHandler(fn: ErrorHandler, _context?: ClassMethodDecoratorContext): any {
-    this._defaultErrorHandler = fn
+    this.fallbackErrorHandler = fn
     return fn
   }
 
   /** Runs for routes with `loginRequired: true`: undefined to continue, a response to stop. */
   loginHandler(fn: GuardHandler, _context?: ClassMethodDecoratorContext): any {
-    this._loginHandler = fn
+    this.loginGuard = fn
     this._changed()
     return fn
   }
 
   /** Runs for routes with `permissionRequired: [...]`: `fn(was, perms)`, undefined to continue. */
   permissionHandler(fn: PermissionHandler, _context?: ClassMethodDecoratorContext): any {
-    this._permissionHandler = fn
+    this.permissionGuard = fn
     this._changed()
     return fn
   }
@@ -145,13 +145,13 @@ export class Package {
 
   /** `app.on(name, fn)`: handlers for `was.emit(name, ...args)` within this app. */
   on(name: string, fn: EventHandler): any {
-    this._events.on(name, fn)
+    this.eventBus.on(name, fn)
     return fn
   }
 
   /** Handlers for `was.broadcast(name, ...args)` from any app of this process. */
   onBroadcast(name: string, fn: EventHandler): any {
-    this._broadcasts.on(name, fn)
+    this.broadcastBus.on(name, fn)
     return fn
   }
 
@@ -181,7 +181,7 @@ export class Package {
 
   /** Routes of this package: name, rule, doc and parameter names (for listings and system.listMethods). */
   listRoutes(): { name: string; rule: string; doc: string | undefined; params: readonly string[] }[] {
-    return this._routes.map((r) => ({
+    return this.packageRoutes.map((r) => ({
       name: r.fullName,
       rule: this.prefix + r.path,
       doc: r.options.doc,
@@ -190,26 +190,26 @@ export class Package {
   }
 
   /** @internal */
-  _lifecycleHooks(name: LifecycleName): readonly LifecycleHook[] {
+  lifecycleHooksOf(name: LifecycleName): readonly LifecycleHook[] {
     return this._lifecycle.get(name)
   }
 
   /** @internal registration changed after the app compiled its routes: compile again on next use. */
   protected _changed(): void {
-    this._app?._invalidate()
+    this.ownerApp?.invalidateCompiled()
   }
 
   /** @internal a request-less `was` for broadcast events that come from no request (model changes). */
-  _eventWas(): SaddleWas | null {
-    return this._app === null ? null : this._app._idleWas()
+  eventWas(): SaddleWas | null {
+    return this.ownerApp === null ? null : this.ownerApp.idleWas()
   }
 
   /** @internal attach to an app (addPackage). */
-  _attach(app: Saddle, prefix: string, ns: string): void {
-    if (this._app !== null && this._app !== app) throw new Error('this package is already added to another app')
-    this._app = app
+  attachTo(app: Saddle, prefix: string, ns: string): void {
+    if (this.ownerApp !== null && this.ownerApp !== app) throw new Error('this package is already added to another app')
+    this.ownerApp = app
     this.prefix = prefix
     this.ns = ns
-    for (const r of this._routes) (r as { fullName: string }).fullName = ns === '' ? r.name : `${ns}.${r.name}`
+    for (const r of this.packageRoutes) (r as { fullName: string }).fullName = ns === '' ? r.name : `${ns}.${r.name}`
   }
 }

@@ -38,7 +38,7 @@ export interface SaddlePlugin {
 /** The app's gates, from its plugins in installation order. */
 export function compileAppGates(app: Saddle): AppGate[] {
   const out: AppGate[] = []
-  for (const p of app._plugins) {
+  for (const p of app.installedPlugins) {
     const g = p.appGate?.(app) ?? null
     if (g !== null) out.push(g)
   }
@@ -49,7 +49,7 @@ type CheckStage = 'originCheck' | 'beforeBodyCheck' | 'afterBodyCheck'
 
 function collect(stage: CheckStage, route: Route, app: Saddle): RouteCheck[] {
   const out: RouteCheck[] = []
-  for (const p of app._plugins) {
+  for (const p of app.installedPlugins) {
     const c = p[stage]?.(route, app) ?? null
     if (c !== null) out.push(c)
   }

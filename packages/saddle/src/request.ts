@@ -21,19 +21,19 @@ export class SaddleRequest {
   readonly uri: string
   private readonly _was: SaddleWas
   private readonly _ctx: RequestContext
-  /** @internal merged arguments, set by the pipeline or computed on first read */
-  _args: Record<string, unknown> | null
+  /** merged arguments, set for an RPC call or computed on first read */
+  #args: Record<string, unknown> | null
   private _query: Record<string, unknown> | null
   private _body: Promise<Buffer> | null
-  /** The body (or why it could not be read) when the pipeline collected it itself (`_collectBody`). */
+  /** The body (or why it could not be read) when the pipeline collected it itself (`collectBodyThen`). */
   private _bodyBuf: Buffer | null
   private _bodyErr: Error | null
   private _json: Promise<unknown> | null
   private _form: Promise<Record<string, unknown>> | null
-  /** @internal the parsed body as an args source, once loaded */
-  _bodyArgs: Record<string, unknown> | null
-  /** @internal whether the body was loaded as an args source (`_bodyArgs` is final) */
-  _bodyLoaded: boolean
+  /** the parsed body as an args source, once loaded */
+  #bodyArgs: Record<string, unknown> | null
+  /** whether the body was loaded as an args source (`#bodyArgs` is final) */
+  #bodyLoaded: boolean
   /** Claims of a verified bearer JWT (route or app `authenticate: 'bearer'`), else null. */
   jwt: Record<string, any> | null
 
@@ -43,16 +43,37 @@ export class SaddleRequest {
     this.raw = req
     this.method = req.method ?? 'GET'
     this.uri = req.url ?? '/'
-    this._args = null
+    this.#args = null
     this._query = null
     this._body = null
     this._bodyBuf = null
     this._bodyErr = null
     this._json = null
     this._form = null
-    this._bodyArgs = null
-    this._bodyLoaded = false
+    this.#bodyArgs = null
+    this.#bodyLoaded = false
     this.jwt = null
+  }
+
+  /** @internal the arguments, if `args` was read or an RPC call gave them, else null (nothing is merged) */
+  get argsIfMerged(): Record<string, unknown> | null {
+    return this.#args
+  }
+
+  /** @internal the body's arguments once loaded (null: not loaded, or the body gives none) */
+  get bodyArgs(): Record<string, unknown> | null {
+    return this.#bodyArgs
+  }
+
+  /** @internal whether the body was loaded as an arguments source (`bodyArgs` is final) */
+  get bodyArgsLoaded(): boolean {
+    return this.#bodyLoaded
+  }
+
+  /** @internal an RPC call's values are the arguments, and its body (the CSRF check reads the token there) */
+  takeCallArguments(named: Record<string, unknown>): void {
+    this.#args = named
+    this.#bodyArgs = named
   }
 
   get version(): string {
@@ -97,14 +118,14 @@ export class SaddleRequest {
    * takes input), plus the defaults of parameters that got no value. Null-prototype object.
    */
   get args(): Record<string, unknown> {
-    if (this._args !== null) return this._args
-    const args = mergeArgs(this._was._params, this._ctx.search === '' ? null : this.query, this._bodyArgs)
+    if (this.#args !== null) return this.#args
+    const args = mergeArgs(this._was.routeParams, this._ctx.search === '' ? null : this.query, this.#bodyArgs)
     const route = this._was.route
     if (route !== null) {
       const defaults = route.builder.defaults
       for (const k in defaults) if (!(k in args)) args[k] = defaults[k]
     }
-    return (this._args = args)
+    return (this.#args = args)
   }
 
   get scheme(): 'http' | 'https' {
@@ -169,25 +190,25 @@ export class SaddleRequest {
 
   /**
    * @internal The pipeline's own read of the body, without a promise: `done(was, error, body)` once it
-   * is in (possibly at once). `done` hands the outcome to `_collected` so `body()` answers with it.
+   * is in (possibly at once). `done` hands the outcome to `collected` so `body()` answers with it.
    */
-  _collectBody(done: BodyCallback<SaddleWas>): void {
+  collectBodyThen(done: BodyCallback<SaddleWas>): void {
     collectBody(this.raw, this._limit(this._was.app.config.maxPostBodySize), this._was, done)
   }
 
   /** @internal the body is empty: no arguments from it (`json()` still says it is not JSON) */
-  _noBodyArgs(): void {
-    this._bodyArgs = null
-    this._bodyLoaded = true
+  noBodyArgs(): void {
+    this.#bodyArgs = null
+    this.#bodyLoaded = true
   }
 
-  /** @internal whether `_collectBody` has handed the body (or why it could not be read) over */
-  get _bodyCollected(): boolean {
+  /** @internal whether `collectBodyThen` has handed the body (or why it could not be read) over */
+  get bodyCollected(): boolean {
     return this._bodyBuf !== null || this._bodyErr !== null
   }
 
-  /** @internal the outcome of `_collectBody` */
-  _collected(error: Error | null, body: Buffer | null): void {
+  /** @internal the outcome of `collectBodyThen` */
+  collected(error: Error | null, body: Buffer | null): void {
     this._bodyBuf = body
     this._bodyErr = error
   }
@@ -210,7 +231,7 @@ export class SaddleRequest {
         maxBodySize: this._limit(cfg.maxMultipartBodySize),
         maxFileSize: cfg.maxUploadFileSize,
         tempDir: cfg.uploadTempDir,
-        files: this._was._uploadList(),
+        files: this._was.uploadList(),
       })
     } else if (type === 'application/x-www-form-urlencoded' || type === null) {
       // UTF-8, as browsers send it: raw bytes and percent-escapes (querystring decodes those as UTF-8) agree.
@@ -224,7 +245,7 @@ export class SaddleRequest {
   /** Uploaded files of a multipart body (after `form()` or argument binding), by field name. */
   files(): Record<string, UploadedFile | UploadedFile[]> {
     const out: Record<string, UploadedFile | UploadedFile[]> = Object.create(null)
-    for (const f of this._was._uploads) {
+    for (const f of this._was.uploads) {
       const old = out[f.field]
       out[f.field] = old === undefined ? f : Array.isArray(old) ? [...old, f] : [old, f]
     }
@@ -235,8 +256,8 @@ export class SaddleRequest {
    * @internal Loads the body as an arguments source by media type: JSON object, urlencoded or multipart.
    * A JSON body that is not an object → 400. Bodiless requests give null.
    */
-  async _loadBodyArgs(): Promise<Record<string, unknown> | null> {
-    if (this._bodyLoaded) return this._bodyArgs
+  async loadBodyArgs(): Promise<Record<string, unknown> | null> {
+    if (this.#bodyLoaded) return this.#bodyArgs
     const h = this.raw.headers
     if (h['content-length'] === undefined && h['transfer-encoding'] === undefined) return null
     if (h['content-length'] === '0') return null
@@ -254,9 +275,9 @@ export class SaddleRequest {
       // Other media types (text/plain, octet-stream…) are not arguments; the handler reads them itself.
       out = null
     }
-    this._bodyArgs = out
-    this._bodyLoaded = true
-    this._args = null
+    this.#bodyArgs = out
+    this.#bodyLoaded = true
+    this.#args = null
     return out
   }
 
@@ -264,12 +285,12 @@ export class SaddleRequest {
    * @internal The pipeline read and parsed a JSON body itself (to tell JSON-RPC from a plain JSON post):
    * `json()` answers with it, and an object becomes the arguments source without another pass.
    */
-  _tookJson(value: unknown, asArgs: boolean): void {
+  tookJson(value: unknown, asArgs: boolean): void {
     this._json = Promise.resolve(value)
     if (asArgs && value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      this._bodyArgs = value as Record<string, unknown>
-      this._bodyLoaded = true
-      this._args = null
+      this.#bodyArgs = value as Record<string, unknown>
+      this.#bodyLoaded = true
+      this.#args = null
     }
   }
 

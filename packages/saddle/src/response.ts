@@ -35,7 +35,7 @@ export class SaddleResponse {
    * @internal The headers to write, lower-case names. The writer (writer.ts) completes them with
    * Content-Type and Content-Length and hands them to `writeHead` as they are, without a copy.
    */
-  readonly _headers: Record<string, HeaderValue>
+  readonly headerMap: Record<string, HeaderValue>
   private readonly _was: SaddleWas
 
   constructor(was: SaddleWas) {
@@ -43,7 +43,7 @@ export class SaddleResponse {
     this.#status = 200
     this.#reason = null
     this.#statusSet = false
-    this._headers = Object.create(null)
+    this.headerMap = Object.create(null)
   }
 
   /** The status chosen so far (200 by default). */
@@ -52,17 +52,17 @@ export class SaddleResponse {
   }
 
   /** @internal the reason phrase given with `status(code, reason)`, else null (the standard one). */
-  get _reason(): string | null {
+  get reason(): string | null {
     return this.#reason
   }
 
   /** @internal whether a hook or the handler chose the status. */
-  get _statusChosen(): boolean {
+  get statusChosen(): boolean {
     return this.#statusSet
   }
 
   /** @internal back to the default 200, as no one had chosen a status (each call of an RPC batch). */
-  _resetStatus(): void {
+  resetStatus(): void {
     this.#status = 200
     this.#reason = null
     this.#statusSet = false
@@ -72,10 +72,10 @@ export class SaddleResponse {
    * @internal A custom error page is about to be built: the error's status (not chosen, so the page's
    * handler may choose another) and only the headers the error path keeps.
    */
-  _restartAsErrorPage(status: number, headers: Record<string, HeaderValue>): void {
-    for (const k in this._headers) delete this._headers[k]
-    Object.assign(this._headers, headers)
-    this._resetStatus()
+  restartAsErrorPage(status: number, headers: Record<string, HeaderValue>): void {
+    for (const k in this.headerMap) delete this.headerMap[k]
+    Object.assign(this.headerMap, headers)
+    this.resetStatus()
     this.#status = status
   }
 
@@ -91,36 +91,36 @@ export class SaddleResponse {
 
   /** Sets (replaces) a header. */
   setHeader(name: string, value: string | number | string[]): this {
-    this._headers[name.toLowerCase()] = Array.isArray(value) ? value : String(value)
+    this.headerMap[name.toLowerCase()] = Array.isArray(value) ? value : String(value)
     return this
   }
 
   /** Adds a value to a header (a second `Set-Cookie`, `Vary`, …). */
   appendHeader(name: string, value: string | number): this {
     const key = name.toLowerCase()
-    const old = this._headers[key]
-    if (old === undefined) this._headers[key] = String(value)
+    const old = this.headerMap[key]
+    if (old === undefined) this.headerMap[key] = String(value)
     else if (Array.isArray(old)) old.push(String(value))
-    else this._headers[key] = [old, String(value)]
+    else this.headerMap[key] = [old, String(value)]
     return this
   }
 
   getHeader(name: string): HeaderValue | undefined {
-    return this._headers[name.toLowerCase()]
+    return this.headerMap[name.toLowerCase()]
   }
 
   deleteHeader(name: string): this {
-    delete this._headers[name.toLowerCase()]
+    delete this.headerMap[name.toLowerCase()]
     return this
   }
 
   /** `Cache-Control: max-age=N` and `Expires`; 0 → `no-cache`. */
   setCache(maxAge: number): this {
     if (maxAge > 0) {
-      this._headers['cache-control'] = `max-age=${Math.floor(maxAge)}`
-      this._headers['expires'] = new Date(Date.now() + maxAge * 1000).toUTCString()
+      this.headerMap['cache-control'] = `max-age=${Math.floor(maxAge)}`
+      this.headerMap['expires'] = new Date(Date.now() + maxAge * 1000).toUTCString()
     } else {
-      this._headers['cache-control'] = 'no-cache'
+      this.headerMap['cache-control'] = 'no-cache'
     }
     return this
   }
@@ -131,21 +131,21 @@ export class SaddleResponse {
    */
   setEtag(id: string, maxAge?: number): void {
     const etag = quoteEtag(id)
-    this._headers['etag'] = etag
+    this.headerMap['etag'] = etag
     if (maxAge !== undefined) this.setCache(maxAge)
     this._conditional(etag, null)
   }
 
   /** Sets `Last-Modified` from epoch seconds and answers `If-Modified-Since`/`If-Unmodified-Since` now. */
   setMtime(epochSeconds: number, maxAge?: number): void {
-    this._headers['last-modified'] = new Date(Math.floor(epochSeconds) * 1000).toUTCString()
+    this.headerMap['last-modified'] = new Date(Math.floor(epochSeconds) * 1000).toUTCString()
     if (maxAge !== undefined) this.setCache(maxAge)
-    const etag = this._headers['etag']
+    const etag = this.headerMap['etag']
     this._conditional(typeof etag === 'string' ? etag : null, Math.floor(epochSeconds))
   }
 
   private _conditional(etag: string | null, mtime: number | null): void {
-    const code = evaluateConditional(this._was._req, etag ?? undefined, mtime ?? undefined)
+    const code = evaluateConditional(this._was.nodeRequest, etag ?? undefined, mtime ?? undefined)
     if (code !== 200) throw new EarlyResponse(code)
   }
 
@@ -166,7 +166,7 @@ export class SaddleResponse {
   }
 
   /** @internal a failed hook answered: keep the error's status unless the hook chose one. */
-  _adoptErrorStatus(e: unknown): void {
+  adoptErrorStatus(e: unknown): void {
     if (this.#statusSet) return
     this.#status = e instanceof HttpError ? e.status : 500
     this.#reason = null

@@ -169,11 +169,11 @@ export function createRoute(
     owner,
     plan: null,
   }
-  const group = owner._router.get(path)
+  const group = owner.packageRouter.get(path)
   if (group === undefined) {
     const created = new RouteGroup(path)
     created.add(route)
-    owner._router.add(path, created, { optionalLastVar })
+    owner.packageRouter.add(path, created, { optionalLastVar })
   } else group.add(route)
   return route
 }

@@ -26,17 +26,27 @@ export type TempEvent = 'ok' | 'except' | 'end'
 
 /** `was.temp`: a request-scoped bag plus one-request callbacks (`bind`). */
 export class TempBag {
-  /** @internal */ _ok: Fn[] | null = null
-  /** @internal */ _except: Fn[] | null = null
-  /** @internal */ _end: Fn[] | null = null;
+  #ok: Fn[] | null = null
+  #except: Fn[] | null = null
+  #end: Fn[] | null = null;
   [key: string]: unknown
 
   /** `ok(was, response)` after success, `except(was, error)` after a failure, `end(was)` always. */
   bind(event: TempEvent, fn: Fn): void {
-    if (event === 'ok') (this._ok ??= []).push(fn)
-    else if (event === 'except') (this._except ??= []).push(fn)
-    else if (event === 'end') (this._end ??= []).push(fn)
+    if (event === 'ok') (this.#ok ??= []).push(fn)
+    else if (event === 'except') (this.#except ??= []).push(fn)
+    else if (event === 'end') (this.#end ??= []).push(fn)
     else throw new Error(`was.temp.bind: unknown event '${event}' (ok, except or end)`)
+  }
+
+  /**
+   * @internal The callbacks bound for this request's outcome — `ok` (or `except`) first, then `end` —
+   * taken once: the bag forgets them (lifecycle/run-route.ts `withTempCallbacks`).
+   */
+  takeCallbacks(ok: boolean): [first: Fn[] | null, end: Fn[] | null] {
+    const taken: [Fn[] | null, Fn[] | null] = [ok ? this.#ok : this.#except, this.#end]
+    this.#ok = this.#except = this.#end = null
+    return taken
   }
 }
 
@@ -48,87 +58,90 @@ export class SaddleWas extends Was {
   readonly app: Saddle
   /** The matched route, once known. */
   route: Route | null
-  /** @internal */ readonly _req: IncomingMessage
-  /** @internal */ readonly _res: ServerResponse
-  /** @internal */ readonly _ctx: RequestContext
-  /** @internal */ readonly _isHead: boolean
-  /** @internal URL variables of the matched route */
-  _params: Record<string, string | number>
-  /** @internal */ _request: SaddleRequest | null
-  /** @internal */ _response: SaddleResponse | null
-  /** @internal */ _g: Record<string, unknown> | null
-  /** @internal */ _temp: TempBag | null
-  /** @internal the error being handled (for `traceback()`) */
-  _error: unknown
-  /** @internal the kind of RPC call the request may be, recognised once from its Content-Type (POST only) */
-  _rpc: RpcKind | null
-  /** @internal temporary upload files of this request */
-  _uploads: UploadedFile[]
-  /** @internal */ _committed: boolean
-  /** @internal state slots, filled lazily by the app's state services (state/services.ts) */
-  _cookie: CookieJar | null
-  _session: Session | null
-  _mbox: MessageBox | null
-  _csrfToken: string | null
-  /** @internal the connection of a WebSocket route (websocket/session.ts), else null */
-  _ws: SaddleWebSocket | null
-  /** @internal the WebSocket event being handled: 0 a message, 1 init, 2 open, 3 close */
-  _wsEvent: number
+  /** @internal the node request (null for the idle `was` of lifecycle hooks and broadcasts) */
+  readonly nodeRequest: IncomingMessage
+  /** @internal the node response the writer writes */
+  readonly nodeResponse: ServerResponse
+  /** @internal the engine's facts about the request */
+  readonly requestContext: RequestContext
+  /** @internal */ readonly isHead: boolean
+  /** URL variables of the matched route */
+  #params: Record<string, string | number>
+  #request: SaddleRequest | null
+  #response: SaddleResponse | null
+  #g: Record<string, unknown> | null
+  #temp: TempBag | null
+  /** the error being handled (for `traceback()`) */
+  #error: unknown
+  /** the kind of RPC call the request may be, recognised once from its Content-Type (POST only) */
+  #rpc: RpcKind | null
+  /** temporary upload files of this request */
+  #uploads: UploadedFile[]
+  #committed: boolean
+  /** state slots, filled lazily by the app's state services (state/services.ts) */
+  #cookie: CookieJar | null
+  #session: Session | null
+  #mbox: MessageBox | null
+  #csrfToken: string | null
+  /** the connection of a WebSocket route (websocket/session.ts), else null */
+  #ws: SaddleWebSocket | null
+  /** the WebSocket event being handled: 0 a message, 1 init, 2 open, 3 close */
+  #wsEvent: number
 
   constructor(app: Saddle, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) {
     super(ctx, ctx.ltxnid)
     this.app = app
     this.route = null
-    this._req = req
-    this._res = res
-    this._ctx = ctx
-    this._isHead = req !== null && req.method === 'HEAD'
-    this._params = NO_PARAMS
-    this._request = null
-    this._response = null
-    this._g = null
-    this._temp = null
-    this._error = undefined
-    this._rpc = null
-    this._uploads = NO_UPLOADS
-    this._committed = false
-    this._cookie = null
-    this._session = null
-    this._mbox = null
-    this._csrfToken = null
-    this._ws = null
-    this._wsEvent = 0
+    this.nodeRequest = req
+    this.nodeResponse = res
+    this.requestContext = ctx
+    this.isHead = req !== null && req.method === 'HEAD'
+    this.#params = NO_PARAMS
+    this.#request = null
+    this.#response = null
+    this.#g = null
+    this.#temp = null
+    this.#error = undefined
+    this.#rpc = null
+    this.#uploads = NO_UPLOADS
+    this.#committed = false
+    this.#cookie = null
+    this.#session = null
+    this.#mbox = null
+    this.#csrfToken = null
+    this.#ws = null
+    this.#wsEvent = 0
   }
 
   /** The connection of a WebSocket route: `send(data, clientId?)`, `sendAll`, `close`, `clients`. */
   get websocket(): SaddleWebSocket {
-    if (this._ws === null) throw new Error('was.websocket is only available in a WebSocket route')
-    return this._ws
+    if (this.#ws === null) throw new Error('was.websocket is only available in a WebSocket route')
+    return this.#ws
   }
 
   /** The handshake is being checked (the handler is called before the 101). */
   wsinit(): boolean {
-    return this._wsEvent === 1
+    return this.#wsEvent === 1
   }
 
   /** The connection has just opened (a returned value is sent). */
   wsopened(): boolean {
-    return this._wsEvent === 2
+    return this.#wsEvent === 2
   }
 
   /** The connection has closed. */
   wsclosed(): boolean {
-    return this._wsEvent === 3
+    return this.#wsEvent === 3
   }
 
   /** The handler was called for an event (init, open, close), not for a message. */
   wshasevent(): boolean {
-    return this._wsEvent !== 0
+    return this.#wsEvent !== 0
   }
 
   /** The connection's numeric client id (from 0, per process); -1 outside WebSocket routes. */
   wsclient(): number {
-    return this._ws === null ? -1 : this._ws.clientId
+    return this.#ws === null ? -1 : this.#ws.clientId
   }
 
   /** `app.config.defaultRequestType` when set, else the server-wide default (was README). */
@@ -138,7 +151,7 @@ export class SaddleWas extends Was {
 
   /** The app's own `app.alias` first, then the server-wide alias (was README "Aliases"). */
   override resolveAlias(name: string): Cluster | undefined {
-    const own = this.app._aliases
+    const own = this.app.ownAliases
     if (own !== null) {
       const c = own.get(name.charCodeAt(0) === 64 ? name.slice(1) : name)
       if (c !== undefined) return c
@@ -147,22 +160,22 @@ export class SaddleWas extends Was {
   }
 
   get request(): SaddleRequest {
-    if (this._request !== null) return this._request
-    if (this._req === null) throw new Error('was.request is only available while a request is being handled')
-    return (this._request = new SaddleRequest(this, this._req, this._ctx))
+    if (this.#request !== null) return this.#request
+    if (this.nodeRequest === null) throw new Error('was.request is only available while a request is being handled')
+    return (this.#request = new SaddleRequest(this, this.nodeRequest, this.requestContext))
   }
 
   get response(): SaddleResponse {
-    return (this._response ??= new SaddleResponse(this))
+    return (this.#response ??= new SaddleResponse(this))
   }
 
   /** Request-scoped bag, empty at each request start. */
   get g(): Record<string, any> {
-    return (this._g ??= Object.create(null))
+    return (this.#g ??= Object.create(null))
   }
 
   get temp(): TempBag {
-    return (this._temp ??= new TempBag())
+    return (this.#temp ??= new TempBag())
   }
 
   /** All mounted Saddle apps by name. */
@@ -171,53 +184,53 @@ export class SaddleWas extends Was {
   }
 
   get cookie(): CookieJar {
-    return (this._cookie ??= this.app._state.cookie(this))
+    return (this.#cookie ??= this.app.stateServices.cookie(this))
   }
 
   get session(): Session {
-    return (this._session ??= this.app._state.session(this))
+    return (this.#session ??= this.app.stateServices.session(this))
   }
 
   get mbox(): MessageBox {
-    return (this._mbox ??= this.app._state.mbox(this))
+    return (this.#mbox ??= this.app.stateServices.mbox(this))
   }
 
   get csrfToken(): string {
-    return (this._csrfToken ??= this.app._state.csrfToken(this))
+    return (this.#csrfToken ??= this.app.stateServices.csrfToken(this))
   }
 
   get csrfTokenInput(): string {
-    return this.app._state.csrfTokenInput(this)
+    return this.app.stateServices.csrfTokenInput(this)
   }
 
   /** Whether the request carries the session's CSRF token (header, or the body's fields; never the query). */
   csrfVerify(): boolean {
-    return this.app._state.csrfVerify(this)
+    return this.app.stateServices.csrfVerify(this)
   }
 
   /** A JWT of `claims`, signed with the app's securekey and first `jwtAlgorithms` entry. */
   mkjwt(claims: Record<string, unknown>, ttlSeconds?: number): string {
-    return this.app._state.mkjwt(this, claims, ttlSeconds)
+    return this.app.stateServices.mkjwt(this, claims, ttlSeconds)
   }
 
   /** The claims of a valid, unexpired JWT signed with the app's securekey, else null. */
   dejwt(token: string): Record<string, unknown> | null {
-    return this.app._state.dejwt(this, token)
+    return this.app.stateServices.dejwt(this, token)
   }
 
   /** A one-time token for `obj`, valid `timeoutSeconds` (kept in the session when `sessionKey` is given). */
   mktoken(obj: unknown, timeoutSeconds: number, sessionKey?: string): Promise<string> {
-    return this.app._state.mktoken(this, obj, timeoutSeconds, sessionKey)
+    return this.app.stateServices.mktoken(this, obj, timeoutSeconds, sessionKey)
   }
 
   /** The object of a valid token, else undefined/null. */
   detoken(token: string): unknown {
-    return this.app._state.detoken(this, token)
+    return this.app.stateServices.detoken(this, token)
   }
 
   /** Revokes a session-bound token; whether it was there. */
   rmtoken(token: string): boolean {
-    return this.app._state.rmtoken(this, token)
+    return this.app.stateServices.rmtoken(this, token)
   }
 
   /** URL of a named route: positional args, then a final plain object of named ones (README "URL building"). */
@@ -255,7 +268,7 @@ export class SaddleWas extends Was {
 
   /** Calls this app's `app.on(name)` handlers; resolves when they are done. */
   emit(name: string, ...args: unknown[]): Promise<void> {
-    return this.app._events.emit(this, name, args)
+    return this.app.eventBus.emit(this, name, args)
   }
 
   /** Calls `onBroadcast(name)` handlers of every Saddle app in this process. */
@@ -270,7 +283,7 @@ export class SaddleWas extends Was {
 
   /** The stack of the error being handled (in failed hooks and error handlers), or ''. */
   traceback(): string {
-    const e = this._error
+    const e = this.#error
     return e instanceof Error ? (e.stack ?? String(e)) : e === undefined ? '' : String(e)
   }
 
@@ -284,34 +297,99 @@ export class SaddleWas extends Was {
     return randomUUID().replace(/-/g, '')
   }
 
+  /** @internal URL variables of the matched route (empty until a route matched) */
+  get routeParams(): Record<string, string | number> {
+    return this.#params
+  }
+
+  /** @internal the route matched for this request (or called by RPC) and its URL variables */
+  enterRoute(route: Route, params: Record<string, string | number>): void {
+    this.route = route
+    this.#params = params
+  }
+
+  /** @internal `was.request` if a stage or the handler has built it, else null (nothing is built) */
+  get builtRequest(): SaddleRequest | null {
+    return this.#request
+  }
+
+  /** @internal `was.response` if it was used, else null */
+  get builtResponse(): SaddleResponse | null {
+    return this.#response
+  }
+
+  /** @internal `was.temp` if it was used, else null */
+  get builtTemp(): TempBag | null {
+    return this.#temp
+  }
+
+  /** @internal the error a failed hook or handler raised, for `traceback()` */
+  noteError(error: unknown): void {
+    this.#error = error
+  }
+
+  /** @internal the kind of RPC call the request may be (null: not one) */
+  get rpcKind(): RpcKind | null {
+    return this.#rpc
+  }
+
+  /** @internal recognised from the Content-Type when the request came in; null once known not to be one */
+  setRpcKind(kind: RpcKind | null): void {
+    this.#rpc = kind
+  }
+
+  /** @internal the temporary uploads of this request (unsaved ones are removed at close) */
+  get uploads(): readonly UploadedFile[] {
+    return this.#uploads
+  }
+
+  /** @internal the cookie jar / session if a handler or hook used them (the state commit's question) */
+  get cookieIfUsed(): CookieJar | null {
+    return this.#cookie
+  }
+
+  get sessionIfUsed(): Session | null {
+    return this.#session
+  }
+
+  /** @internal the connection of the WebSocket route being handled */
+  attachWebSocket(ws: SaddleWebSocket): void {
+    this.#ws = ws
+  }
+
+  /** @internal the WebSocket event being handled: 0 a message, 1 init, 2 open, 3 close */
+  setWsEvent(kind: number): void {
+    this.#wsEvent = kind
+  }
+
   /** A path for a new temporary file (not created). */
   gentemp(): string {
     return join(tmpdir(), `skitai-${this.uniqid()}`)
   }
 
-  /** @internal */
-  get _uri(): string {
-    return this._req.url ?? '/'
+  /** @internal the request target as sent */
+  get uri(): string {
+    return this.nodeRequest.url ?? '/'
   }
 
   /** @internal a request header without building `was.request` */
-  _rawHeader(name: string): string | undefined {
-    const v = this._req.headers[name]
+  rawHeader(name: string): string | undefined {
+    const v = this.nodeRequest.headers[name]
     return Array.isArray(v) ? v.join(', ') : v
   }
 
   /** @internal the list temporary uploads go into */
-  _uploadList(): UploadedFile[] {
-    return this._uploads === NO_UPLOADS ? (this._uploads = []) : this._uploads
+  uploadList(): UploadedFile[] {
+    return this.#uploads === NO_UPLOADS ? (this.#uploads = []) : this.#uploads
   }
 
   /** @internal the state commit step; returns a promise only when a committer is asynchronous. */
-  _commitState(): Promise<void> | undefined {
-    if (this._committed || (this._cookie === null && this._session === null && this._mbox === null)) return undefined
-    this._committed = true
+  commitState(): Promise<void> | undefined {
+    if (this.#committed || (this.#cookie === null && this.#session === null && this.#mbox === null)) return undefined
+    this.#committed = true
     let pending: void | Promise<void>
     try {
-      pending = this.app._state.commit(this)
+      pending = this.app.stateServices.commit(this)
     } catch (e) {
       this.app.logError(e, this, 'state commit failed')
       return undefined
@@ -326,9 +404,9 @@ export class SaddleWas extends Was {
   /** Ends the request's resources: uncollected backend calls, unsaved temporary uploads. */
   override close(): void {
     super.close()
-    if (this._uploads !== NO_UPLOADS) {
-      for (const f of this._uploads) f.discard()
-      this._uploads = NO_UPLOADS
+    if (this.#uploads !== NO_UPLOADS) {
+      for (const f of this.#uploads) f.discard()
+      this.#uploads = NO_UPLOADS
     }
   }
 }

@@ -60,7 +60,7 @@ export async function renderOrApi(
   data: Record<string, unknown>,
   status: number | undefined,
 ): Promise<string | ApiResult> {
-  const accept = was._rawHeader('accept')
+  const accept = was.rawHeader('accept')
   if (accept?.includes('text/html')) {
     if (status !== undefined) was.response.status(status)
     return renderTemplate(was, template, data)

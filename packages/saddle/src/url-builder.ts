@@ -172,9 +172,9 @@ export function findNamed(app: Saddle, name: string, current: Route | null): Nam
     if (other === undefined) throw new Error(`unknown app in route name '${name}': no mounted Saddle app '${appName}'`)
     return findNamed(other, name.slice(colon + 1), null)
   }
-  let entry = app._names.get(name)
+  let entry = app.routeNames.get(name)
   if (entry === undefined && current !== null && current.owner.ns !== '') {
-    entry = app._names.get(`${current.owner.ns}.${name}`)
+    entry = app.routeNames.get(`${current.owner.ns}.${name}`)
   }
   if (entry === undefined) throw new Error(`unknown route name: '${name}'`)
   return { route: entry.route, base: app.basePath + entry.prefix }

@@ -27,28 +27,28 @@ const OCTETS = 'application/octet-stream'
  * (state commit, files, streams).
  */
 export function writeResult(was: SaddleWas, value: unknown): void | Promise<void> {
-  const c = was._commitState()
+  const c = was.commitState()
   if (c !== undefined) return c.then(() => writeValue(was, value))
   return writeValue(was, value)
 }
 
 function writeValue(was: SaddleWas, value: unknown): void | Promise<void> {
-  const res = was._res
+  const res = was.nodeResponse
   if (res.headersSent) {
     // The handler wrote to the Node response itself; it owns the answer.
     return
   }
-  const r = was._response
+  const r = was.builtResponse
   // null when the handler set no header: `send` then writes a small literal object (see there)
-  const common: Headers | null = r === null ? null : r._headers
+  const common: Headers | null = r === null ? null : r.headerMap
   let status = r === null ? 200 : r.statusCode
-  const reason = r === null ? null : r._reason
+  const reason = r === null ? null : r.reason
 
   switch (typeof value) {
     case 'string':
       return send(res, status, reason, common, HTML, value)
     case 'undefined':
-      if (status === 200 && (r === null || !r._statusChosen)) status = 204
+      if (status === 200 && (r === null || !r.statusChosen)) status = 204
       return send(res, status, reason, common, null, status === 204 || status === 304 ? null : '')
     case 'number':
     case 'boolean':
@@ -126,14 +126,14 @@ export function send(
 }
 
 function writeApi(was: SaddleWas, api: ApiResult, headers: Headers): void {
-  const status = api.status ?? was._response?.statusCode ?? 200
-  const accept = was._rawHeader('accept')
+  const status = api.status ?? was.builtResponse?.statusCode ?? 200
+  const accept = was.rawHeader('accept')
   if (accept?.startsWith('text/xml')) {
-    send(was._res, status, null, headers, 'text/xml', encodeXmlRpcResponse(api.data))
+    send(was.nodeResponse, status, null, headers, 'text/xml', encodeXmlRpcResponse(api.data))
     return
   }
   const body = api.data === undefined ? '{}' : JSON.stringify(api.data)
-  send(was._res, status, null, headers, JSON_TYPE, body)
+  send(was.nodeResponse, status, null, headers, JSON_TYPE, body)
 }
 
 export function writeRedirect(res: ServerResponse, status: number, location: string, headers: Headers): void {
@@ -163,9 +163,9 @@ async function writeFile(
   }
   if (file.filename !== null) headers['content-disposition'] = contentDisposition(file.filename)
   headers['content-length'] = String(size)
-  const res = was._res
+  const res = was.nodeResponse
   res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
-  if (was._isHead) return void res.end()
+  if (was.isHead) return void res.end()
   await pipeStream(createReadStream(file.path), res)
 }
 
@@ -184,14 +184,14 @@ async function writeWebResponse(was: SaddleWas, r: Response, headers: Headers): 
     const old = headers['set-cookie']
     headers['set-cookie'] = old === undefined ? cookies : [...(Array.isArray(old) ? old : [old]), ...cookies]
   }
-  const res = was._res
+  const res = was.nodeResponse
   if (r.body === null) {
     if (headers['content-length'] === undefined && r.status !== 204 && r.status !== 304) headers['content-length'] = '0'
     res.writeHead(r.status, r.statusText || STATUS_CODES[r.status] || defaultReason(r.status), headers)
     return void res.end()
   }
   res.writeHead(r.status, r.statusText || STATUS_CODES[r.status] || defaultReason(r.status), headers)
-  if (was._isHead) {
+  if (was.isHead) {
     await r.body.cancel()
     return void res.end()
   }
@@ -208,9 +208,9 @@ async function writeStream(
   if (headers['content-type'] === undefined) {
     headers['content-type'] = (stream as any).readableEncoding || (stream as any).readableObjectMode ? HTML : OCTETS
   }
-  const res = was._res
+  const res = was.nodeResponse
   res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
-  if (was._isHead) {
+  if (was.isHead) {
     stream.destroy()
     return void res.end()
   }
@@ -238,13 +238,13 @@ async function writeIterable(
   headers: Headers,
 ): Promise<void> {
   const it = typeof src[Symbol.asyncIterator] === 'function' ? src[Symbol.asyncIterator]() : src
-  const res = was._res
+  const res = was.nodeResponse
   let step = await it.next()
   if (headers['content-type'] === undefined) {
     headers['content-type'] = step.done || typeof step.value === 'string' ? HTML : OCTETS
   }
   res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
-  if (was._isHead) {
+  if (was.isHead) {
     await it.return?.()
     return void res.end()
   }
@@ -286,7 +286,7 @@ function drain(res: ServerResponse): Promise<void> {
  * (cookies set before a `throw` go out) and is skipped after an unhandled exception.
  */
 export async function writeError(was: SaddleWas, error: unknown): Promise<void> {
-  const res = was._res
+  const res = was.nodeResponse
   if (res.headersSent) {
     was.app.logError(error, was, 'failed after the response had started')
     res.destroy()
@@ -294,27 +294,27 @@ export async function writeError(was: SaddleWas, error: unknown): Promise<void> 
   }
   const isHttp = error instanceof HttpError
   if (!isHttp) was.app.logError(error, was)
-  else await was._commitState()
-  const r = was._response
+  else await was.commitState()
+  const r = was.builtResponse
   if (error instanceof EarlyResponse) {
-    const headers: Headers = r === null ? Object.create(null) : r._headers
+    const headers: Headers = r === null ? Object.create(null) : r.headerMap
     if (error.headers !== undefined) Object.assign(headers, lower(error.headers))
     return send(res, error.status, null, headers, null, error.status === 304 ? null : '')
   }
   // Start from a clean header set: only cookies from the handler survive into the error page, and the
   // CORS headers of an allowed cross-origin request (so its caller can read the error).
   const headers: Headers = Object.create(null)
-  if (r !== null) for (const k of CORS_KEPT) if (r._headers[k] !== undefined) headers[k] = r._headers[k]
-  if (isHttp && r !== null && r._headers['set-cookie'] !== undefined) headers['set-cookie'] = r._headers['set-cookie']
+  if (r !== null) for (const k of CORS_KEPT) if (r.headerMap[k] !== undefined) headers[k] = r.headerMap[k]
+  if (isHttp && r !== null && r.headerMap['set-cookie'] !== undefined) headers['set-cookie'] = r.headerMap['set-cookie']
   if (isHttp) {
     if (error.headers !== undefined) Object.assign(headers, lower(error.headers))
     if (error.closeConnection) headers['connection'] = 'close'
   }
   const info = errorInfo(was, error)
-  const custom = was.app._errorHandlerFor(info.code, was.route)
+  const custom = was.app.errorHandlerFor(info.code, was.route)
   if (custom !== null) {
     // The custom page starts from the same clean headers and the error's status.
-    was.response._restartAsErrorPage(info.code, headers)
+    was.response.restartAsErrorPage(info.code, headers)
     try {
       let v = custom(was, info)
       if (isThenable(v)) v = await v
@@ -339,6 +339,7 @@ function lower(h: Record<string, string | string[]>): Headers {
 /** When even the error page could not be written: a plain 500, or a cut connection once headers are out. */
 export function writeLastResort(was: SaddleWas, error: unknown): void {
   was.app.logError(error, was, 'could not write the error response')
-  if (!was._res.headersSent) send(was._res, 500, null, Object.create(null), 'text/plain', 'Internal Server Error')
-  else was._res.destroy()
+  if (!was.nodeResponse.headersSent)
+    send(was.nodeResponse, 500, null, Object.create(null), 'text/plain', 'Internal Server Error')
+  else was.nodeResponse.destroy()
 }

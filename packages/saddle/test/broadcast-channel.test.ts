@@ -10,7 +10,7 @@ test('was.broadcast and model-changed go through the shared-state channel both w
   const app = new Saddle(import.meta.url, { name: 'bus' })
   const got: string[] = []
   app.onBroadcast('news', (was: any, text: string, n: number) =>
-    got.push(`news:${text}:${n}:${was._req ? 'req' : 'idle'}`),
+    got.push(`news:${text}:${n}:${was.nodeRequest ? 'req' : 'idle'}`),
   )
   deflu('tables.bus')
   app.onBroadcast('model-changed:tables.bus', (_was, key: string, time: number) => got.push(`model:${key}:${time}`))

@@ -43,7 +43,7 @@ export const securityChecks: SaddlePlugin = {
     if (scheme === null) return null
     const check = AUTH_CHECKS[scheme]
     return (was) =>
-      isPreflight(was.request.method, was._rawHeader('access-control-request-method')) ? undefined : check(was)
+      isPreflight(was.request.method, was.rawHeader('access-control-request-method')) ? undefined : check(was)
   },
   originCheck: (route, app) => corsCheck(securityOf(app), route),
   beforeBodyCheck(route, app) {
@@ -85,10 +85,10 @@ function validateSettings(sec: AppSecurity): void {
 function requireSources(sec: AppSecurity, scheme: AuthScheme, what: string): void {
   const a = sec.settings
   if (scheme === 'bearer') {
-    if (!a.securekey && !a._bearerHandler) {
+    if (!a.securekey && !a.bearerFn) {
       throw new Error(`${what} needs app.securekey (for JWTs) or app.bearerHandler((was, token) => …)`)
     }
-  } else if (!a.users && !a._authorizationHandler) {
+  } else if (!a.users && !a.authorizationFn) {
     throw new Error(`${what} needs app.users = { name: password } or app.authorizationHandler((was, user) => password)`)
   }
 }
@@ -121,10 +121,10 @@ function corsCheck(sec: AppSecurity, route: Route): RouteCheck {
 }
 
 function checkCors(was: SaddleWas, route: Route, policy: CorsPolicy): undefined {
-  const origin = was._rawHeader('origin')
-  const preflight = isPreflight(was.request.method, was._rawHeader('access-control-request-method'))
+  const origin = was.rawHeader('origin')
+  const preflight = isPreflight(was.request.method, was.rawHeader('access-control-request-method'))
   if (origin === undefined && !preflight) return undefined
-  const host = was._rawHeader('host') ?? ''
+  const host = was.rawHeader('host') ?? ''
   const verdict = corsVerdict(origin, `${was.request.scheme}://${host}`, policy)
   if (verdict === CORS_FORBIDDEN) {
     throw new HttpError(403, 'cross-origin request refused', { detail: `origin ${origin} is not allowed` })
@@ -133,7 +133,7 @@ function checkCors(was: SaddleWas, route: Route, policy: CorsPolicy): undefined 
   if (policy.any || policy.origins.size > 0) resp.appendHeader('vary', 'Origin')
   if (preflight) {
     if (origin !== undefined) {
-      const h = preflightHeaders(origin, policy, route.methods, was._rawHeader('access-control-request-headers'))
+      const h = preflightHeaders(origin, policy, route.methods, was.rawHeader('access-control-request-headers'))
       for (const [k, v] of h) resp.setHeader(k, v)
     }
     throw new EarlyResponse(200)
@@ -157,7 +157,7 @@ function authenticated(was: SaddleWas, user: string): undefined {
 
 async function basicCheck(was: SaddleWas): Promise<undefined> {
   const sec = securityOf(was.app)
-  const creds = parseBasic(was._rawHeader('authorization'))
+  const creds = parseBasic(was.rawHeader('authorization'))
   if (creds === null) throw unauthorized(basicChallenge(sec.realm), 'credentials required')
   const password = await lookupPassword(passwordSource(sec), was, creds.username)
   // Compare even for an unknown user so that timing does not tell which users exist.
@@ -178,11 +178,11 @@ async function digestCheck(was: SaddleWas): Promise<undefined> {
   const nonces = sec.nonces()
   const fail = (why: string, stale = false): HttpError =>
     unauthorized(digestChallenges(sec.realm, nonces.issue(), nonces.opaque, sec.digestAlgorithms, stale), why)
-  const header = was._rawHeader('authorization')
+  const header = was.rawHeader('authorization')
   if (header !== undefined && digestAccepted.get(was) === header) return undefined
   const p = parseDigest(header)
   if (p === null) throw fail('credentials required')
-  const req = { method: was.request.method, uri: was._uri }
+  const req = { method: was.request.method, uri: was.uri }
   const alg = digestShape(p, sec.realm, nonces.opaque, sec.digestAlgorithms, req)
   if (alg === null) throw fail('malformed or mismatched digest credentials')
   const password = await lookupPassword(passwordSource(sec), was, p.username!)
@@ -196,9 +196,9 @@ async function digestCheck(was: SaddleWas): Promise<undefined> {
 
 async function bearerCheck(was: SaddleWas): Promise<undefined> {
   const sec = securityOf(was.app)
-  const token = parseBearer(was._rawHeader('authorization'))
+  const token = parseBearer(was.rawHeader('authorization'))
   if (token === null) throw unauthorized(bearerChallenge(sec.realm), 'bearer token required')
-  const handler = sec.settings._bearerHandler ?? null
+  const handler = sec.settings.bearerFn ?? null
   // Without app.securekey there is no key to verify a JWT with: app.bearerHandler alone decides
   // (requireSources makes sure there is one).
   if (looksLikeJwt(token) && sec.settings.securekey) {
@@ -220,7 +220,7 @@ async function bearerCheck(was: SaddleWas): Promise<undefined> {
 }
 
 function passwordSource(sec: AppSecurity) {
-  return { users: sec.settings.users ?? null, handler: sec.settings._authorizationHandler ?? null }
+  return { users: sec.settings.users ?? null, handler: sec.settings.authorizationFn ?? null }
 }
 
 const AUTH_CHECKS: Record<AuthScheme, (was: SaddleWas) => Promise<undefined>> = {
@@ -236,9 +236,9 @@ async function csrfCheck(was: SaddleWas): Promise<undefined> {
   const req = was.request
   // Handlers without parameters do not load the body; the token may be in it. (RPC calls arrive with
   // their arguments as the body arguments already: their body is the call, not a form.)
-  if (req._bodyArgs === null) await req._loadBodyArgs()
+  if (req.bodyArgs === null) await req.loadBodyArgs()
   // From the header or the body only: a token in the query string would leak through logs and Referer.
-  const sent = takeSentToken(was._rawHeader(CSRF_HEADER), req._bodyArgs)
+  const sent = takeSentToken(was.rawHeader(CSRF_HEADER), req.bodyArgs)
   takeSentToken(undefined, req.args) // drop a query copy: not an unexpected parameter of the handler
   if (!csrfMatches(was.session as Session, sent)) {
     throw new HttpError(400, 'CSRF token missing or invalid', {

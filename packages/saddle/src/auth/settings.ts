@@ -28,9 +28,9 @@ export interface SecuritySettings {
   /** Seconds a digest nonce stays valid (default 300). */
   digestNonceTimeout?: number
   /** @internal set by `app.authorizationHandler(fn)` */
-  _authorizationHandler?: AuthorizationHandler | null
+  authorizationFn?: AuthorizationHandler | null
   /** @internal set by `app.bearerHandler(fn)` */
-  _bearerHandler?: BearerHandler | null
+  bearerFn?: BearerHandler | null
 }
 
 /**

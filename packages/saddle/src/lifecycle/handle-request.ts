@@ -26,15 +26,15 @@ import { answerRpcCall, bareMountPointRedirect, classifyJsonBody } from './rpc-s
 export type AppStage = Step<undefined>
 
 export function handleRequest(app: Saddle, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
-  app._ensureCompiled()
+  app.ensureCompiled()
   const was = new SaddleWas(app, req, res, ctx)
   // RPC is recognised here, once; the RPC stage answers it.
   if (req.method === 'POST') {
-    was._rpc = detectRpc(req.headers['content-type'])
+    was.setRpcKind(detectRpc(req.headers['content-type']))
     // A JSON POST: one read of the body decides whether it is JSON-RPC. Without gates to pass first it is
     // read before the walk, through a callback: no promise on the path of a plain JSON POST.
-    if (was._rpc === 'maybe-jsonrpc' && app._gates.length === 0) {
-      was.request._collectBody(classifyThenStart)
+    if (was.rpcKind === 'maybe-jsonrpc' && app.appGates.length === 0) {
+      was.request.collectBodyThen(classifyThenStart)
       return
     }
   }
@@ -59,7 +59,7 @@ export function compileAppStages(gates: readonly AppStage[]): readonly AppStage[
 function start(was: SaddleWas): void {
   let value: unknown
   try {
-    value = runUntilAnswer(was.app._stages, was, undefined, routeRequest)
+    value = runUntilAnswer(was.app.appStages, was, undefined, routeRequest)
   } catch (e) {
     end(was, FAILED, e)
     return
@@ -74,17 +74,16 @@ function start(was: SaddleWas): void {
 
 /** The route for the request, run; 404, 301 (to the path with a trailing slash) or 405 when none. */
 function routeRequest(was: SaddleWas): unknown {
-  const ctx = was._ctx
-  const found = was.app._findRoute(ctx.path)
+  const ctx = was.requestContext
+  const found = was.app.findRoute(ctx.path)
   if (found === null) throw new HttpError(404, 'Not Found', { detail: `no route for ${ctx.mountPoint}${ctx.path}` })
   if (found.kind === 'redirect') {
     return new RedirectResult(`${ctx.mountPoint}${found.location}${ctx.search === '' ? '' : `?${ctx.search}`}`, 301)
   }
   const group = found.value.group
-  const route = group.forMethod(was._req.method ?? 'GET')
+  const route = group.forMethod(was.nodeRequest.method ?? 'GET')
   if (route === null) throw new HttpError(405, 'Method Not Allowed', { headers: { Allow: group.allow } })
-  was.route = route
-  was._params = found.params
+  was.enterRoute(route, found.params)
   return runRoute(was, route, route.plan!.stages)
 }
 

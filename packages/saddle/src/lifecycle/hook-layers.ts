@@ -43,7 +43,7 @@ async function answerFailure(was: SaddleWas, layer: HookLayer, e: unknown): Prom
   let answer: unknown
   try {
     if (layer.failed !== null && !(e instanceof EarlyResponse)) {
-      was._error = e
+      was.noteError(e)
       answer = runUntilAnswer(layer.failed, was, e, null)
       if (isThenable(answer)) answer = await answer
     }
@@ -55,6 +55,6 @@ async function answerFailure(was: SaddleWas, layer: HookLayer, e: unknown): Prom
     if (layer.teardown !== null) await runEachLogged(layer.teardown, was, undefined, 'teardownRequest hook failed')
     throw e
   }
-  was.response._adoptErrorStatus(e)
+  was.response.adoptErrorStatus(e)
   return answer
 }

@@ -46,10 +46,10 @@ export interface RoutePlan {
 
 export function compilePlan(route: Route, app: Saddle): RoutePlan {
   const layers: HookLayer[] = []
-  const appLayer = compileLayer(app._hooks)
+  const appLayer = compileLayer(app.hookSet)
   if (appLayer !== null) layers.push(appLayer)
   if (route.owner !== app) {
-    const pkgLayer = compileLayer(route.owner._hooks)
+    const pkgLayer = compileLayer(route.owner.hookSet)
     if (pkgLayer !== null) layers.push(pkgLayer)
   }
   const guards = compileGuards(route, app)
@@ -85,7 +85,8 @@ export function compilePlan(route: Route, app: Saddle): RoutePlan {
  * test here spares every same-origin request the call.
  */
 function onlyCrossOrigin(check: RouteCheck): RouteStage {
-  return (was, route) => (was._ctx.hasOrigin || was._req.method === 'OPTIONS' ? check(was, route) : undefined)
+  return (was, route) =>
+    was.requestContext.hasOrigin || was.nodeRequest.method === 'OPTIONS' ? check(was, route) : undefined
 }
 
 /** Goes on once the body arguments are loaded. */
@@ -96,27 +97,31 @@ const toNext = (): undefined => undefined
  * the handler takes input (already done for a JSON POST the RPC stage parsed).
  */
 function readBodyArgs(was: SaddleWas, route: Route): unknown {
-  if (!was._ctx.hasBody) return undefined
+  if (!was.requestContext.hasBody) return undefined
   const request = was.request
   if (route.contentTypes !== null && !route.contentTypes.has(request.contentType ?? '')) {
     throw new HttpError(415, 'Unsupported Media Type', {
       detail: `this route accepts ${[...route.contentTypes].join(', ')}`,
     })
   }
-  if (!route.builder.takesInput || request._bodyLoaded) return undefined
-  return request._loadBodyArgs().then(toNext)
+  if (!route.builder.takesInput || request.bodyArgsLoaded) return undefined
+  return request.loadBodyArgs().then(toNext)
 }
 
 /** The handler with its arguments built; fixed arities avoid a spread call. */
 export function callHandler(was: SaddleWas, route: Route): unknown {
   const b = route.builder
-  const request = was._request
+  const request = was.builtRequest
   let v: unknown[]
   // Arguments someone read or set (a hook, an RPC call) are final; otherwise built straight from the sources.
-  if (request !== null && request._args !== null) v = b.build(request.args)
+  if (request !== null && request.argsIfMerged !== null) v = b.build(request.args)
   else if (b.takesInput) {
-    v = b.buildFrom(was._params, was._ctx.search === '' ? null : was.request.query, request?._bodyArgs ?? null)
-  } else v = b.build(was._params)
+    v = b.buildFrom(
+      was.routeParams,
+      was.requestContext.search === '' ? null : was.request.query,
+      request?.bodyArgs ?? null,
+    )
+  } else v = b.build(was.routeParams)
   const h = route.handler
   const t = route.thisArg
   switch (v.length) {
@@ -143,12 +148,12 @@ function compileGuards(route: Route, app: Saddle): RouteCheck[] | null {
   const o = route.options
   const owner = route.owner
   if (o.loginRequired) {
-    const login = owner._loginHandler ?? app._loginHandler
+    const login = owner.loginGuard ?? app.loginGuard
     if (login === null) throw new Error(`route '${route.path}' has loginRequired but no loginHandler is set`)
     out.push((was) => login(was))
   }
   if (o.permissionRequired !== undefined) {
-    const perm = owner._permissionHandler ?? app._permissionHandler
+    const perm = owner.permissionGuard ?? app.permissionGuard
     if (perm === null) throw new Error(`route '${route.path}' has permissionRequired but no permissionHandler is set`)
     const perms = Object.freeze([...o.permissionRequired])
     out.push((was) => perm(was, perms))

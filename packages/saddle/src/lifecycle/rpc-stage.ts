@@ -1,6 +1,6 @@
 /**
  * The app stage that answers XML-RPC and JSON-RPC calls posted to route URLs (README "RPC"). The kind
- * of call is recognised once, from the Content-Type, when the request comes in (`was._rpc`); this stage
+ * of call is recognised once, from the Content-Type, when the request comes in (`was.rpcKind`); this stage
  * answers it through rpc/index.ts `handleRpc`, whose calls run each route through `invokeRoute`.
  *
  * `application/json` is only a candidate: one read of the body decides. A JSON-RPC body is answered
@@ -13,11 +13,11 @@ import { looksLikeJsonRpc } from '../rpc/jsonrpc.js'
 import type { SaddleWas } from '../saddle-was.js'
 
 export function answerRpcCall(was: SaddleWas): unknown {
-  const kind = was._rpc
+  const kind = was.rpcKind
   if (kind === null) return undefined
-  if (kind === 'maybe-jsonrpc' && !was.request._bodyCollected) {
+  if (kind === 'maybe-jsonrpc' && !was.request.bodyCollected) {
     return new Promise((resolve) => {
-      was.request._collectBody((w, error, buf) => {
+      was.request.collectBodyThen((w, error, buf) => {
         classifyJsonBody(w, error, buf)
         resolve(answerRpcCall(w))
       })
@@ -27,7 +27,7 @@ export function answerRpcCall(was: SaddleWas): unknown {
 }
 
 /**
- * A JSON POST's body, read: a plain one is kept parsed as the route's arguments and `was._rpc` cleared
+ * A JSON POST's body, read: a plain one is kept parsed as the route's arguments and `was.rpcKind` cleared
  * (the request goes on as a plain one); JSON-RPC, and a body that could not be read or parsed, are left
  * to `handleRpc`, which answers the call — or the 413/400 (the JSON-RPC parse error when the text says it
  * is JSON-RPC). handle-request.ts calls it before the walk when the app has no gates, so a plain JSON
@@ -35,11 +35,11 @@ export function answerRpcCall(was: SaddleWas): unknown {
  */
 export function classifyJsonBody(was: SaddleWas, error: Error | null, buf: Buffer | null): void {
   const request = was.request
-  request._collected(error, buf)
+  request.collected(error, buf)
   if (error === null && (buf as Buffer).length === 0) {
     // an empty body is no arguments (as for any other media type), not malformed JSON
-    request._noBodyArgs()
-    was._rpc = null
+    request.noBodyArgs()
+    was.setRpcKind(null)
     return
   }
   let body: unknown
@@ -49,9 +49,9 @@ export function classifyJsonBody(was: SaddleWas, error: Error | null, buf: Buffe
   } catch {
     return
   }
-  const rpc = looksLikeJsonRpc(body) || was._ctx.path === ''
-  request._tookJson(body, !rpc)
-  if (!rpc) was._rpc = null
+  const rpc = looksLikeJsonRpc(body) || was.requestContext.path === ''
+  request.tookJson(body, !rpc)
+  if (!rpc) was.setRpcKind(null)
 }
 
 async function answerRpc(was: SaddleWas, kind: RpcKind): Promise<unknown> {
@@ -66,7 +66,7 @@ async function answerRpc(was: SaddleWas, kind: RpcKind): Promise<unknown> {
 
 /** Not an RPC call after all: a plain request — at the bare mount point, the 308 of any other. */
 function notRpc(was: SaddleWas): unknown {
-  was._rpc = null
+  was.setRpcKind(null)
   return bareMountPointRedirect(was)
 }
 
@@ -76,7 +76,7 @@ function notRpc(was: SaddleWas): unknown {
  * post there and do not follow redirects.
  */
 export function bareMountPointRedirect(was: SaddleWas): unknown {
-  const ctx = was._ctx
-  if (ctx.path !== '' || was._rpc !== null) return undefined
+  const ctx = was.requestContext
+  if (ctx.path !== '' || was.rpcKind !== null) return undefined
   return new RedirectResult(`${ctx.mountPoint}/${ctx.search === '' ? '' : `?${ctx.search}`}`, 308)
 }

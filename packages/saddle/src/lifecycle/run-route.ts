@@ -14,10 +14,10 @@ export function runRoute(was: SaddleWas, route: Route, stages: readonly ((was: S
   try {
     value = runUntilAnswer(stages, was, route, route.plan!.core)
   } catch (e) {
-    if (was._temp === null) throw e
+    if (was.builtTemp === null) throw e
     value = Promise.reject(e)
   }
-  return isThenable(value) || was._temp !== null ? withTempCallbacks(was, value) : value
+  return isThenable(value) || was.builtTemp !== null ? withTempCallbacks(was, value) : value
 }
 
 /** Values an RPC call gives a route: by name, or positional in parameter order. */
@@ -33,9 +33,8 @@ export interface CallInput {
 export async function invokeRoute(was: SaddleWas, match: RouteMatch, input: CallInput): Promise<unknown> {
   const route = match.route
   if (route === null) throw new HttpError(405, 'Method Not Allowed', { headers: { Allow: match.group.allow } })
-  was.app._ensureCompiled()
-  was.route = route
-  was._params = match.params
+  was.app.ensureCompiled()
+  was.enterRoute(route, match.params)
   const named =
     input.positional !== undefined
       ? route.builder.nameValues(input.positional, match.params)
@@ -43,8 +42,7 @@ export async function invokeRoute(was: SaddleWas, match: RouteMatch, input: Call
   const defaults = route.builder.defaults
   for (const k in defaults) if (!(k in named)) named[k] = defaults[k]
   const request = was.request
-  request._args = named
-  request._bodyArgs = named // an RPC call's arguments are its body (the CSRF check reads the token there)
+  request.takeCallArguments(named)
   return runRoute(was, route, route.plan!.callStages)
 }
 
@@ -69,11 +67,9 @@ async function withTempCallbacks(was: SaddleWas, value: unknown): Promise<unknow
 
 /** Runs the request's `ok` (or `except`) callbacks, then `end`, once. */
 async function finishTemp(was: SaddleWas, ok: boolean, arg: unknown): Promise<void> {
-  const t = was._temp
+  const t = was.builtTemp
   if (t === null) return
-  const first = ok ? t._ok : t._except
-  const end = t._end
-  t._except = t._end = t._ok = null
+  const [first, end] = t.takeCallbacks(ok)
   if (first !== null) await runEachLogged(first, was, arg, 'was.temp callback failed')
   if (end !== null) await runEachLogged(end, was, undefined, 'was.temp callback failed')
 }

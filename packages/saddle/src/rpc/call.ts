@@ -40,5 +40,5 @@ export async function callMethod(
 
 /** Undo a previous call's status so each call of a batch starts from 200. */
 export function resetStatus(was: SaddleWas): void {
-  was.response._resetStatus()
+  was.response.resetStatus()
 }

@@ -56,7 +56,7 @@ export function detectRpc(contentType: string | undefined): RpcKind | null {
  * See the handoff at the top of this file.
  */
 export async function handleRpc(app: ListingApp, was: SaddleWas, kind: RpcKind): Promise<RpcReply | false> {
-  const base = postedBase(was._ctx.path)
+  const base = postedBase(was.requestContext.path)
   if (kind === 'xmlrpc') {
     return { status: 200, contentType: XML_CONTENT_TYPE, body: await answerXmlRpc(app, was, base) }
   }

@@ -12,7 +12,7 @@ import { makeToken, readToken, removeToken } from './tokens.js'
  * first use, each getter typed by the `StateServices` interface; the commit step writes their headers.
  */
 
-/** What `was`'s state members are made of; one object per app (`app._state`). */
+/** What `was`'s state members are made of; one object per app (`app.stateServices`). */
 export interface StateServices {
   cookie(was: SaddleWas): CookieJar
   session(was: SaddleWas): Session
@@ -53,7 +53,7 @@ class WasSessionHost implements SessionHost {
     this.jar = was.cookie
     this.securekey = s.securekey ?? undefined
     this.timeout = s.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT
-    this.path = was._ctx.mountPoint || '/'
+    this.path = was.requestContext.mountPoint || '/'
     this.secure = was.request.scheme === 'https'
     this.addr = null
   }
@@ -64,7 +64,7 @@ class WasSessionHost implements SessionHost {
 }
 
 function writeJar(was: SaddleWas): void {
-  const jar = was._cookie
+  const jar = was.cookieIfUsed
   if (jar?.dirty) for (const line of jar.setCookieHeaders()) was.response.appendHeader('set-cookie', line)
 }
 
@@ -78,7 +78,7 @@ async function sealThenWrite(was: SaddleWas, session: Session): Promise<void> {
  * name) go into the response. Synchronous unless a session was opened.
  */
 function commit(was: SaddleWas): void | Promise<void> {
-  const session = was._session
+  const session = was.sessionIfUsed
   if (session?.opened) return sealThenWrite(was, session)
   writeJar(was)
 }
@@ -86,12 +86,12 @@ function commit(was: SaddleWas): void | Promise<void> {
 const secureKey = (was: SaddleWas) => settings(was).securekey ?? undefined
 
 export const stateServices: StateServices = {
-  cookie: (was) => new CookieJar(was._rawHeader('cookie'), was._ctx.mountPoint || '/'),
+  cookie: (was) => new CookieJar(was.rawHeader('cookie'), was.requestContext.mountPoint || '/'),
   session: (was) => new Session(new WasSessionHost(was)),
   mbox: (was) => new MessageBox(was.session),
   csrfToken: (was) => csrfToken(was.session),
   csrfTokenInput: (was) => csrfTokenInput(was.session),
-  csrfVerify: (was) => csrfMatches(was.session, takeSentToken(was._rawHeader('x-xsrf-token'), was.request._bodyArgs)),
+  csrfVerify: (was) => csrfMatches(was.session, takeSentToken(was.rawHeader('x-xsrf-token'), was.request.bodyArgs)),
   mkjwt: (was, claims, ttlSeconds) => securityOf(was.app).jwt().make(claims, ttlSeconds),
   dejwt: (was, token) => securityOf(was.app).jwt().decode(token),
   mktoken: (was, obj, timeoutSeconds, sessionKey) =>

@@ -44,8 +44,8 @@ export function takeUpgrade(
   control?: UpgradeControl,
 ): boolean {
   if (control === undefined || ctx.path === '') return false
-  app._ensureCompiled()
-  const found = app._findRoute(ctx.path)
+  app.ensureCompiled()
+  const found = app.findRoute(ctx.path)
   if (found === null || found.kind !== 'match') return false
   const route = found.value.group.forMethod(req.method ?? 'GET')
   const config = route === null ? undefined : wsConfigOf(route)
@@ -65,11 +65,10 @@ async function handshake(
 ): Promise<void> {
   const res = control.response
   const was = new SaddleWas(app, req, res, ctx)
-  was.route = route
-  was._params = params
+  was.enterRoute(route, params)
   try {
     checkProtocol(req)
-    const gated = await runUntilAnswer(app._gates, was, undefined, null)
+    const gated = await runUntilAnswer(app.appGates, was, undefined, null)
     if (gated !== undefined) return await refuse(was, gated)
     if (config.requireOrigin && req.headers.origin === undefined) {
       throw new HttpError(403, 'Forbidden', { detail: 'this WebSocket route requires an Origin header' })
@@ -86,7 +85,7 @@ async function handshake(
       // arguments are bound where the handler would be called: after the before hooks, as for HTTP
       const { values, room } = handshakeArgs(was, route, config, params)
       ws = new SaddleWebSocket(was, control.clientId, route, config, values, room)
-      was._ws = ws
+      was.attachWebSocket(ws)
       if (config.events) {
         const r = ws.event(WS_INIT)
         if (isThenable(r)) await r
@@ -96,9 +95,9 @@ async function handshake(
     const result = plan.layers === null ? await inner(was) : await runLayers(was, plan.layers, 0, inner)
     if (result !== ACCEPTED || ws === null) return await refuse(was, result)
     const opened: SaddleWebSocket = ws
-    await was._commitState()
+    await was.commitState()
     // headers set on the way (cookies, a session) go into the 101
-    const headers = was._response?._headers
+    const headers = was.builtResponse?.headerMap
     if (headers !== undefined) for (const k in headers) res.setHeader(k, headers[k]!)
     control.accept(
       {
@@ -148,7 +147,7 @@ function handshakeArgs(
   config: WsRouteConfig,
   params: Record<string, string | number>,
 ): { values: unknown[]; room: string | null } {
-  const search = was._ctx.search
+  const search = was.requestContext.search
   const merged = mergeArgs(params, search === '' ? null : was.request.query, null)
   let room: string | null = null
   if (config.roomParam !== null) {

@@ -18,7 +18,7 @@ import { GeneratorDriver } from './generator.js'
 import type { WsRouteConfig } from './options.js'
 import { type RoomMember, roomRegistry } from './rooms.js'
 
-/** `was._wsEvent` values. */
+/** `was.setWsEvent` values. */
 export const WS_MESSAGE = 0
 export const WS_INIT = 1
 export const WS_OPEN = 2
@@ -181,11 +181,11 @@ export class SaddleWebSocket implements RoomMember {
   event(kind: number): unknown {
     const was = this.was
     if (this.config.messageParam !== null) this.values[0] = undefined
-    was._wsEvent = kind
+    was.setWsEvent(kind)
     try {
       return this.call()
     } finally {
-      was._wsEvent = WS_MESSAGE
+      was.setWsEvent(WS_MESSAGE)
     }
   }
 
