@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { Package, Saddle } from '@skitai/saddle'
-import { type Client, clients, closeAll } from './helpers.ts'
+import { eachTransport } from './helpers.ts'
 
 const app = new Saddle(import.meta.url, { name: 'deco' })
 const pkg = new Package()
@@ -54,28 +54,27 @@ class Site {
 }
 
 describe('TC39 decorators on class methods', () => {
-  let list: Client[]
-  before(async () => {
-    new Site()
-    app.addPackage(pkg, { prefix: '/pkg' })
-    list = await clients(app)
-  })
-  after(() => closeAll(list))
-
-  for (const kind of ['inject', 'socket'] as const) {
-    it(`${kind}: routes and hooks from decorators, this bound to the instance`, async () => {
-      const c = list.find((x) => x.kind === kind)!
-      assert.equal((await c.get('/')).text, 'home')
-      assert.equal((await c.get('/hello/Jo_Ann')).text, 'Hi, Jo Ann!')
-      assert.equal((await c.get('/hello/Jo?punct=.')).text, 'Hi, Jo.')
-      assert.deepEqual((await c.post('/sum', { json: { a: 2, b: 3 } })).json(), { sum: 5 })
-      assert.equal((await c.get('/sum')).status, 405)
-      assert.equal((await c.get('/guarded')).status, 403)
-      assert.equal((await c.get('/guarded?ok=1')).text, 'let in')
-      assert.equal((await c.get('/pkg/item/4')).text, '/hello/A_B #4')
-      assert.equal((await c.get('/static-style')).text, 'static ok')
-      assert.ok(order.includes('before /hello/Jo_Ann'))
-      assert.ok(order.includes('teardown /hello/Jo_Ann'))
-    })
-  }
+  eachTransport(
+    async () => {
+      new Site()
+      app.addPackage(pkg, { prefix: '/pkg' })
+      return app
+    },
+    (kind, client) => {
+      it(`${kind}: routes and hooks from decorators, this bound to the instance`, async () => {
+        const c = client()
+        assert.equal((await c.get('/')).text, 'home')
+        assert.equal((await c.get('/hello/Jo_Ann')).text, 'Hi, Jo Ann!')
+        assert.equal((await c.get('/hello/Jo?punct=.')).text, 'Hi, Jo.')
+        assert.deepEqual((await c.post('/sum', { json: { a: 2, b: 3 } })).json(), { sum: 5 })
+        assert.equal((await c.get('/sum')).status, 405)
+        assert.equal((await c.get('/guarded')).status, 403)
+        assert.equal((await c.get('/guarded?ok=1')).text, 'let in')
+        assert.equal((await c.get('/pkg/item/4')).text, '/hello/A_B #4')
+        assert.equal((await c.get('/static-style')).text, 'static ok')
+        assert.ok(order.includes('before /hello/Jo_Ann'))
+        assert.ok(order.includes('teardown /hello/Jo_Ann'))
+      })
+    },
+  )
 })

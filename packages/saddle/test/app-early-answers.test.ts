@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { Saddle } from '@skitai/saddle'
-import { type Client, clients, closeAll } from './helpers.ts'
+import { eachTransport } from './helpers.ts'
 
 const produced: string[] = []
 
@@ -25,28 +25,24 @@ function makeApp(): Saddle {
 }
 
 describe('early answers', () => {
-  let list: Client[]
-  before(async () => {
-    list = await clients(makeApp())
-  })
-  after(() => closeAll(list))
-
-  for (const kind of ['inject', 'socket'] as const) {
-    const c = () => list.find((x) => x.kind === kind)!
-    it(`${kind}: HEAD of a generator route produces only the first chunk`, async () => {
-      produced.length = 0
-      const r = await c().request('HEAD', '/gen')
-      assert.equal(r.status, 200)
-      assert.equal(r.body.length, 0)
-      assert.deepEqual(produced, ['first'])
-      produced.length = 0
-      assert.equal((await c().get('/gen')).text, 'first\nsecond\n')
-      assert.deepEqual(produced, ['first', 'second'])
-    })
-  }
+  const transports = eachTransport(
+    () => makeApp(),
+    (kind, c) => {
+      it(`${kind}: HEAD of a generator route produces only the first chunk`, async () => {
+        produced.length = 0
+        const r = await c().request('HEAD', '/gen')
+        assert.equal(r.status, 200)
+        assert.equal(r.body.length, 0)
+        assert.deepEqual(produced, ['first'])
+        produced.length = 0
+        assert.equal((await c().get('/gen')).text, 'first\nsecond\n')
+        assert.deepEqual(produced, ['first', 'second'])
+      })
+    },
+  )
 
   it('socket: a declared multipart Content-Length over the limit → 413 before any body byte', async () => {
-    const origin = (list.find((x) => x.kind === 'socket') as any).origin as string
+    const origin = (transports().find((x) => x.kind === 'socket') as any).origin as string
     const port = Number(new URL(origin).port)
     const head = await new Promise<string>((resolve, reject) => {
       const s = connect(port, '127.0.0.1', () => {

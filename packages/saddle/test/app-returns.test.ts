@@ -4,9 +4,9 @@ import { get as httpGet } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { Saddle } from '@skitai/saddle'
-import { type Client, clients, closeAll, type SocketClient } from './helpers.ts'
+import { clients, closeAll, eachTransport, type SocketClient } from './helpers.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'saddle-returns-'))
 const filePath = join(dir, 'report.csv')
@@ -132,176 +132,173 @@ function makeApp(): Saddle {
 }
 
 describe('return values and was.response (README "The app: `Saddle`, routes, return values", README "`was` in a handler")', () => {
-  let list: Client[]
-  before(async () => {
-    const app = makeApp()
-    app.logger = () => {}
-    list = await clients(app)
-  })
-  after(() => closeAll(list))
-
-  for (const kind of ['inject', 'socket'] as const) {
-    const c = () => list.find((x) => x.kind === kind)!
-
-    it(`${kind}: strings, bytes, JSON, numbers, booleans, undefined, ''`, async () => {
-      let r = await c().get('/str')
-      assert.equal(r.status, 200)
-      assert.equal(r.headers['content-type'], 'text/html; charset=utf-8')
-      assert.equal(r.headers['content-length'], String(Buffer.byteLength('héllo')))
-      assert.equal(r.text, 'héllo')
-      r = await c().get('/empty')
-      assert.equal(r.status, 200)
-      assert.equal(r.headers['content-length'], '0')
-      r = await c().get('/buf')
-      assert.equal(r.headers['content-type'], 'application/octet-stream')
-      assert.deepEqual([...r.body], [1, 2, 3])
-      assert.deepEqual([...(await c().get('/u8')).body], [4, 5])
-      r = await c().get('/obj')
-      assert.equal(r.headers['content-type'], 'application/json')
-      assert.deepEqual(r.json(), { a: 1, b: [true, null] })
-      assert.deepEqual((await c().get('/arr')).json(), [1, 'two'])
-      r = await c().get('/num')
-      assert.equal(r.text, '42')
-      assert.match(String(r.headers['content-type']), /^text\/plain/)
-      assert.equal((await c().get('/bool')).text, 'false')
-      r = await c().get('/none')
-      assert.equal(r.status, 204)
-      assert.equal(r.headers['content-type'], undefined)
-      assert.equal((await c().get('/created')).status, 201)
-      r = await c().get('/accepted')
-      assert.equal(r.status, 202)
-      assert.equal(r.headers['x-queued'], 'yes')
-      assert.equal(r.headers['content-length'], '0')
-    })
-
-    it(`${kind}: promises, streams, generators, web Response`, async () => {
-      assert.equal((await c().get('/async')).text, 'later')
-      assert.deepEqual((await c().get('/promise')).json(), { p: true })
-      let r = await c().get('/stream')
-      assert.equal(r.text, 'abcd')
-      assert.equal(r.headers['content-length'], undefined)
-      if (kind === 'socket') assert.equal(r.headers['transfer-encoding'], 'chunked')
-      r = await c().get('/agen')
-      assert.equal(r.text, 'one,two')
-      assert.equal(r.headers['content-type'], 'text/html; charset=utf-8')
-      r = await c().get('/gen')
-      assert.equal(r.text, 'xy')
-      assert.equal(r.headers['content-type'], 'application/octet-stream')
-      r = await c().get('/web')
-      assert.equal(r.status, 202)
-      assert.equal(r.headers['x-web'], '1')
-      assert.equal(r.text, 'from fetch')
-    })
-
-    it(`${kind}: API (JSON or XML-RPC by Accept), Fault, redirect, file`, async () => {
-      let r = await c().get('/api')
-      assert.equal(r.status, 201)
-      assert.deepEqual(r.json(), { items: [1, 2] })
-      r = await c().get('/api', { accept: 'text/xml' })
-      assert.equal(r.headers['content-type'], 'text/xml')
-      assert.match(r.text, /<methodResponse>.*<int>1<\/int>.*<int>2<\/int>/s)
-      r = await c().get('/fault')
-      assert.equal(r.status, 400)
-      assert.deepEqual(r.json(), { code: 40001, message: 'bad thing', debug: 'dbg', moreInfo: { see: 'docs' } })
-      r = await c().get('/redirect')
-      assert.equal(r.status, 303)
-      assert.equal(r.headers.location, '/str')
-      r = await c().get('/redirect-utf8')
-      assert.equal(r.status, 302)
-      assert.equal(r.headers.location, '/caf%C3%A9?q=%C3%A9t%C3%A9')
-      r = await c().get('/file')
-      assert.equal(r.text, 'a,b\n1,2\n')
-      assert.equal(r.headers['content-type'], 'text/csv')
-      assert.equal(r.headers['content-length'], '8')
-      assert.equal(
-        r.headers['content-disposition'],
-        `attachment; filename="rapport _t_.csv"; filename*=UTF-8''${encodeURIComponent('rapport été.csv')}`,
-      )
-      assert.equal((await c().get('/nofile')).status, 404)
-    })
-
-    it(`${kind}: headers, cache, conditional requests answered without running the handler`, async () => {
-      let r = await c().get('/headers')
-      assert.equal(r.text, 'one=1')
-      assert.equal(r.headers['x-one'], '1')
-      assert.deepEqual(r.headers['x-many'], ['a', 'b'])
-      assert.equal(r.headers['x-gone'], undefined)
-      assert.equal(r.headers['cache-control'], 'max-age=60')
-      assert.ok(r.headers.expires)
-      r = await c().get('/etag')
-      assert.equal(r.status, 200)
-      assert.equal(r.headers.etag, '"v1"')
-      const before = Number((await c().get('/runs')).text)
-      r = await c().get('/etag', { 'if-none-match': '"v1"' })
-      assert.equal(r.status, 304)
-      assert.equal(r.text, '')
-      r = await c().request('PUT', '/etag', { headers: { 'if-match': '"v0"' } })
-      assert.equal(r.status, 412)
-      assert.equal(Number((await c().get('/runs')).text), before, 'the handler did not run on for 304/412')
-      r = await c().get('/mtime', { 'if-modified-since': new Date(1_700_000_000_000).toUTCString() })
-      assert.equal(r.status, 304)
-      r = await c().get('/mtime', { 'if-modified-since': new Date(1_600_000_000_000).toUTCString() })
-      assert.equal(r.status, 200)
-      assert.equal(r.headers['last-modified'], new Date(1_700_000_000_000).toUTCString())
-    })
-
-    it(`${kind}: was.request members`, async () => {
-      const r = await c().get('/req?a=1&a=2&int:n=3', {
-        'user-agent': 'tester/1',
-        'x-test': 'yes',
-        'x-forwarded-for': '8.8.8.8',
+  const transports = eachTransport(
+    async () => {
+      const app = makeApp()
+      app.logger = () => {}
+      return app
+    },
+    (kind, c) => {
+      it(`${kind}: strings, bytes, JSON, numbers, booleans, undefined, ''`, async () => {
+        let r = await c().get('/str')
+        assert.equal(r.status, 200)
+        assert.equal(r.headers['content-type'], 'text/html; charset=utf-8')
+        assert.equal(r.headers['content-length'], String(Buffer.byteLength('héllo')))
+        assert.equal(r.text, 'héllo')
+        r = await c().get('/empty')
+        assert.equal(r.status, 200)
+        assert.equal(r.headers['content-length'], '0')
+        r = await c().get('/buf')
+        assert.equal(r.headers['content-type'], 'application/octet-stream')
+        assert.deepEqual([...r.body], [1, 2, 3])
+        assert.deepEqual([...(await c().get('/u8')).body], [4, 5])
+        r = await c().get('/obj')
+        assert.equal(r.headers['content-type'], 'application/json')
+        assert.deepEqual(r.json(), { a: 1, b: [true, null] })
+        assert.deepEqual((await c().get('/arr')).json(), [1, 'two'])
+        r = await c().get('/num')
+        assert.equal(r.text, '42')
+        assert.match(String(r.headers['content-type']), /^text\/plain/)
+        assert.equal((await c().get('/bool')).text, 'false')
+        r = await c().get('/none')
+        assert.equal(r.status, 204)
+        assert.equal(r.headers['content-type'], undefined)
+        assert.equal((await c().get('/created')).status, 201)
+        r = await c().get('/accepted')
+        assert.equal(r.status, 202)
+        assert.equal(r.headers['x-queued'], 'yes')
+        assert.equal(r.headers['content-length'], '0')
       })
-      const j = r.json()
-      assert.equal(j.method, 'GET')
-      assert.equal(j.path, '/req')
-      assert.equal(j.uri, '/req?a=1&a=2&int:n=3')
-      assert.equal(j.version, '1.1')
-      assert.equal(j.ua, 'tester/1')
-      assert.equal(j.hdr, 'yes')
-      assert.equal(j.ct, null)
-      assert.equal(j.scheme, 'http')
-      assert.deepEqual(j.query, { a: ['1', '2'], n: 3 })
-      // both transports come from 127.0.0.1, a trusted proxy by default: X-Forwarded-For is believed
-      assert.equal(j.ip, '8.8.8.8')
-      assert.equal(j.real, '8.8.8.8')
-      assert.equal(j.priv, false)
-      assert.equal(j.txn, true)
-      assert.equal(j.id, 32)
-      assert.equal(j.ts, 'number')
-      assert.equal(j.g, 0)
-      const b = await c().post('/body', { json: { k: 'v' } })
-      assert.equal(b.text, '9:v')
-    })
 
-    it(`${kind}: a value that cannot be serialized is a 500, not a crash`, async () => {
-      const r = await c().get('/circular')
-      assert.equal(r.status, 500)
-      assert.equal((await c().get('/fn')).status, 500)
-      assert.equal((await c().get('/throw-string')).status, 500)
-      assert.equal((await c().get('/gen-early')).status, 500, 'an error before the first chunk is an error page')
-      assert.equal((await c().get('/str')).status, 200)
-    })
+      it(`${kind}: promises, streams, generators, web Response`, async () => {
+        assert.equal((await c().get('/async')).text, 'later')
+        assert.deepEqual((await c().get('/promise')).json(), { p: true })
+        let r = await c().get('/stream')
+        assert.equal(r.text, 'abcd')
+        assert.equal(r.headers['content-length'], undefined)
+        if (kind === 'socket') assert.equal(r.headers['transfer-encoding'], 'chunked')
+        r = await c().get('/agen')
+        assert.equal(r.text, 'one,two')
+        assert.equal(r.headers['content-type'], 'text/html; charset=utf-8')
+        r = await c().get('/gen')
+        assert.equal(r.text, 'xy')
+        assert.equal(r.headers['content-type'], 'application/octet-stream')
+        r = await c().get('/web')
+        assert.equal(r.status, 202)
+        assert.equal(r.headers['x-web'], '1')
+        assert.equal(r.text, 'from fetch')
+      })
 
-    it(`${kind}: a stream failing after its first chunk cuts the response; the server goes on`, async () => {
-      for (const path of ['/gen-late', '/stream-late']) {
-        const r = await c()
-          .get(path)
-          .then(
-            (x) => x,
-            (e: Error) => e,
-          )
-        if (!(r instanceof Error)) {
-          // In process the cut shows as a short body; over a socket the client sees a broken chunked body.
-          assert.equal(r.status, 200)
-          assert.doesNotMatch(r.text, /after the first chunk|source failed/)
+      it(`${kind}: API (JSON or XML-RPC by Accept), Fault, redirect, file`, async () => {
+        let r = await c().get('/api')
+        assert.equal(r.status, 201)
+        assert.deepEqual(r.json(), { items: [1, 2] })
+        r = await c().get('/api', { accept: 'text/xml' })
+        assert.equal(r.headers['content-type'], 'text/xml')
+        assert.match(r.text, /<methodResponse>.*<int>1<\/int>.*<int>2<\/int>/s)
+        r = await c().get('/fault')
+        assert.equal(r.status, 400)
+        assert.deepEqual(r.json(), { code: 40001, message: 'bad thing', debug: 'dbg', moreInfo: { see: 'docs' } })
+        r = await c().get('/redirect')
+        assert.equal(r.status, 303)
+        assert.equal(r.headers.location, '/str')
+        r = await c().get('/redirect-utf8')
+        assert.equal(r.status, 302)
+        assert.equal(r.headers.location, '/caf%C3%A9?q=%C3%A9t%C3%A9')
+        r = await c().get('/file')
+        assert.equal(r.text, 'a,b\n1,2\n')
+        assert.equal(r.headers['content-type'], 'text/csv')
+        assert.equal(r.headers['content-length'], '8')
+        assert.equal(
+          r.headers['content-disposition'],
+          `attachment; filename="rapport _t_.csv"; filename*=UTF-8''${encodeURIComponent('rapport été.csv')}`,
+        )
+        assert.equal((await c().get('/nofile')).status, 404)
+      })
+
+      it(`${kind}: headers, cache, conditional requests answered without running the handler`, async () => {
+        let r = await c().get('/headers')
+        assert.equal(r.text, 'one=1')
+        assert.equal(r.headers['x-one'], '1')
+        assert.deepEqual(r.headers['x-many'], ['a', 'b'])
+        assert.equal(r.headers['x-gone'], undefined)
+        assert.equal(r.headers['cache-control'], 'max-age=60')
+        assert.ok(r.headers.expires)
+        r = await c().get('/etag')
+        assert.equal(r.status, 200)
+        assert.equal(r.headers.etag, '"v1"')
+        const before = Number((await c().get('/runs')).text)
+        r = await c().get('/etag', { 'if-none-match': '"v1"' })
+        assert.equal(r.status, 304)
+        assert.equal(r.text, '')
+        r = await c().request('PUT', '/etag', { headers: { 'if-match': '"v0"' } })
+        assert.equal(r.status, 412)
+        assert.equal(Number((await c().get('/runs')).text), before, 'the handler did not run on for 304/412')
+        r = await c().get('/mtime', { 'if-modified-since': new Date(1_700_000_000_000).toUTCString() })
+        assert.equal(r.status, 304)
+        r = await c().get('/mtime', { 'if-modified-since': new Date(1_600_000_000_000).toUTCString() })
+        assert.equal(r.status, 200)
+        assert.equal(r.headers['last-modified'], new Date(1_700_000_000_000).toUTCString())
+      })
+
+      it(`${kind}: was.request members`, async () => {
+        const r = await c().get('/req?a=1&a=2&int:n=3', {
+          'user-agent': 'tester/1',
+          'x-test': 'yes',
+          'x-forwarded-for': '8.8.8.8',
+        })
+        const j = r.json()
+        assert.equal(j.method, 'GET')
+        assert.equal(j.path, '/req')
+        assert.equal(j.uri, '/req?a=1&a=2&int:n=3')
+        assert.equal(j.version, '1.1')
+        assert.equal(j.ua, 'tester/1')
+        assert.equal(j.hdr, 'yes')
+        assert.equal(j.ct, null)
+        assert.equal(j.scheme, 'http')
+        assert.deepEqual(j.query, { a: ['1', '2'], n: 3 })
+        // both transports come from 127.0.0.1, a trusted proxy by default: X-Forwarded-For is believed
+        assert.equal(j.ip, '8.8.8.8')
+        assert.equal(j.real, '8.8.8.8')
+        assert.equal(j.priv, false)
+        assert.equal(j.txn, true)
+        assert.equal(j.id, 32)
+        assert.equal(j.ts, 'number')
+        assert.equal(j.g, 0)
+        const b = await c().post('/body', { json: { k: 'v' } })
+        assert.equal(b.text, '9:v')
+      })
+
+      it(`${kind}: a value that cannot be serialized is a 500, not a crash`, async () => {
+        const r = await c().get('/circular')
+        assert.equal(r.status, 500)
+        assert.equal((await c().get('/fn')).status, 500)
+        assert.equal((await c().get('/throw-string')).status, 500)
+        assert.equal((await c().get('/gen-early')).status, 500, 'an error before the first chunk is an error page')
+        assert.equal((await c().get('/str')).status, 200)
+      })
+
+      it(`${kind}: a stream failing after its first chunk cuts the response; the server goes on`, async () => {
+        for (const path of ['/gen-late', '/stream-late']) {
+          const r = await c()
+            .get(path)
+            .then(
+              (x) => x,
+              (e: Error) => e,
+            )
+          if (!(r instanceof Error)) {
+            // In process the cut shows as a short body; over a socket the client sees a broken chunked body.
+            assert.equal(r.status, 200)
+            assert.doesNotMatch(r.text, /after the first chunk|source failed/)
+          }
         }
-      }
-      assert.equal((await c().get('/str')).text, 'héllo')
-    })
-  }
+        assert.equal((await c().get('/str')).text, 'héllo')
+      })
+    },
+  )
 
   it('socket: custom status reasons are sent on the status line', async () => {
-    const origin = (list.find((x) => x.kind === 'socket') as SocketClient).origin
+    const origin = (transports().find((x) => x.kind === 'socket') as SocketClient).origin
     const line = await new Promise<string>((resolve, reject) => {
       httpGet(`${origin}/reason`, (res) => {
         res.resume()

@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { Saddle, sanitizeFilename, type UploadedFile } from '@skitai/saddle'
-import { type Client, clients, closeAll } from './helpers.ts'
+import { clients, eachTransport } from './helpers.ts'
 
 const tempDir = mkdtempSync(join(tmpdir(), 'saddle-upload-tmp-'))
 const saveDir = mkdtempSync(join(tmpdir(), 'saddle-upload-dst-'))
@@ -45,12 +45,6 @@ function makeApp(): Saddle {
 }
 
 describe('uploads (README "Uploads")', () => {
-  let list: Client[]
-  before(async () => {
-    list = await clients(makeApp())
-  })
-  after(() => closeAll(list))
-
   it('sanitizes the inventory of nasty names exactly as the README says', () => {
     const cases: [string, string][] = [
       ['report.pdf', 'report.pdf'],
@@ -72,69 +66,70 @@ describe('uploads (README "Uploads")', () => {
     for (const [input, want] of cases) assert.equal(sanitizeFilename(input), want, JSON.stringify(input))
   })
 
-  for (const kind of ['inject', 'socket'] as const) {
-    const c = () => list.find((x) => x.kind === kind)!
+  const transports = eachTransport(
+    () => makeApp(),
+    (kind, c) => {
+      for (const size of [4 * 1024, 4 * 1024 * 1024]) {
+        it(`${kind}: a ${size / 1024} KB file is saved byte-identical; the temp file is gone`, async () => {
+          const data = randomBytes(size)
+          const { body, type } = await multipart([
+            ['note', 'hi'],
+            ['file', { data, filename: '../my report.bin', type: 'application/x-test' }],
+          ])
+          const r = await c().post('/save', { body, headers: { 'content-type': type } })
+          assert.equal(r.status, 200, r.text)
+          const j = r.json()
+          assert.equal(j.name, 'my_report.bin')
+          assert.equal(j.size, size)
+          assert.equal(j.mimetype, 'application/x-test')
+          assert.equal(j.note, 'hi')
+          assert.ok(readFileSync(j.path).equals(data), 'saved file is byte-identical')
+          assert.deepEqual(readdirSync(tempDir), [])
+        })
+      }
 
-    for (const size of [4 * 1024, 4 * 1024 * 1024]) {
-      it(`${kind}: a ${size / 1024} KB file is saved byte-identical; the temp file is gone`, async () => {
-        const data = randomBytes(size)
+      it(`${kind}: save with dup 'u' picks a new name, 'o' overwrites; mkdir`, async () => {
+        const one = await multipart([['file', { data: Buffer.from('1'), filename: 'same.txt' }]])
+        const p1 = (await c().post('/save', { body: one.body, headers: { 'content-type': one.type } })).json().path
+        const p2 = (await c().post('/save', { body: one.body, headers: { 'content-type': one.type } })).json().path
+        assert.notEqual(p1, p2)
+        assert.match(p2, /same-\d+\.txt$/)
+        const a = await multipart([['file', { data: Buffer.from('first'), filename: 'x' }]])
+        const b = await multipart([['file', { data: Buffer.from('second'), filename: 'y' }]])
+        await c().post('/overwrite', { body: a.body, headers: { 'content-type': a.type } })
+        const r = await c().post('/overwrite', { body: b.body, headers: { 'content-type': b.type } })
+        assert.equal(readFileSync(r.text, 'utf8'), 'second')
+        const n = await c().post('/nested', { body: a.body, headers: { 'content-type': a.type } })
+        assert.ok(existsSync(n.text), n.text)
+      })
+
+      it(`${kind}: repeated names give an array; unsaved temp files are removed at request end`, async () => {
         const { body, type } = await multipart([
-          ['note', 'hi'],
-          ['file', { data, filename: '../my report.bin', type: 'application/x-test' }],
+          ['files', { data: Buffer.from('one'), filename: 'a.txt' }],
+          ['files', { data: Buffer.from('two'), filename: 'b.txt' }],
         ])
-        const r = await c().post('/save', { body, headers: { 'content-type': type } })
+        const r = await c().post('/peek', { body, headers: { 'content-type': type } })
         assert.equal(r.status, 200, r.text)
-        const j = r.json()
-        assert.equal(j.name, 'my_report.bin')
-        assert.equal(j.size, size)
-        assert.equal(j.mimetype, 'application/x-test')
-        assert.equal(j.note, 'hi')
-        assert.ok(readFileSync(j.path).equals(data), 'saved file is byte-identical')
+        assert.deepEqual(r.json(), { count: 2, texts: ['one', 'two'], names: ['a.txt', 'b.txt'], form: ['files'] })
+        for (const p of seen) assert.equal(existsSync(p), false, `temp file ${p} removed`)
         assert.deepEqual(readdirSync(tempDir), [])
       })
-    }
 
-    it(`${kind}: save with dup 'u' picks a new name, 'o' overwrites; mkdir`, async () => {
-      const one = await multipart([['file', { data: Buffer.from('1'), filename: 'same.txt' }]])
-      const p1 = (await c().post('/save', { body: one.body, headers: { 'content-type': one.type } })).json().path
-      const p2 = (await c().post('/save', { body: one.body, headers: { 'content-type': one.type } })).json().path
-      assert.notEqual(p1, p2)
-      assert.match(p2, /same-\d+\.txt$/)
-      const a = await multipart([['file', { data: Buffer.from('first'), filename: 'x' }]])
-      const b = await multipart([['file', { data: Buffer.from('second'), filename: 'y' }]])
-      await c().post('/overwrite', { body: a.body, headers: { 'content-type': a.type } })
-      const r = await c().post('/overwrite', { body: b.body, headers: { 'content-type': b.type } })
-      assert.equal(readFileSync(r.text, 'utf8'), 'second')
-      const n = await c().post('/nested', { body: a.body, headers: { 'content-type': a.type } })
-      assert.ok(existsSync(n.text), n.text)
-    })
-
-    it(`${kind}: repeated names give an array; unsaved temp files are removed at request end`, async () => {
-      const { body, type } = await multipart([
-        ['files', { data: Buffer.from('one'), filename: 'a.txt' }],
-        ['files', { data: Buffer.from('two'), filename: 'b.txt' }],
-      ])
-      const r = await c().post('/peek', { body, headers: { 'content-type': type } })
-      assert.equal(r.status, 200, r.text)
-      assert.deepEqual(r.json(), { count: 2, texts: ['one', 'two'], names: ['a.txt', 'b.txt'], form: ['files'] })
-      for (const p of seen) assert.equal(existsSync(p), false, `temp file ${p} removed`)
-      assert.deepEqual(readdirSync(tempDir), [])
-    })
-
-    it(`${kind}: a malformed multipart body → 400`, async () => {
-      let r = await c().post('/save', {
-        body: '--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nunterminated',
-        headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
+      it(`${kind}: a malformed multipart body → 400`, async () => {
+        let r = await c().post('/save', {
+          body: '--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nunterminated',
+          headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
+        })
+        assert.equal(r.status, 400, r.text)
+        r = await c().post('/save', { body: 'whatever', headers: { 'content-type': 'multipart/form-data' } })
+        assert.equal(r.status, 400, r.text)
+        assert.deepEqual(readdirSync(tempDir), [])
       })
-      assert.equal(r.status, 400, r.text)
-      r = await c().post('/save', { body: 'whatever', headers: { 'content-type': 'multipart/form-data' } })
-      assert.equal(r.status, 400, r.text)
-      assert.deepEqual(readdirSync(tempDir), [])
-    })
-  }
+    },
+  )
 
   it('socket: curl -F uploads a 4 MB file with a nasty name; saved byte-identical', async () => {
-    const origin = (list.find((x) => x.kind === 'socket') as any).origin as string
+    const origin = (transports().find((x) => x.kind === 'socket') as any).origin as string
     const src = join(mkdtempSync(join(tmpdir(), 'saddle-curl-')), 'plain.bin')
     const data = randomBytes(4 * 1024 * 1024)
     writeFileSync(src, data)
@@ -153,7 +148,7 @@ describe('uploads (README "Uploads")', () => {
   })
 
   it('socket: a 40 MB file against the 20 MB limit → 413, nothing left in the temp dir', async () => {
-    const c = list.find((x) => x.kind === 'socket')!
+    const c = transports().find((x) => x.kind === 'socket')!
     const { body, type } = await multipart([['file', { data: Buffer.alloc(40 * 1024 * 1024, 7), filename: 'big.bin' }]])
     // Declared length over maxMultipartBodySize: refused before reading.
     let r = await c.post('/save', { body, headers: { 'content-type': type } })

@@ -102,19 +102,22 @@ export async function closeAll(list: Client[]): Promise<void> {
 }
 
 /**
- * Declares a suite's tests once per transport, inside a `describe`: the apps are served in process and
- * over a socket (see `clients`) before the tests and closed after them; `body(kind, client)` declares the
- * tests, where `client()` is the client of that transport.
+ * Declares a suite's tests once per transport, inside a `describe`: the apps `apps()` gives (one app, or
+ * `[point, app]` pairs; it may set up more first, it runs in `before`) are served in process and over a
+ * socket (see `clients`) before the tests and closed after them; `body(kind, client)` declares the tests,
+ * where `client()` is the client of that transport. Returns the accessor of both clients, for a test that
+ * runs against each in turn.
  */
 export function eachTransport(
-  apps: () => Saddle | [string, Saddle][],
+  apps: () => Saddle | [string, Saddle][] | Promise<Saddle | [string, Saddle][]>,
   body: (kind: 'inject' | 'socket', client: () => Client) => void,
-): void {
+): () => Client[] {
   let list: Client[] = []
   before(async () => {
-    const a = apps()
+    const a = await apps()
     list = await (Array.isArray(a) ? clients(...a) : clients(a))
   })
   after(() => closeAll(list))
   for (const kind of ['inject', 'socket'] as const) body(kind, () => list.find((x) => x.kind === kind)!)
+  return () => list
 }
