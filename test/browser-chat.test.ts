@@ -43,6 +43,8 @@ test('two people in one room see each other; a third in another room does not', 
   await amber.fill('#text', 'hello from Amber')
   await amber.click('#send')
   await bob.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('Amber: hello from Amber'))
+  // Amber's own copy comes over her own connection, not necessarily before Bob's: wait for it too
+  await amber.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('Amber: hello from Amber'))
   assert.ok((await lines(amber)).includes('Amber: hello from Amber'))
 
   await bob.fill('#text', 'hi Amber')
