@@ -28,7 +28,7 @@ app.route('/login', { methods: ['GET'], name: 'loginForm' }, (was) =>
   was.render('login.html', { messages: was.mbox.get() }),
 )
 
-app.route('/login', { methods: ['POST'], csrfVerify: true }, (was, username, password) => {
+app.route('/login', { methods: ['POST'], csrfVerify: true }, (was, username: string, password: string) => {
   if (!passwordMatches(username, password)) {
     was.mbox.send('Wrong user name or password.', 'error')
     return was.response.redirect(was.ab('loginForm'))
@@ -53,7 +53,7 @@ function passwordMatches(username: string, password: string): boolean {
 }
 
 function countVisit(was: SaddleWas): number {
-  const n = (was.session.get('visits') ?? 0) + 1
+  const n = was.session.get('visits', 0) + 1
   was.session.set('visits', n)
   return n
 }

@@ -19,15 +19,19 @@ app.afterRequest((was) => {
 
 app.route('/', async (was) => was.render('index.html', { notes: notes.list() }))
 
-app.route('/notes', { methods: ['POST'] }, async (was, title, attachment: UploadedFile | undefined = undefined) => {
-  if (typeof title !== 'string' || title.trim() === '') was.response.throw(400, 'a note needs a title')
-  let saved = null
-  if (attachment !== undefined) {
-    const path = await attachment.save(filesDir, { dup: 'u' })
-    saved = { name: attachment.name, path, size: attachment.size, mimetype: attachment.mimetype }
-  }
-  const note = notes.add(title.trim(), saved)
-  return was.renderOrAPI('created.html', { note }, 201)
-})
+app.route(
+  '/notes',
+  { methods: ['POST'] },
+  async (was, title: string, attachment: UploadedFile | undefined = undefined) => {
+    if (typeof title !== 'string' || title.trim() === '') was.response.throw(400, 'a note needs a title')
+    let saved = null
+    if (attachment !== undefined) {
+      const path = await attachment.save(filesDir, { dup: 'u' })
+      saved = { name: attachment.name, path, size: attachment.size, mimetype: attachment.mimetype }
+    }
+    const note = notes.add(title.trim(), saved)
+    return was.renderOrAPI('created.html', { note }, 201)
+  },
+)
 
 app.addPackage(await import('./api/v1.ts'), { prefix: '/api/v1', ns: 'api' })

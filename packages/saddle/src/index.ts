@@ -16,6 +16,7 @@ export { invokeRoute } from './lifecycle/run-route.js'
 export { SaddleRequest } from './request.js'
 export { FileResult, RedirectResult, SaddleResponse } from './response.js'
 export type { Handler, Route, RouteMatch, RouteOptions } from './route.js'
+export type { RouteHandler, RuleVarNames, RuleVars } from './route-types.js'
 export { sanitizeFilename, type SaveOptions, UploadedFile } from './upload.js'
 export { SaddleWas, TempBag } from './saddle-was.js'
 export {

@@ -3,6 +3,7 @@ import { bindBareDecorators } from './decorator-binding.js'
 import { type EventHandler, EventBus, joinBroadcast } from './events.js'
 import { type AfterHook, type BeforeHook, type FailedHook, HookSet, type TeardownHook } from './hooks.js'
 import { type LifecycleHook, type LifecycleName, LifecycleHooks } from './mount-hooks.js'
+import type { RouteHandler } from './route-types.js'
 import { createRoute, type Handler, type Route, type RouteGroup, type RouteOptions } from './route.js'
 import { Router } from './router.js'
 import type { SaddleWas } from './saddle-was.js'
@@ -52,8 +53,8 @@ export class Package {
    * Registers a route: `route(path, handler)`, `route(path, options, handler)`, or — without a
    * handler — a TC39 method decorator (`@app.route('/x')`).
    */
-  route(path: string, handler: Handler): Route
-  route(path: string, options: RouteOptions, handler: Handler): Route
+  route<P extends string>(path: P, handler: RouteHandler<P>): Route
+  route<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): Route
   route(path: string, options?: RouteOptions): MethodDecorator
   route(path: string, a?: RouteOptions | Handler, b?: Handler): Route | MethodDecorator {
     const options: RouteOptions = typeof a === 'function' || a === undefined ? {} : a

@@ -1,5 +1,6 @@
-// `was` is fully typed in handlers: the fixture test/types/handler-types.ts must type-check (its
-// `@ts-expect-error` lines prove that wrong uses are errors). Runs the real compiler over it.
+// `was` is fully typed in handlers and handler parameters are typed from the route rule: the fixtures in
+// test/types/ (handler-types.ts, route-types.ts) and the examples must type-check, and the fixtures'
+// `@ts-expect-error` lines prove that wrong uses are errors. Runs the real compiler over them.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { createRequire } from 'node:module'
@@ -11,7 +12,7 @@ const run = promisify(execFile)
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
 const project = fileURLToPath(new URL('./tsconfig.json', import.meta.url))
 
-test('handler, hook and decorator types: `was` is SaddleWas without an annotation (tsc --noEmit)', async () => {
+test('handler, hook, decorator and route types; the examples type-check (tsc --noEmit)', async () => {
   const r = await run(process.execPath, [tsc, '-p', project, '--noEmit'], { timeout: 180_000 }).then(
     (out) => ({ code: 0, text: out.stdout + out.stderr }),
     (e: { code?: number; stdout?: string; stderr?: string }) => ({

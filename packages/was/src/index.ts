@@ -25,7 +25,7 @@ export { Member } from './member.js'
 export { setMaxRcache, cacheStats, cacheClear } from './cache.js'
 export { enableCachefs, disableCachefs, cachefsEnabled, type CachefsOptions } from './dispatchers.js'
 export { deflu, setlu, getlu, onModelChanged, LU_PREFIX } from './lu.js'
-export { Task, type CollectOptions, type ResultFilter } from './task.js'
+export { Task, type CollectOptions, type OneOf, type ResultFilter } from './task.js'
 export {
   Result,
   ResultSet,

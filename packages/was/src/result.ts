@@ -31,12 +31,14 @@ export const FAIL_TIMEOUT = 730
 
 const EMPTY_HEADERS: Readonly<Record<string, string | string[]>> = Object.freeze({})
 
-export class Result {
+/** One call's outcome; `T` is the decoded data's type when the caller names it (`was.get<T>(url)`). */
+export class Result<T = unknown> {
   status: ResultStatus
   status_code: number
   reason: string
   headers: Readonly<Record<string, string | string[] | undefined>>
-  data: unknown
+  /** The decoded body (README "Collecting results"); null when there was none or the call failed. */
+  data: T | null
   error: Error | null
   fault: Fault | null
   /** The URL called (`@alias/path` as given, or the absolute URL). */

@@ -24,18 +24,19 @@ import { WsCall } from './wscall.js'
 
 export type { RequestOptions }
 
+/** `T` names the type of the answer's decoded data: `was.get<User>(url)` → `Task<User>`. */
 export interface BodylessVerb {
-  (url: string, opts?: RequestOptions): Task
+  <T = unknown>(url: string, opts?: RequestOptions): Task<T>
   /** One member per call, by weight and load, with fail-over (same as the plain call for an alias). */
-  lb(url: string, opts?: RequestOptions): Task
+  lb<T = unknown>(url: string, opts?: RequestOptions): Task<T>
   /** The same call to every live member; collect with `getswait`. */
-  map(url: string, opts?: RequestOptions): Task
+  map<T = unknown>(url: string, opts?: RequestOptions): Task<T>
 }
 
 export interface BodyVerb {
-  (url: string, data?: unknown, opts?: RequestOptions): Task
-  lb(url: string, data?: unknown, opts?: RequestOptions): Task
-  map(url: string, data?: unknown, opts?: RequestOptions): Task
+  <T = unknown>(url: string, data?: unknown, opts?: RequestOptions): Task<T>
+  lb<T = unknown>(url: string, data?: unknown, opts?: RequestOptions): Task<T>
+  map<T = unknown>(url: string, data?: unknown, opts?: RequestOptions): Task<T>
 }
 
 export interface RpcService {
@@ -58,7 +59,7 @@ export function bodylessVerb(w: Firer, method: string): BodylessVerb {
   }
   const f = call(MODE_LB) as BodylessVerb
   f.lb = f
-  f.map = call(MODE_MAP)
+  f.map = call(MODE_MAP) as BodylessVerb['map']
   return f
 }
 
@@ -71,7 +72,7 @@ export function bodyVerb(w: Firer, method: string): BodyVerb {
   }
   const f = call(MODE_LB) as BodyVerb
   f.lb = f
-  f.map = call(MODE_MAP)
+  f.map = call(MODE_MAP) as BodyVerb['map']
   return f
 }
 
@@ -91,7 +92,7 @@ export function uploadVerb(w: Firer): BodyVerb {
   }
   const f = call(MODE_LB) as BodyVerb
   f.lb = f
-  f.map = call(MODE_MAP)
+  f.map = call(MODE_MAP) as BodyVerb['map']
   return f
 }
 

@@ -18,9 +18,13 @@ export interface CollectOptions {
   cacheIf?: readonly number[]
 }
 
+/** What `task.one()` gives: the element type for an array of rows, else the data's own type. */
+export type OneOf<T> = T extends readonly (infer E)[] ? E : T
+
 export type ResultFilter = (result: Result) => unknown
 
-export class Task {
+/** Calls fired at once, collected later; `T` is the data type the caller named (`was.get<T>(url)`). */
+export class Task<T = unknown> {
   /** The calls, one per member for a `.map` call. Empty when answered from the cache. */
   private readonly _calls: readonly Call[]
   private readonly _map: boolean
@@ -69,7 +73,7 @@ export class Task {
   }
 
   /** Collect one result within `timeout` seconds; a call still running then is aborted (status 1). */
-  async getwait(timeout = 10, opts?: CollectOptions): Promise<Result> {
+  async getwait(timeout = 10, opts?: CollectOptions): Promise<Result<T>> {
     if (this._map) throw new TypeError('this task is a .map call: collect it with getswait(), which gives a ResultSet')
     let r: Result
     if (this._cached !== null) r = this._cached as Result
@@ -81,7 +85,7 @@ export class Task {
       if (opts.cache !== undefined && this._cached === null) r.cache(opts.cache, opts.cacheIf)
       if (opts.reraise === true) r.reraise()
     }
-    return r
+    return r as Result<T>
   }
 
   /**
@@ -126,29 +130,29 @@ export class Task {
    * The data, or an HttpError that becomes the current request's status: 504 when the backend timed
    * out, 502 when it failed, answered with a non-2xx status or a fault. For `.map`: an array of data.
    */
-  async fetch(timeout = 10, opts?: Omit<CollectOptions, 'reraise'>): Promise<any> {
+  async fetch(timeout = 10, opts?: Omit<CollectOptions, 'reraise'>): Promise<T> {
     if (this._map) {
       const set = await this.getswait(timeout, opts)
       for (const r of set.all) throwHttp(r)
-      return set.data
+      return set.data as T
     }
     const r = await this.getwait(timeout, opts)
     throwHttp(r)
-    return r.data
+    return r.data as T
   }
 
   /**
    * Exactly one row/record: the data when it is not an array, its only element when it is one.
    * An empty array → 404, more than one element → 409 (as HttpErrors for the current request).
    */
-  async one(timeout = 10, opts?: Omit<CollectOptions, 'reraise'>): Promise<any> {
-    const data = await this.fetch(timeout, opts)
+  async one(timeout = 10, opts?: Omit<CollectOptions, 'reraise'>): Promise<OneOf<T>> {
+    const data: unknown = await this.fetch(timeout, opts)
     const rows = this._map ? (data as unknown[]).flat() : data
-    if (!Array.isArray(rows)) return rows
+    if (!Array.isArray(rows)) return rows as OneOf<T>
     if (rows.length === 0) throw new HttpError(404, 'Not Found', { detail: 'the backend returned no record' })
     if (rows.length > 1)
       throw new HttpError(409, 'Conflict', { detail: `expected one record, the backend returned ${rows.length}` })
-    return rows[0]
+    return rows[0] as OneOf<T>
   }
 
   /** Abort calls not finished (the request that fired them has ended). */

@@ -80,13 +80,21 @@ export class Session {
     this.named = null
   }
 
-  get(key: string, defaultValue?: unknown): any {
+  /**
+   * The value stored under `key`, else `defaultValue`. `get<T>(key)` is `T | undefined`; with a default
+   * it is `T` (the type is what you tell it: sessions hold what the app put there).
+   */
+  get<T = unknown>(key: string): T | undefined
+  get<T>(key: string, defaultValue: T): T
+  get(key: string, defaultValue?: unknown): unknown {
     const d = this.load()
     return d.has(key) ? d.get(key) : defaultValue
   }
 
   /** Like get, but only when the session was issued to the current client address. */
-  getv(key: string, defaultValue?: unknown): any {
+  getv<T = unknown>(key: string): T | undefined
+  getv<T>(key: string, defaultValue: T): T
+  getv(key: string, defaultValue?: unknown): unknown {
     const d = this.load()
     if (this.issuedTo !== this.host.clientAddress()) return defaultValue
     return d.has(key) ? d.get(key) : defaultValue
