@@ -6,7 +6,7 @@
  * position). Parameters past the URL variables are query/body names the rule does not have: their
  * annotation when they have one, else `unknown`. A rule that is not a string literal types nothing.
  */
-import type { SaddleWas } from './was.js'
+import type { SaddleWas } from './saddle-was.js'
 
 /** The value type of a variable of converter `T` (int, float, path, string). */
 type VarValue<T extends string> = T extends 'int' | 'float' ? number : string
