@@ -41,6 +41,12 @@ export interface RequestContext {
   readonly hasBody: boolean
   /** Whether the request has an `Origin` header (a cross-origin or CORS-aware request). */
   readonly hasOrigin: boolean
+  /**
+   * The async id of the scope the app called its handler in (0: none). A callback the handler scheduled
+   * (a timer, an immediate) carries it as its trigger id, so an exception it throws reaches this request
+   * even without AsyncLocalStorage (see `handlerScope`).
+   */
+  asyncId: number
 }
 
 export interface SkitaiApp {

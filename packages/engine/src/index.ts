@@ -19,6 +19,7 @@ export {
 export { type BodyCallback, collectBody, readBody } from './body-reader.js'
 export { type ConditionalResult, evaluateConditional } from './conditional.js'
 export { EngineRequestContext } from './request-context.js'
+export { handlerScope } from './handler-scope.js'
 export {
   TestClient,
   TestResponse,

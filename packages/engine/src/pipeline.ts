@@ -38,6 +38,8 @@ export function handleRequest(engine: EngineCore, req: IncomingMessage, res: Res
       }
     }
   }
+  // `GET /` without a version (HTTP/0.9) and HTTP/2.0 in an HTTP/1 request line: answered 505, closed
+  if (req.httpVersionMajor !== 1) early = EARLY_VERSION
   const head = scanHead(req.rawHeaders)
   // two Host headers could route by one and be read by the app (or a backend) as the other (RFC 9112 §3.2)
   if (head.hosts > 1) early = EARLY_HOSTS
@@ -126,6 +128,7 @@ const EARLY_NONE = 0
 const EARLY_OPTIONS = 1
 const EARLY_BAD_TARGET = 2
 const EARLY_HOSTS = 3
+const EARLY_VERSION = 4
 
 /** `OPTIONS *` (a question about the server itself) → 204; a target that is neither path nor URL, or
  * more than one Host header → 400 and close. */
@@ -138,6 +141,12 @@ function answerEarly(req: IncomingMessage, res: ServerResponse, early: number): 
   if (req.method === 'CONNECT') {
     sendError(req, res, 405, 'CONNECT is not supported: this server is not a forward proxy', {
       headers: { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' },
+      close: true,
+    })
+    return
+  }
+  if (early === EARLY_VERSION) {
+    sendError(req, res, 505, `HTTP version not supported: ${req.httpVersion} (this server speaks HTTP/1.0 and 1.1)`, {
       close: true,
     })
     return
@@ -338,14 +347,25 @@ export function handleClientError(
   err: Error & { code?: string; reason?: string },
   socket: Socket,
 ): void {
-  const busy = (socket as any)._httpMessage
-  // with a response pending on this connection a raw 400 would be read as its answer: just close
-  if (err.code === 'ECONNRESET' || !socket.writable || busy) {
+  const busy = (socket as any)._httpMessage as ServerResponse | null | undefined
+  const why = (err.reason ?? err.message ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
+  const gone = err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || !socket.writable
+  if (!gone && busy && !busy.headersSent && busy.req && !busy.req.complete) {
+    // the body of the request being handled is malformed (a bad chunk size …): that request gets the 400
+    engine.log.serverLog('warn', `client error from ${socket.remoteAddress ?? '-'}: ${err.code ?? ''} ${why}`)
+    sendError(busy.req, busy, 400, `bad request body: ${why}`, { close: true })
+    // the parser is dead, so the body never ends: the request is aborted (its readers clean up, the
+    // upload's temporary files go) once the 400 had time to leave
+    setTimeout(abortRequest, 2000, socket, busy.req).unref()
+    return
+  }
+  // a client gone mid-body, or a response pending on this connection (a raw 400 would be read as its
+  // answer): just close; the request in progress is aborted with it
+  if (gone || busy) {
     socket.destroy()
     return
   }
   const [status, reason] = CLIENT_ERROR_STATUS[err.code ?? ''] ?? [400, 'Bad Request']
-  const why = (err.reason ?? err.message ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
   const body = `${status} ${reason}: ${why}\n`
   engine.log.serverLog('warn', `client error from ${socket.remoteAddress ?? '-'}: ${err.code ?? ''} ${why}`)
   socket.end(
@@ -355,6 +375,11 @@ export function handleClientError(
 }
 
 function destroySocket(socket: Socket): void {
+  socket.destroy()
+}
+
+function abortRequest(socket: Socket, req: IncomingMessage): void {
+  if (!req.destroyed) req.destroy()
   socket.destroy()
 }
 

@@ -55,6 +55,7 @@ export class EngineRequestContext implements RequestContext {
   closed: boolean
   /** The client address's counts (address-caps.ts), counted down when the response closes; null if none. */
   address: AddressRecord | null
+  asyncId: number
 
   constructor(
     mountPoint: string,
@@ -87,6 +88,7 @@ export class EngineRequestContext implements RequestContext {
     this.logged = logged
     this.closed = false
     this.address = null
+    this.asyncId = 0
   }
 
   /**

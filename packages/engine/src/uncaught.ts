@@ -1,3 +1,4 @@
+import { triggerAsyncId } from 'node:async_hooks'
 import type { IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { wasStorage } from '@skitai/was'
@@ -16,6 +17,8 @@ import type { SkitaiResponse } from './response.js'
  * and exiting would drop every other client; a supervisor (systemd, the worker master) still restarts a
  * process that really breaks. The request is found through the `was` the failing callback ran in
  * (AsyncLocalStorage carries it into timers and promises): its transaction id names the open response.
+ * Without that store (a Saddle app with `asyncContext` off), through the callback's trigger id: a timer
+ * or immediate set by the handler itself was created in the handler's scope (handler-scope.ts).
  */
 export function installUncaughtHandlers(engine: EngineCore): void {
   process.on('uncaughtException', (err) => reportUncaught(engine, err, 'uncaught exception', true))
@@ -29,7 +32,8 @@ export function installUncaughtHandlers(engine: EngineCore): void {
  */
 export function reportUncaught(engine: EngineCore, err: unknown, what: string, answer: boolean): void {
   const w = wasStorage.getStore()
-  const res = w === undefined || !answer ? null : openResponseOf(engine.server, w.gtxnid, w.ltxnid)
+  let res = w === undefined || !answer ? null : openResponseOf(engine.server, w.gtxnid, w.ltxnid)
+  if (res === null && answer) res = openResponseScheduledIn(engine.server, triggerAsyncId())
   try {
     if (res !== null) {
       // logged with the transaction id and answered (or cut, when the head is already out)
@@ -51,6 +55,16 @@ function openResponseOf(server: Server | null, gtxnid: string, ltxnid: number): 
     const res = (socket as any)._httpMessage as SkitaiResponse | null | undefined
     const ctx = res?.skitaiCtx
     if (res && ctx && ctx.gtxnid === gtxnid && ctx.ltxnid === ltxnid && !res.writableEnded) return res
+  }
+  return null
+}
+
+/** The open response of the request whose handler scope scheduled the failing callback. */
+function openResponseScheduledIn(server: Server | null, trigger: number): SkitaiResponse | null {
+  if (server === null || trigger <= 0) return null
+  for (const socket of openSockets(server)) {
+    const res = (socket as any)._httpMessage as SkitaiResponse | null | undefined
+    if (res && res.skitaiCtx?.asyncId === trigger && !res.writableEnded) return res
   }
   return null
 }

@@ -81,6 +81,26 @@ describe('engine reliability', () => {
     assert.deepEqual(statuses(good.text), [200])
   })
 
+  test('HTTP/0.9 and HTTP/2.0 request lines → 505; a malformed chunk in a body being read → 400', async () => {
+    for (const line of ['GET /ok', 'GET /ok HTTP/2.0']) {
+      const r = await raw(port, `${line}\r\nHost: x\r\n\r\n`, { ms: 1500 })
+      assert.deepEqual(statuses(r.text), [505], line)
+      assert.match(r.text, /HTTP version not supported/)
+    }
+    for (const chunk of ['zz\r\nabc\r\n', 'fffffffffffffffffff\r\nabc\r\n', '2\r\nabcdef\r\n']) {
+      const r = await raw(
+        port,
+        `POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}0\r\n\r\n`,
+        {
+          ms: 1500,
+        },
+      )
+      assert.deepEqual(statuses(r.text), [400], JSON.stringify(chunk))
+      assert.match(r.text, /bad request body/)
+      assert.equal(r.closed, true)
+    }
+  })
+
   test('a client that half-closes after its request still gets the answer (static file, async handler)', async () => {
     for (const path of ['/static/hello.txt', '/later']) {
       const c = connect(port, '127.0.0.1')

@@ -42,6 +42,7 @@ before(async () => {
       maxBodySize: 0,
       hasBody: false,
       hasOrigin: false,
+      asyncId: 0,
     }
     ;(path!.startsWith('/ws/') ? up : dead)(req, socket, head, ctx)
   })

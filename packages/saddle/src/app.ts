@@ -374,6 +374,7 @@ export class Saddle extends Package implements SkitaiApp {
       maxBodySize: 0,
       hasBody: false,
       hasOrigin: false,
+      asyncId: 0,
     })
   }
 }

@@ -86,7 +86,7 @@ export {
   type XmlRpcCall,
   type XmlRpcReply,
 } from './xmlrpc-decode.js'
-export { parseJsonSafely } from './safe-json.js'
+export { MAX_JSON_DEPTH, parseJsonSafely } from './safe-json.js'
 export {
   type SharedState,
   type SharedValue,

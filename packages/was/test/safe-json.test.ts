@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseJsonSafely } from '@skitai/was'
+import { MAX_JSON_DEPTH, parseJsonSafely } from '@skitai/was'
 
 describe('parseJsonSafely', () => {
   it('parses plain JSON of every kind into ordinary values', () => {
@@ -52,5 +52,14 @@ describe('parseJsonSafely', () => {
     for (const bad of ['', '{', '{"a":}', "{'a':1}", 'undefined', '{"a":1,}', '{"a":"\\x"}', '{"__proto__":']) {
       assert.throws(() => parseJsonSafely(bad), SyntaxError, JSON.stringify(bad))
     }
+  })
+
+  it('refuses nesting deeper than MAX_JSON_DEPTH; brackets inside strings do not count', () => {
+    const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`
+    assert.equal(typeof parseJsonSafely(deep(MAX_JSON_DEPTH)), 'object')
+    assert.throws(() => parseJsonSafely(deep(MAX_JSON_DEPTH + 1)), /nested deeper than 512 levels/)
+    assert.throws(() => parseJsonSafely(`${'['.repeat(30_000)}${']'.repeat(30_000)}`), /nested deeper/)
+    const text = JSON.stringify({ s: '['.repeat(2000), t: '\\"[[[' })
+    assert.deepEqual(parseJsonSafely(text), JSON.parse(text))
   })
 })

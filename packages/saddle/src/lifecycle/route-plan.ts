@@ -15,6 +15,7 @@ import { compileLayer, type HookLayer } from '../hooks.js'
 import { TESTPASS } from '../package.js'
 import type { Route, RouteCheck } from '../route.js'
 import { HttpError } from '@skitai/was'
+import { handlerScope } from '@skitai/engine'
 import type { SaddleWas } from '../saddle-was.js'
 import { runLayers } from './hook-layers.js'
 import { isThenable, runUntilAnswer, type Step } from './run-until-answer.js'
@@ -108,8 +109,16 @@ function readBodyArgs(was: SaddleWas, route: Route): unknown {
   return request.loadBodyArgs().then(toNext)
 }
 
-/** The handler with its arguments built; fixed arities avoid a spread call. */
+/**
+ * The handler, called in a scope of its own so that an exception thrown in a timer it sets still
+ * reaches this request without AsyncLocalStorage (engine `handlerScope`).
+ */
 export function callHandler(was: SaddleWas, route: Route): unknown {
+  return handlerScope(was._ctx, invokeHandler, was, route)
+}
+
+/** The handler with its arguments built; fixed arities avoid a spread call. */
+function invokeHandler(was: SaddleWas, route: Route): unknown {
   const b = route.builder
   const request = was.builtRequest
   let v: unknown[]
