@@ -39,7 +39,9 @@ export function handleRequest(engine: EngineCore, req: IncomingMessage, res: Res
     }
   }
   // `GET /` without a version (HTTP/0.9) and HTTP/2.0 in an HTTP/1 request line: answered 505, closed
-  if (req.httpVersionMajor !== 1) early = EARLY_VERSION
+  // (a real HTTP/2 stream comes as an Http2ServerRequest, which has `stream`)
+  if (req.httpVersionMajor !== 1 && (req.httpVersionMajor !== 2 || (req as { stream?: unknown }).stream === undefined))
+    early = EARLY_VERSION
   const head = scanHead(req.rawHeaders)
   // two Host headers could route by one and be read by the app (or a backend) as the other (RFC 9112 §3.2)
   if (head.hosts > 1) early = EARLY_HOSTS
