@@ -43,7 +43,11 @@ describe('Saddle bad input', () => {
 
       it(`${kind}: deeply nested JSON and 10,000 urlencoded keys do not crash`, async () => {
         const deep = `{"a":${'['.repeat(20000)}${']'.repeat(20000)}}`
+        // nesting past the JSON depth limit (512) is refused before anything walks the value
         let r = await c().post('/one', json(deep))
+        assert.equal(r.status, 400, r.text.slice(0, 200))
+        assert.match(r.text, /nested deeper than 512 levels/)
+        r = await c().post('/one', json(`{"a":${'['.repeat(500)}${']'.repeat(500)}}`))
         assert.equal(r.status, 200, r.text.slice(0, 200))
         assert.equal(r.text, 'a=object:')
         const many = Array.from({ length: 10000 }, (_, i) => `k${i}=${i}`).join('&')
