@@ -114,7 +114,7 @@ function readBodyArgs(was: SaddleWas, route: Route): unknown {
  * reaches this request without AsyncLocalStorage (engine `handlerScope`).
  */
 export function callHandler(was: SaddleWas, route: Route): unknown {
-  return handlerScope(was._ctx, invokeHandler, was, route)
+  return handlerScope(was.requestContext, invokeHandler, was, route)
 }
 
 /** The handler with its arguments built; fixed arities avoid a spread call. */
