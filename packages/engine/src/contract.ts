@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import type { CompressionSettings } from './compression.js'
 
 /**
  * The contract between the engine and a framework app mounted on it (Saddle implements it; the engine
@@ -47,6 +48,15 @@ export interface RequestContext {
    * even without AsyncLocalStorage (see `handlerScope`).
    */
   asyncId: number
+  /** The request's `Accept-Encoding` (the first one), undefined when absent. */
+  readonly acceptEncoding: string | undefined
+  /**
+   * Whether the request has a `Range` or an `If-*` header: its answer may become a 206/304/412/416
+   * (response-body.ts). False for most requests, which skip those checks.
+   */
+  readonly conditional: boolean
+  /** The engine's compression settings (`skitai.setCompression`), null when compression is off. */
+  readonly compression: CompressionSettings | null
 }
 
 export interface SkitaiApp {

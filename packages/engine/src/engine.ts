@@ -1,3 +1,4 @@
+import { type CompressionOptions, CompressionSettings } from './compression.js'
 import { statSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -121,6 +122,8 @@ export class Engine implements EngineLike, ErrorReporter {
   private forward: HttpsForward | null = null
   /** The port `enableForward` listens on, once listening. */
   forwardPort: number | undefined = undefined
+  /** Response compression (compression.ts), on by default; null when `setCompression(false)`. */
+  compression: CompressionSettings | null = new CompressionSettings()
 
   constructor(options: EngineOptions = {}) {
     this.rootDir = options.root === undefined ? undefined : resolve(options.root)
@@ -153,7 +156,7 @@ export class Engine implements EngineLike, ErrorReporter {
         throw new Error(`${where}: ${target} does not exist (looked for ${file})`)
       }
       if (isDir && hash < 0) {
-        const handler = createStaticHandler(file, { maxAge: this.maxAge })
+        const handler = createStaticHandler(file, { maxAge: this.maxAge, compression: () => this.compression })
         for (const e of this.mounts.entry(p, hosts)) {
           if (e.static !== null) throw new Error(`${where}: the directory ${e.staticSource} is already mounted there`)
           e.static = handler
@@ -373,6 +376,15 @@ export class Engine implements EngineLike, ErrorReporter {
   enableForward(fromPort = 80, toPort = 443): this {
     if (this.server !== null) throw new Error('enableForward: call it before run()/listen()')
     this.forward = new HttpsForward(fromPort, toPort)
+    return this
+  }
+
+  /**
+   * gzip/brotli of compressible responses over `minSize` (README "Compression"); `false` turns it off.
+   * Options not given keep their defaults (level 6, brotliLevel 4, minSize 2048, text/JSON/JS/XML/SVG).
+   */
+  setCompression(options: CompressionOptions | false): this {
+    this.compression = options === false ? null : new CompressionSettings(options)
     return this
   }
 

@@ -18,6 +18,20 @@ export {
 } from './engine.js'
 export { type BodyCallback, collectBody, readBody } from './body-reader.js'
 export { type ConditionalResult, evaluateConditional } from './conditional.js'
+export {
+  type CompressionOptions,
+  CompressionSettings,
+  type ContentEncoding,
+  DEFAULT_TYPES as COMPRESSIBLE_TYPES,
+} from './compression.js'
+export {
+  type AnswerHeaders,
+  answerPrecondition,
+  answerRange,
+  chooseEncoding,
+  writeBodyAnswer,
+} from './response-body.js'
+export { contentRange, evaluateRange, type RangeAnswer } from './range.js'
 export { EngineRequestContext } from './request-context.js'
 export { handlerScope } from './handler-scope.js'
 export {

@@ -64,6 +64,8 @@ export function handleRequest(engine: EngineCore, req: IncomingMessage, res: Res
     Math.max(cl, 0),
     cl > 0 || head.chunked,
     head.origin,
+    head.acceptEncoding,
+    head.conditional,
     engine,
     logged,
   )
@@ -238,6 +240,8 @@ export function handleUpgrade(engine: EngineCore, req: IncomingMessage, socket: 
       0,
       false,
       req.headers.origin !== undefined,
+      undefined,
+      false,
       engine,
       logged,
     )

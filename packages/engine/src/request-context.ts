@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressRecord, AddressTable } from './address-caps.js'
+import type { CompressionSettings } from './compression.js'
 import type { RequestContext } from './contract.js'
 import { gtxnIdOf } from './txn.js'
 
@@ -23,6 +24,8 @@ export interface ServingEngine {
     appError(error: unknown, txnid: string, where: string): void
   }
   handlerFailed(err: unknown, req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext | null): void
+  /** Response compression now (`setCompression`), null when off. */
+  readonly compression: CompressionSettings | null
 }
 
 /**
@@ -45,6 +48,8 @@ export class EngineRequestContext implements RequestContext {
   requestBytes: number
   readonly hasBody: boolean
   readonly hasOrigin: boolean
+  readonly acceptEncoding: string | undefined
+  readonly conditional: boolean
   /** The `was` entered for non-Saddle mounts (closed when the response closes), else null. */
   was: { close(): void } | null
   /** The engine serving the request. */
@@ -68,6 +73,8 @@ export class EngineRequestContext implements RequestContext {
     requestBytes: number,
     hasBody: boolean,
     hasOrigin: boolean,
+    acceptEncoding: string | undefined,
+    conditional: boolean,
     engine: ServingEngine,
     logged: boolean,
   ) {
@@ -83,12 +90,19 @@ export class EngineRequestContext implements RequestContext {
     this.requestBytes = requestBytes
     this.hasBody = hasBody
     this.hasOrigin = hasOrigin
+    this.acceptEncoding = acceptEncoding
+    this.conditional = conditional
     this.was = null
     this.engine = engine
     this.logged = logged
     this.closed = false
     this.address = null
     this.asyncId = 0
+  }
+
+  /** The engine's compression settings, null when off (read per answer: setCompression may change them). */
+  get compression(): CompressionSettings | null {
+    return this.engine.compression
   }
 
   /**

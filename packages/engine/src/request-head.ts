@@ -1,6 +1,6 @@
 /**
  * The few request headers the engine itself needs (Content-Length, Transfer-Encoding, X-Gtxn-Id,
- * X-Ltxn-Id, how many Host, whether Origin), read straight from `req.rawHeaders`. Node builds `req.headers` lazily; touching it would
+ * X-Ltxn-Id, how many Host, whether Origin, Accept-Encoding, whether Range/If-*), read straight from `req.rawHeaders`. Node builds `req.headers` lazily; touching it would
  * cost every request the whole object even when the app never looks at a header. Names are compared
  * only when their length fits.
  */
@@ -14,6 +14,9 @@ export class HeadFacts {
   hosts = 0
   host: string | undefined = undefined
   origin = false
+  acceptEncoding: string | undefined = undefined
+  /** A Range or any If-* precondition header. */
+  conditional = false
 }
 
 /** Overwritten by each scan and read synchronously right after it (one request at a time). */
@@ -27,6 +30,8 @@ export function scanHead(raw: string[]): HeadFacts {
   facts.hosts = 0
   facts.host = undefined
   facts.origin = false
+  facts.acceptEncoding = undefined
+  facts.conditional = false
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
     switch (name.length) {
@@ -45,8 +50,29 @@ export function scanHead(raw: string[]): HeadFacts {
       case 14:
         if (facts.contentLength < 0 && name.toLowerCase() === 'content-length') facts.contentLength = Number(raw[i + 1])
         break
-      case 17:
-        if (name.toLowerCase() === 'transfer-encoding') facts.chunked = true
+      case 17: {
+        const lower = name.toLowerCase()
+        if (lower === 'transfer-encoding') facts.chunked = true
+        else if (lower === 'if-modified-since') facts.conditional = true
+        break
+      }
+      case 15:
+        if (facts.acceptEncoding === undefined && name.toLowerCase() === 'accept-encoding')
+          facts.acceptEncoding = raw[i + 1]
+        break
+      case 5:
+        if (name === 'Range' || name === 'range' || name.toLowerCase() === 'range') facts.conditional = true
+        break
+      case 8: {
+        const lower = name.toLowerCase()
+        if (lower === 'if-match' || lower === 'if-range') facts.conditional = true
+        break
+      }
+      case 13:
+        if (name.toLowerCase() === 'if-none-match') facts.conditional = true
+        break
+      case 19:
+        if (name.toLowerCase() === 'if-unmodified-since') facts.conditional = true
         break
       case 9: {
         const lower = name.toLowerCase()

@@ -15,7 +15,8 @@ import { realpath, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join, resolve, sep } from 'node:path'
 import type send from 'send'
-import { sendLib } from './lazy-server-libs.js'
+import type { CompressionSettings } from './compression.js'
+import { mimeTypesLib, sendLib } from './lazy-server-libs.js'
 import type { MaxAgeTable } from './static-maxage.js'
 import { DOTFILE, decodeStaticPath, hasDotSegment } from './static-path.js'
 import { StaticPathCache, type StaticPathCacheOptions } from './static-path-cache.js'
@@ -31,6 +32,8 @@ export interface StaticHandler {
 
 export interface StaticOptions {
   maxAge: MaxAgeTable
+  /** The engine's compression settings now (null: off); precompressed `.br`/`.gz` siblings are served only when on. */
+  compression?: () => CompressionSettings | null
   /** The checked-path cache (default: 1 s, 1024 paths; `{ ttlMs: 0 }` turns it off). */
   pathCache?: StaticPathCacheOptions
 }
@@ -63,6 +66,7 @@ const SEND_HEADERS = [
   'Content-Type',
   'Content-Length',
   'Content-Range',
+  'Content-Encoding',
 ] as const
 
 const SEND_ERROR_MESSAGES: Readonly<Record<number, string>> = {
@@ -81,6 +85,9 @@ class StaticDirectory implements StaticHandler {
   private readonly rootPrefix: string
   private readonly maxAge: MaxAgeTable
   private readonly checked: StaticPathCache
+  /** Precompressed siblings found for a file path: 'b' (`.br`), 'g' (`.gz`), 'bg', or '' (none). */
+  private readonly siblings: StaticPathCache
+  private readonly compression: () => CompressionSettings | null
   /** Checks under way, by decoded path: when a cache entry expires under load, one realpath serves all. */
   private readonly pending = new Map<string, Promise<Located>>()
   private readonly sendOptions: send.SendOptions
@@ -106,6 +113,8 @@ class StaticDirectory implements StaticHandler {
     this.rootPrefix = this.root.endsWith(sep) ? this.root : this.root + sep
     this.maxAge = options.maxAge
     this.checked = new StaticPathCache(options.pathCache)
+    this.siblings = new StaticPathCache(options.pathCache)
+    this.compression = options.compression ?? (() => null)
     this.sendOptions = {
       root: this.root,
       index: false, // index files are resolved here, with the symlink containment check
@@ -136,7 +145,10 @@ class StaticDirectory implements StaticHandler {
       }
       const status = err.status ?? 500
       // 404 here means the file vanished between our lookup and send's stat: treat as absent.
-      if (status === 404) return this[NEXT]()
+      if (status === 404) {
+        res.removeHeader('Content-Encoding')
+        return this[NEXT]()
+      }
       writeText(this.req, res, status, SEND_ERROR_MESSAGES[status] ?? `Error ${status}`, err.headers)
     }
   }
@@ -157,12 +169,25 @@ class StaticDirectory implements StaticHandler {
     if (method === 'GET' || method === 'HEAD') {
       // Hot path: checked a moment ago (within the cache's ttl) → straight to send, no fs call, no promise.
       const suffix = this.checked.get(decoded)
-      if (suffix !== undefined) this.send(req, res, path + suffix, next)
+      if (suffix !== undefined) this.send(req, res, path + suffix, decoded + suffix, next)
       else void this.serveFile(req, res, path, decoded, next)
     } else void this.refuseMethod(req, res, decoded, next)
   }
 
-  private send(req: IncomingMessage, res: ServerResponse, sendPath: string, next: () => void): void {
+  /** `file`: the decoded path of the file sent (index file included), for its precompressed siblings. */
+  private send(req: IncomingMessage, res: ServerResponse, sendPath: string, file: string, next: () => void): void {
+    const c = this.compression()
+    if (c !== null) {
+      const siblings = this.siblings.get(file)
+      if (siblings === undefined) {
+        void this.findSiblings(file).then(
+          () => !res.destroyed && this.send(req, res, sendPath, file, next),
+          () => writeText(req, res, 500, SEND_ERROR_MESSAGES[500]!),
+        )
+        return
+      }
+      if (siblings !== '') sendPath = precompressed(req, res, c, siblings, sendPath, file)
+    }
     const stream = sendLib()(req, sendPath, this.sendOptions) as PendingSend
     stream[NEXT] = next
     stream.on('headers', this.onHeaders)
@@ -198,11 +223,18 @@ class StaticDirectory implements StaticHandler {
         this.checked.set(decoded, '')
       }
       if (res.destroyed) return // the client left while we looked
-      this.send(req, res, sendPath, next)
+      this.send(req, res, sendPath, decoded + sendPath.slice(raw.length), next)
     } catch {
       if (res.headersSent) res.destroy()
       else writeText(req, res, 500, SEND_ERROR_MESSAGES[500]!)
     }
+  }
+
+  /** Looks for `file.br` and `file.gz` inside the root and remembers what is there (as long as checked paths). */
+  private async findSiblings(file: string): Promise<void> {
+    const br = (await this.locate(`${file}.br`)) === INSIDE ? 'b' : ''
+    const gz = (await this.locate(`${file}.gz`)) === INSIDE ? 'g' : ''
+    this.siblings.set(file, br + gz)
   }
 
   /** Any method but GET/HEAD: 405 when a regular file is there, otherwise the path is the app's. */
@@ -295,6 +327,30 @@ class StaticDirectory implements StaticHandler {
     if (!real.startsWith(this.rootPrefix)) return OUTSIDE
     return hasDotSegment(real.slice(this.rootPrefix.length), sep) ? ABSENT : INSIDE
   }
+}
+
+/**
+ * A file with precompressed siblings: `Vary: Accept-Encoding`, and when the request accepts one (and asks
+ * for no Range, which would count bytes of the file itself) the sibling's path with the file's own
+ * Content-Type and a Content-Encoding.
+ */
+function precompressed(
+  req: IncomingMessage,
+  res: ServerResponse,
+  c: CompressionSettings,
+  siblings: string,
+  sendPath: string,
+  file: string,
+): string {
+  res.setHeader('Vary', 'Accept-Encoding')
+  const accept = req.headers['accept-encoding']
+  if (accept === undefined || req.headers.range !== undefined) return sendPath
+  const encoding = c.negotiateAmong(accept, siblings)
+  if (encoding === null) return sendPath
+  const name = file.slice(file.lastIndexOf('/') + 1)
+  res.setHeader('Content-Type', mimeTypesLib().contentType(name) || 'application/octet-stream')
+  res.setHeader('Content-Encoding', encoding)
+  return encoding === 'br' ? `${sendPath}.br` : `${sendPath}.gz`
 }
 
 function missing(err: unknown): Located {

@@ -375,6 +375,9 @@ export class Saddle extends Package implements SkitaiApp {
       hasBody: false,
       hasOrigin: false,
       asyncId: 0,
+      acceptEncoding: undefined,
+      conditional: false,
+      compression: null,
     })
   }
 }

@@ -149,6 +149,24 @@ export class SaddleResponse {
     if (code !== 200) throw new EarlyResponse(code)
   }
 
+  /**
+   * Sends `103 Early Hints` now with these `Link` values (README "Early hints"), e.g.
+   * `['</style.css>; rel=preload; as=style']`, over HTTP/1.1 and h2, so a browser starts fetching them
+   * while the handler works. Skipped for HTTP/1.0 clients (no 1xx there) and once the answer has started.
+   */
+  earlyHints(links: string | readonly string[]): this {
+    const list = typeof links === 'string' ? [links] : [...links]
+    for (const l of list) {
+      if (typeof l !== 'string' || /[\r\n]/.test(l))
+        throw new HttpError(500, 'earlyHints: each link must be a string without line breaks')
+    }
+    const req = this._was.nodeRequest
+    const res = this._was.nodeResponse
+    if (list.length === 0 || res.headersSent || (req.httpVersionMajor === 1 && req.httpVersionMinor === 0)) return this
+    res.writeEarlyHints({ link: list })
+    return this
+  }
+
   /** Aborts the request now with `code`; failed and teardown hooks run. `why` becomes the error detail. */
   throw(code: number, why?: string): never {
     throw new HttpError(code, defaultReason(code), why === undefined ? undefined : { detail: why })

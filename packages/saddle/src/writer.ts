@@ -2,8 +2,9 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { STATUS_CODES, type ServerResponse } from 'node:http'
 import { basename } from 'node:path'
-import { Readable } from 'node:stream'
+import { Readable, type Transform, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { answerPrecondition, answerRange, chooseEncoding, writeBodyAnswer } from '@skitai/engine'
 import { defaultReason, HttpError } from '@skitai/was'
 import { ApiResult, FaultResult } from './api.js'
 import { defaultErrorBody, errorInfo } from './error-pages.js'
@@ -33,8 +34,7 @@ export function writeResult(was: SaddleWas, value: unknown): void | Promise<void
 }
 
 function writeValue(was: SaddleWas, value: unknown): void | Promise<void> {
-  const res = was.nodeResponse
-  if (res.headersSent) {
+  if (was.nodeResponse.headersSent) {
     // The handler wrote to the Node response itself; it owns the answer.
     return
   }
@@ -46,35 +46,35 @@ function writeValue(was: SaddleWas, value: unknown): void | Promise<void> {
 
   switch (typeof value) {
     case 'string':
-      return send(res, status, reason, common, HTML, value)
+      return send(was, status, reason, common, HTML, value)
     case 'undefined':
       if (status === 200 && (r === null || !r.statusChosen)) status = 204
-      return send(res, status, reason, common, null, status === 204 || status === 304 ? null : '')
+      return send(was, status, reason, common, null, status === 204 || status === 304 ? null : '')
     case 'number':
     case 'boolean':
     case 'bigint':
-      return send(res, status, reason, common, TEXT, String(value))
+      return send(was, status, reason, common, TEXT, String(value))
     case 'object':
       break
     default:
       throw new HttpError(500, `a handler returned a ${typeof value}, which cannot be sent`)
   }
-  if (value === null) return send(res, status, reason, common, JSON_TYPE, 'null')
-  if (value instanceof Uint8Array) return send(res, status, reason, common, OCTETS, value)
-  if (Array.isArray(value)) return send(res, status, reason, common, JSON_TYPE, JSON.stringify(value))
+  if (value === null) return send(was, status, reason, common, JSON_TYPE, 'null')
+  if (value instanceof Uint8Array) return send(was, status, reason, common, OCTETS, value)
+  if (Array.isArray(value)) return send(was, status, reason, common, JSON_TYPE, JSON.stringify(value))
   const proto = Object.getPrototypeOf(value)
   if (proto === Object.prototype || proto === null) {
-    return send(res, status, reason, common, JSON_TYPE, JSON.stringify(value))
+    return send(was, status, reason, common, JSON_TYPE, JSON.stringify(value))
   }
   const headers: Headers = common ?? Object.create(null)
   if (value instanceof ApiResult) return writeApi(was, value, headers)
   if (value instanceof FaultResult) {
-    return send(res, value.status, null, headers, JSON_TYPE, JSON.stringify(value.body))
+    return send(was, value.status, null, headers, JSON_TYPE, JSON.stringify(value.body))
   }
-  if (value instanceof RedirectResult) return writeRedirect(res, value.status, value.location, headers)
+  if (value instanceof RedirectResult) return writeRedirect(was, value.status, value.location, headers)
   if (value instanceof SaddleResponse) {
     // `return was.response.status(201)`: the status and headers set, no body.
-    return send(res, status, reason, headers, null, status === 204 || status === 304 ? null : '')
+    return send(was, status, reason, headers, null, status === 204 || status === 304 ? null : '')
   }
   if (value instanceof FileResult) return writeFile(was, value, status, reason, headers)
   if (typeof Response !== 'undefined' && value instanceof Response) return writeWebResponse(was, value, headers)
@@ -86,7 +86,7 @@ function writeValue(was: SaddleWas, value: unknown): void | Promise<void> {
   if (isThenable(value)) return (value as Promise<unknown>).then((x) => writeValue(was, x))
   if (typeof v.getwait === 'function') return awaitTask(v).then((x) => writeValue(was, x))
   // Dates, class instances with toJSON, Maps…: JSON as JSON.stringify sees them.
-  return send(res, status, reason, headers, JSON_TYPE, JSON.stringify(value))
+  return send(was, status, reason, headers, JSON_TYPE, JSON.stringify(value))
 }
 
 /** A returned `Task`: its data, or the HTTP error `task.fetch()` raises (502/504). */
@@ -97,49 +97,64 @@ function awaitTask(task: any): Promise<unknown> {
 /**
  * The one place that calls writeHead for bodies held in memory. `headers` null (the handler set none):
  * a two-field object literal, which node's writeHead walks faster than a null-prototype dictionary.
+ * A body over the compression threshold, or a request with Range/If-* headers, goes through the engine's
+ * writeBodyAnswer (README "Compression", "Ranges and conditional requests"); the rest pays one comparison.
  */
 export function send(
-  res: ServerResponse,
+  was: SaddleWas,
   status: number,
   reason: string | null,
   headers: Headers | null,
   defaultType: string | null,
   body: string | Uint8Array | null,
-): void {
+): void | Promise<void> {
+  const res = was.nodeResponse
+  if (body === null) {
+    res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers ?? undefined)
+    return void res.end()
+  }
+  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength
+  const ctx = was.requestContext
+  const c = ctx.compression
+  if ((c !== null && size > c.minSize) || ctx.conditional) {
+    const h: Headers = headers ?? Object.create(null)
+    if (defaultType !== null && h['content-type'] === undefined) h['content-type'] = defaultType
+    return writeBodyAnswer(was.nodeRequest, res, ctx, status, reason ?? STATUS_CODES[status] ?? defaultReason(status), h, body)
+  }
   if (headers === null) {
-    if (body === null) res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status))
-    else {
-      const length = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength)
-      res.writeHead(
-        status,
-        reason ?? STATUS_CODES[status] ?? defaultReason(status),
-        defaultType === null ? { 'content-length': length } : { 'content-type': defaultType, 'content-length': length },
-      )
-    }
-  } else if (body !== null) {
+    const length = String(size)
+    res.writeHead(
+      status,
+      reason ?? STATUS_CODES[status] ?? defaultReason(status),
+      defaultType === null ? { 'content-length': length } : { 'content-type': defaultType, 'content-length': length },
+    )
+  } else {
     if (defaultType !== null && headers['content-type'] === undefined) headers['content-type'] = defaultType
-    headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength)
+    headers['content-length'] = String(size)
     res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
-  } else res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
-  if (body === null) res.end()
-  else res.end(body)
+  }
+  res.end(body)
 }
 
-function writeApi(was: SaddleWas, api: ApiResult, headers: Headers): void {
-  const status = api.status ?? was.builtResponse?.statusCode ?? 200
+function writeApi(was: SaddleWas, api: ApiResult, headers: Headers): void | Promise<void> {
+  const status = api.status ?? was.nodeResponse?.statusCode ?? 200
   const accept = was.rawHeader('accept')
   if (accept?.startsWith('text/xml')) {
-    send(was.nodeResponse, status, null, headers, 'text/xml', encodeXmlRpcResponse(api.data))
-    return
+    return send(was, status, null, headers, 'text/xml', encodeXmlRpcResponse(api.data))
   }
   const body = api.data === undefined ? '{}' : JSON.stringify(api.data)
-  send(was.nodeResponse, status, null, headers, JSON_TYPE, body)
+  return send(was, status, null, headers, JSON_TYPE, body)
 }
 
-export function writeRedirect(res: ServerResponse, status: number, location: string, headers: Headers): void {
+export function writeRedirect(
+  was: SaddleWas,
+  status: number,
+  location: string,
+  headers: Headers,
+): void | Promise<void> {
   headers['location'] = location
   const body = `<!DOCTYPE html><html><body>Redirecting to <a href="${location.replace(/"/g, '%22').replace(/</g, '%3C')}">here</a></body></html>`
-  send(res, status, null, headers, HTML, body)
+  return send(was, status, null, headers, HTML, body)
 }
 
 async function writeFile(
@@ -155,6 +170,8 @@ async function writeFile(
     if (!st.isFile()) throw new Error('not a file')
     size = st.size
     if (headers['last-modified'] === undefined) headers['last-modified'] = st.mtime.toUTCString()
+    // the validator `send` gives static files: size and mtime
+    if (headers['etag'] === undefined) headers['etag'] = `W/"${size.toString(16)}-${st.mtimeMs.toString(16)}"`
   } catch {
     throw new HttpError(404, 'Not Found', { detail: `no such file: ${basename(file.path)}` })
   }
@@ -162,11 +179,30 @@ async function writeFile(
     headers['content-type'] = file.mimetype ?? (mimeTypesLib().contentType(basename(file.path)) || OCTETS)
   }
   if (file.filename !== null) headers['content-disposition'] = contentDisposition(file.filename)
-  headers['content-length'] = String(size)
+  headers['accept-ranges'] = 'bytes'
   const res = was.nodeResponse
+  const req = was.nodeRequest
+  let start = 0
+  let end = size - 1
+  if (was.requestContext.conditional) {
+    if (answerPrecondition(req, res, status, headers)) return
+    const r = answerRange(req, res, status, headers, size)
+    if (r === true) return
+    if (r !== null) {
+      status = 206
+      reason = null
+      start = r.start
+      end = r.end
+    }
+  }
+  const encoding = status === 206 ? null : chooseEncoding(was.requestContext, was.isHead, status, headers, size)
+  if (encoding === null && status !== 206) headers['content-length'] = String(size)
   res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
-  if (was.isHead) return void res.end()
-  await pipeStream(createReadStream(file.path), res)
+  if (was.isHead || size === 0) return void res.end()
+  // only the bytes asked for are read (createReadStream with start/end)
+  const source = createReadStream(file.path, { start, end })
+  if (encoding === null) await pipeStream(source, res)
+  else await pipeStream(source, res, was.requestContext.compression!.encoder(encoding))
 }
 
 /** `attachment; filename="ascii"; filename*=UTF-8''…` (RFC 6266), quotes and controls removed. */
@@ -190,12 +226,15 @@ async function writeWebResponse(was: SaddleWas, r: Response, headers: Headers): 
     res.writeHead(r.status, r.statusText || STATUS_CODES[r.status] || defaultReason(r.status), headers)
     return void res.end()
   }
+  if (was.requestContext.conditional && answerPrecondition(was.nodeRequest, res, r.status, headers)) return void (await r.body.cancel())
+  const encoding = chooseEncoding(was.requestContext, was.isHead, r.status, headers, -1)
   res.writeHead(r.status, r.statusText || STATUS_CODES[r.status] || defaultReason(r.status), headers)
   if (was.isHead) {
     await r.body.cancel()
     return void res.end()
   }
-  await pipeStream(Readable.fromWeb(r.body as any), res)
+  const source = Readable.fromWeb(r.body as any)
+  await pipeStream(source, res, encoding === null ? null : was.requestContext.compression!.encoder(encoding))
 }
 
 async function writeStream(
@@ -209,17 +248,21 @@ async function writeStream(
     headers['content-type'] = (stream as any).readableEncoding || (stream as any).readableObjectMode ? HTML : OCTETS
   }
   const res = was.nodeResponse
+  if (was.requestContext.conditional && answerPrecondition(was.nodeRequest, res, status, headers)) return void stream.destroy()
+  const encoding = chooseEncoding(was.requestContext, was.isHead, status, headers, -1)
   res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
   if (was.isHead) {
     stream.destroy()
     return void res.end()
   }
-  await pipeStream(stream, res)
+  await pipeStream(stream, res, encoding === null ? null : was.requestContext.compression!.encoder(encoding))
 }
 
-async function pipeStream(stream: Readable, res: ServerResponse): Promise<void> {
+/** Pipes a body into the response, through a compressing stream when one is given. */
+async function pipeStream(stream: Readable, res: ServerResponse, encoder: Transform | null = null): Promise<void> {
   try {
-    await pipeline(stream, res)
+    if (encoder === null) await pipeline(stream, res)
+    else await pipeline(stream, encoder, res)
   } catch {
     // The client went away or the source failed mid-body: the connection is cut (pipeline destroyed
     // `res`), which is the only honest signal left once headers are out.
@@ -243,10 +286,21 @@ async function writeIterable(
   if (headers['content-type'] === undefined) {
     headers['content-type'] = step.done || typeof step.value === 'string' ? HTML : OCTETS
   }
+  if (was.requestContext.conditional && answerPrecondition(was.nodeRequest, res, status, headers)) return void (await it.return?.())
+  const encoding = chooseEncoding(was.requestContext, was.isHead, status, headers, -1)
   res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
   if (was.isHead) {
     await it.return?.()
     return void res.end()
+  }
+  // compressed: chunks go through an encoder that flushes each one (compression.ts), so they still
+  // reach the client as the handler yields them
+  let out: Writable = res
+  if (encoding !== null) {
+    const encoder = was.requestContext.compression!.encoder(encoding)
+    encoder.pipe(res)
+    encoder.on('error', () => res.destroy())
+    out = encoder
   }
   try {
     while (!step.done) {
@@ -257,25 +311,25 @@ async function writeIterable(
       const chunk = step.value
       if (chunk !== undefined && chunk !== null && chunk !== '') {
         const data = typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : JSON.stringify(chunk)
-        if (!res.write(data)) await drain(res)
+        if (!out.write(data)) await drain(out, res)
       }
       step = await it.next()
     }
-    res.end()
+    out.end()
   } catch (e) {
     was.app.logError(e, was, 'streamed response failed')
     res.destroy()
   }
 }
 
-function drain(res: ServerResponse): Promise<void> {
+function drain(out: Writable, res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      res.off('drain', done)
+      out.off('drain', done)
       res.off('close', done)
       resolve()
     }
-    res.on('drain', done)
+    out.on('drain', done)
     res.on('close', done)
   })
 }
@@ -299,7 +353,7 @@ export async function writeError(was: SaddleWas, error: unknown): Promise<void> 
   if (error instanceof EarlyResponse) {
     const headers: Headers = r === null ? Object.create(null) : r.headerMap
     if (error.headers !== undefined) Object.assign(headers, lower(error.headers))
-    return send(res, error.status, null, headers, null, error.status === 304 ? null : '')
+    return send(was, error.status, null, headers, null, error.status === 304 ? null : '')
   }
   // Start from a clean header set: only cookies from the handler survive into the error page, and the
   // CORS headers of an allowed cross-origin request (so its caller can read the error).
@@ -324,7 +378,7 @@ export async function writeError(was: SaddleWas, error: unknown): Promise<void> 
     }
   }
   const { type, body } = defaultErrorBody(was, info)
-  send(res, info.code, null, headers, type, body)
+  return send(was, info.code, null, headers, type, body)
 }
 
 const CORS_KEPT = ['access-control-allow-origin', 'access-control-allow-credentials', 'vary'] as const
@@ -339,7 +393,6 @@ function lower(h: Record<string, string | string[]>): Headers {
 /** When even the error page could not be written: a plain 500, or a cut connection once headers are out. */
 export function writeLastResort(was: SaddleWas, error: unknown): void {
   was.app.logError(error, was, 'could not write the error response')
-  if (!was.nodeResponse.headersSent)
-    send(was.nodeResponse, 500, null, Object.create(null), 'text/plain', 'Internal Server Error')
+  if (!was.nodeResponse.headersSent) void send(was, 500, null, Object.create(null), 'text/plain', 'Internal Server Error')
   else was.nodeResponse.destroy()
 }
