@@ -18,6 +18,7 @@ import { computeTargets, markdownReport, printReport } from './lib/report.mjs'
 import { cpuTimes, stealShare } from './lib/steal.mjs'
 import { SCENARIOS, serversOf } from './scenarios/index.mjs'
 import { BASELINE, SERVERS } from './scenarios/servers.mjs'
+import { h2Markdown, runH2Bench } from './h2.mjs'
 import { runWsBench, wsMarkdown } from './ws.mjs'
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
@@ -27,7 +28,7 @@ async function main() {
   const scenarios = SCENARIOS.filter((s) => !opts.only || opts.only.includes(s.id))
   if (opts.only)
     for (const id of opts.only)
-      if (id !== 'ws' && !SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}`)
+      if (id !== 'ws' && id !== 'h2' && !SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}`)
   if (opts.servers)
     for (const id of opts.servers) if (!SERVERS.some((s) => s.id === id)) throw new Error(`unknown server ${id}`)
   const wanted = (id) =>
@@ -176,6 +177,8 @@ async function main() {
 
   // the WebSocket scenarios have servers and clients of their own (bench/ws.mjs)
   if (!opts.only || opts.only.includes('ws')) results.websocket = await runWsBench({ quick: opts.quick, source, plan })
+  // HTTP/2 and TLS: h2load and https servers of their own (bench/h2.mjs)
+  if (!opts.only || opts.only.includes('h2')) results.h2 = await runH2Bench({ quick: opts.quick })
   results.targets = computeTargets(results)
   if (results.websocket)
     for (const t of results.websocket.targets) results.targets.push({ ...t, target: `ws: ${t.target}` })
@@ -190,7 +193,8 @@ async function main() {
       `${BENCH_DIR}/RESULTS.md`,
       markdownReport(results) +
         (results.websocket ? wsMarkdown(results.websocket) : '') +
-        keptSections(`${BENCH_DIR}/RESULTS.md`, !results.websocket),
+        (results.h2 ? h2Markdown(results.h2) : '') +
+        keptSections(`${BENCH_DIR}/RESULTS.md`, !results.websocket, !results.h2),
     )
     console.log('\nwrote bench/results/latest.json and bench/RESULTS.md')
   }
@@ -283,7 +287,7 @@ main().catch((err) => {
  * Sections other scripts write into RESULTS.md (bench/ts-idle-rss.mjs; bench/ws.mjs --write, kept when
  * this run did not measure WebSocket itself), kept when the file is rewritten.
  */
-function keptSections(file, keepWebSocket) {
+function keptSections(file, keepWebSocket, keepH2) {
   let text = ''
   try {
     text = readFileSync(file, 'utf8')
@@ -291,6 +295,8 @@ function keptSections(file, keepWebSocket) {
   let out = ''
   const ws = text.match(/<!-- websocket -->[\s\S]*?<!-- \/websocket -->/)
   if (keepWebSocket && ws) out += `\n${ws[0]}\n`
+  const h2 = text.match(/<!-- h2 -->[\s\S]*?<!-- \/h2 -->/)
+  if (keepH2 && h2) out += `\n${h2[0]}\n`
   const m = text.match(/<!-- ts-idle-rss -->[\s\S]*?<!-- \/ts-idle-rss -->/)
   return m ? `${out}\n${m[0]}\n` : out
 }

@@ -13,15 +13,25 @@ export interface BrowserKit {
   close(): Promise<void>
 }
 
-export async function serveInBrowser(app: MountableApp): Promise<BrowserKit> {
+export interface BrowserKitOptions {
+  /** Serve over TLS with this certificate (the browser then ignores certificate errors: it is self-signed). */
+  ssl?: { cert: string; key: string }
+  /** More mounts (static directories…) before the app's. */
+  mount?: (engine: Engine) => void
+}
+
+export async function serveInBrowser(app: MountableApp, options: BrowserKitOptions = {}): Promise<BrowserKit> {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium; .ci/run installs it)`)
   const engine = new Engine({ argv: [] })
   engine.enableAccessLog(false)
+  if (options.ssl !== undefined) engine.enableSsl(options.ssl.cert, options.ssl.key)
+  options.mount?.(engine)
   engine.mount('/', app)
   const port = await engine.listen({ port: 0, address: '127.0.0.1' })
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
+      ...(options.ssl === undefined ? [] : ['--ignore-certificate-errors']),
       '--no-sandbox',
       '--disable-gpu',
       '--disable-background-networking',
@@ -31,7 +41,7 @@ export async function serveInBrowser(app: MountableApp): Promise<BrowserKit> {
     ],
   })
   return {
-    base: `http://127.0.0.1:${port}`,
+    base: `${options.ssl === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     browser,
     async close() {
       await browser.close()

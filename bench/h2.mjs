@@ -1,0 +1,277 @@
+// The HTTP/2 and TLS bench (bench/README.md "HTTP/2 and TLS"), side by side in one run:
+//   h2load -n N -c 100 -m 10 on / and /json, over h2c and h2 with TLS: Saddle, Fastify (http2: true /
+//     https + http2), raw node:http2;
+//   autocannon over https/1.1 on / and /json: Saddle, Fastify (https), raw node:https;
+//   the cost of compression: autocannon on a 10 KB JSON answer from Saddle with and without
+//     Accept-Encoding: gzip, and with compression off.
+// Each server runs alone in its own process while it is measured; the best of --rounds rounds counts.
+//   node bench/h2.mjs [--quick] [--write]   (npm run bench runs it too: `--only h2` alone)
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { freePort, sleep } from './lib/procs.mjs'
+
+let rounds = 3
+let requests = 100_000
+let duration = 5
+const serverScript = new URL('./servers/h2.mjs', import.meta.url).pathname
+
+let certDir = ''
+function makeCert() {
+  certDir = mkdtempSync(join(tmpdir(), 'skitai-h2bench-'))
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(certDir, 'key.pem'),
+      '-out',
+      join(certDir, 'cert.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  )
+}
+
+async function withServer(kind, tls, env, fn) {
+  const port = await freePort()
+  const child = spawn(process.execPath, [serverScript, kind, String(port), ...(tls ? [certDir] : [])], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => d.toString().includes('listening') && resolve())
+    child.on('exit', (code) => reject(new Error(`${kind} exited with ${code}`)))
+  })
+  await sleep(200)
+  try {
+    return await fn(port)
+  } finally {
+    child.kill('SIGTERM')
+    await new Promise((r) => child.once('exit', r))
+  }
+}
+
+/** One h2load run: req/s, and the failed/errored counts from its summary. */
+function h2load(url, clients, streams) {
+  const out = execFileSync('h2load', ['-n', String(requests), '-c', String(clients), '-m', String(streams), url], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  })
+  const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0)
+  const m = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out)
+  const proto = /Application protocol: (\S+)/.exec(out)?.[1] ?? '?'
+  return { rps, succeeded: Number(m?.[4] ?? 0), failed: Number(m?.[5] ?? -1), errored: Number(m?.[6] ?? -1), proto }
+}
+
+async function cannon(port, path, tls, headers = {}) {
+  const r = await autocannon({
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`,
+    connections: 50,
+    pipelining: 1,
+    duration,
+    headers,
+  })
+  return {
+    rps: r.requests.total / (r.duration || duration),
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    bytes: r.throughput.average,
+  }
+}
+
+export async function runH2Bench({ quick = false } = {}) {
+  if (quick) {
+    rounds = 1
+    requests = 5_000
+    duration = 1
+  }
+  makeCert()
+  console.log('\n== HTTP/2 and TLS (bench/h2.mjs)')
+  const results = {
+    date: Date.now(),
+    rounds,
+    requests,
+    duration,
+    h2load: [],
+    https: [],
+    compression: [],
+    zeroErrors: [],
+  }
+  const best = (xs) => xs.reduce((a, b) => (b.rps > a.rps ? b : a))
+  const h2Servers = ['saddle', 'fastify', 'node-http2']
+  for (const tls of [false, true]) {
+    for (const path of ['/', '/json']) {
+      for (const kind of h2Servers) {
+        const runs = await withServer(kind, tls, {}, async (port) => {
+          const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`
+          h2load(url, 10, 10) // warm-up
+          const out = []
+          for (let i = 0; i < rounds; i++) out.push(h2load(url, 100, 10))
+          return out
+        })
+        const b = best(runs)
+        results.h2load.push({
+          transport: tls ? 'h2 (TLS)' : 'h2c',
+          path,
+          server: kind,
+          ...b,
+          rounds: runs.map((r) => Math.round(r.rps)),
+        })
+        console.log(
+          `h2load -c 100 -m 10 ${tls ? 'h2+TLS' : 'h2c   '} ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  proto ${b.proto}  failed ${b.failed} errored ${b.errored}`,
+        )
+      }
+    }
+  }
+  // -n 20000 -c 50 -m 10 as asked for the 0-error check, over both transports
+  for (const tls of [false, true]) {
+    const r = await withServer('saddle', tls, {}, async (port) => {
+      return execFileSync(
+        'h2load',
+        ['-n', '20000', '-c', '50', '-m', '10', `${tls ? 'https' : 'http'}://127.0.0.1:${port}/json`],
+        { encoding: 'utf8' },
+      )
+    })
+    const m = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(r)
+    results.zeroErrors.push({ transport: tls ? 'h2 (TLS)' : 'h2c', line: m?.[0] })
+    console.log(`h2load -n 20000 -c 50 -m 10 saddle ${tls ? 'h2+TLS' : 'h2c'}: ${m?.[0]}`)
+  }
+  for (const path of ['/', '/json']) {
+    for (const kind of ['saddle', 'fastify', 'node-https']) {
+      const runs = await withServer(kind, true, {}, async (port) => {
+        await cannon(port, path, true) // warm-up
+        const out = []
+        for (let i = 0; i < rounds; i++) out.push(await cannon(port, path, true))
+        return out
+      })
+      const b = best(runs)
+      results.https.push({ path, server: kind, ...b, rounds: runs.map((r) => Math.round(r.rps)) })
+      console.log(
+        `autocannon https/1.1 ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  errors ${b.errors}`,
+      )
+    }
+  }
+  for (const [label, env, headers] of [
+    ['identity (no Accept-Encoding)', {}, {}],
+    ['gzip', {}, { 'accept-encoding': 'gzip' }],
+    ['br', {}, { 'accept-encoding': 'br' }],
+    ['compression off, gzip asked', { BENCH_COMPRESSION: 'off' }, { 'accept-encoding': 'gzip' }],
+  ]) {
+    const runs = await withServer('saddle', false, env, async (port) => {
+      await cannon(port, '/json10k', false, headers)
+      const out = []
+      for (let i = 0; i < rounds; i++) out.push(await cannon(port, '/json10k', false, headers))
+      return out
+    })
+    const b = best(runs)
+    results.compression.push({ label, ...b, rounds: runs.map((r) => Math.round(r.rps)) })
+    console.log(
+      `10 KB JSON ${label.padEnd(30)} ${Math.round(b.rps)} req/s  ${Math.round(b.bytes / b.rps)} B/answer  errors ${b.errors}`,
+    )
+  }
+  return results
+}
+
+/** SPEC §4: Saddle ≥ Fastify and ≥ 0.9 × raw node:http2 / node:https, over h2c, h2 with TLS and https. */
+export function h2Targets(out) {
+  const targets = []
+  const add = (label, rows, raw) => {
+    const s = rows.find((r) => r.server === 'saddle')
+    const f = rows.find((r) => r.server === 'fastify')
+    const n = rows.find((r) => r.server === raw)
+    if (!s || !f || !n) return
+    targets.push({ target: `${label}: Saddle ≥ Fastify`, measured: (s.rps / f.rps).toFixed(2), pass: s.rps >= f.rps })
+    targets.push({
+      target: `${label}: Saddle ≥ 0.9 × ${raw}`,
+      measured: (s.rps / n.rps).toFixed(2),
+      pass: s.rps >= 0.9 * n.rps,
+    })
+  }
+  for (const transport of ['h2c', 'h2 (TLS)'])
+    for (const path of ['/', '/json'])
+      add(
+        `${transport} ${path}`,
+        out.h2load.filter((r) => r.transport === transport && r.path === path),
+        'node-http2',
+      )
+  for (const path of ['/', '/json'])
+    add(
+      `https/1.1 ${path}`,
+      out.https.filter((r) => r.path === path),
+      'node-https',
+    )
+  return targets
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US')
+
+export function h2Markdown(out) {
+  const lines = [
+    '',
+    '<!-- h2 -->',
+    '## HTTP/2 and TLS (bench/h2.mjs)',
+    '',
+    `${new Date(out.date).toISOString()}, Node ${process.version}; each server alone in its process, best of ${out.rounds} rounds; h2load -n ${out.requests} -c 100 -m 10, autocannon 50 connections for ${out.duration} s; written by \`npm run bench\` or \`node bench/h2.mjs --write\`.`,
+    '',
+    '| h2load -c 100 -m 10 | path | Saddle | Fastify | node:http2 | Saddle / Fastify | Saddle / node:http2 |',
+    '|---|---|---|---|---|---|---|',
+  ]
+  const pick = (rows, server) => rows.find((r) => r.server === server)
+  for (const transport of ['h2c', 'h2 (TLS)']) {
+    for (const path of ['/', '/json']) {
+      const rows = out.h2load.filter((r) => r.transport === transport && r.path === path)
+      const [s, f, n] = ['saddle', 'fastify', 'node-http2'].map((id) => pick(rows, id))
+      lines.push(
+        `| ${transport} | \`${path}\` | ${fmt(s.rps)} | ${fmt(f.rps)} | ${fmt(n.rps)} | ${(s.rps / f.rps).toFixed(2)} | ${(s.rps / n.rps).toFixed(2)} |`,
+      )
+    }
+  }
+  lines.push(
+    '',
+    '| autocannon https/1.1 | path | Saddle | Fastify | node:https | Saddle / Fastify | Saddle / node:https |',
+    '|---|---|---|---|---|---|---|',
+  )
+  for (const path of ['/', '/json']) {
+    const rows = out.https.filter((r) => r.path === path)
+    const [s, f, n] = ['saddle', 'fastify', 'node-https'].map((id) => pick(rows, id))
+    lines.push(
+      `| https | \`${path}\` | ${fmt(s.rps)} | ${fmt(f.rps)} | ${fmt(n.rps)} | ${(s.rps / f.rps).toFixed(2)} | ${(s.rps / n.rps).toFixed(2)} |`,
+    )
+  }
+  lines.push('', 'h2load -n 20000 -c 50 -m 10 on Saddle `/json`:', '')
+  for (const z of out.zeroErrors) lines.push(`- ${z.transport}: \`${z.line}\``)
+  lines.push('', '**Compression** — a 10 KB JSON answer from Saddle, autocannon 50 connections over HTTP/1.1:', '')
+  lines.push('| request | req/s | bytes per answer (with headers) |', '|---|---|---|')
+  for (const c of out.compression) lines.push(`| ${c.label} | ${fmt(c.rps)} | ${fmt(c.bytes / c.rps)} |`)
+  lines.push('', '| target (SPEC §4) | measured | |', '|---|---|---|')
+  for (const t of h2Targets(out)) lines.push(`| ${t.target} | ${t.measured} | ${t.pass ? 'met' : 'missed'} |`)
+  lines.push('<!-- /h2 -->')
+  return `${lines.join('\n')}\n`
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const out = await runH2Bench({ quick: process.argv.includes('--quick') })
+  if (process.argv.includes('--write')) {
+    writeFileSync(new URL('./results/h2-latest.json', import.meta.url), `${JSON.stringify(out, null, 2)}\n`)
+    // replaces this script's section of bench/RESULTS.md (npm run bench keeps it when it rewrites the file)
+    const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
+    const text = readFileSync(file, 'utf8')
+    const section = h2Markdown(out).trim()
+    const re = /<!-- h2 -->[\s\S]*?<!-- \/h2 -->/
+    writeFileSync(file, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`)
+    console.log('wrote the HTTP/2 section of bench/RESULTS.md')
+  }
+}
