@@ -119,7 +119,15 @@ export function send(
   if ((c !== null && size > c.minSize) || ctx.conditional) {
     const h: Headers = headers ?? Object.create(null)
     if (defaultType !== null && h['content-type'] === undefined) h['content-type'] = defaultType
-    return writeBodyAnswer(was.nodeRequest, res, ctx, status, reason ?? STATUS_CODES[status] ?? defaultReason(status), h, body)
+    return writeBodyAnswer(
+      was.nodeRequest,
+      res,
+      ctx,
+      status,
+      reason ?? STATUS_CODES[status] ?? defaultReason(status),
+      h,
+      body,
+    )
   }
   if (headers === null) {
     const length = String(size)
@@ -226,7 +234,8 @@ async function writeWebResponse(was: SaddleWas, r: Response, headers: Headers): 
     res.writeHead(r.status, r.statusText || STATUS_CODES[r.status] || defaultReason(r.status), headers)
     return void res.end()
   }
-  if (was.requestContext.conditional && answerPrecondition(was.nodeRequest, res, r.status, headers)) return void (await r.body.cancel())
+  if (was.requestContext.conditional && answerPrecondition(was.nodeRequest, res, r.status, headers))
+    return void (await r.body.cancel())
   const encoding = chooseEncoding(was.requestContext, was.isHead, r.status, headers, -1)
   res.writeHead(r.status, r.statusText || STATUS_CODES[r.status] || defaultReason(r.status), headers)
   if (was.isHead) {
@@ -248,7 +257,8 @@ async function writeStream(
     headers['content-type'] = (stream as any).readableEncoding || (stream as any).readableObjectMode ? HTML : OCTETS
   }
   const res = was.nodeResponse
-  if (was.requestContext.conditional && answerPrecondition(was.nodeRequest, res, status, headers)) return void stream.destroy()
+  if (was.requestContext.conditional && answerPrecondition(was.nodeRequest, res, status, headers))
+    return void stream.destroy()
   const encoding = chooseEncoding(was.requestContext, was.isHead, status, headers, -1)
   res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
   if (was.isHead) {
@@ -286,7 +296,8 @@ async function writeIterable(
   if (headers['content-type'] === undefined) {
     headers['content-type'] = step.done || typeof step.value === 'string' ? HTML : OCTETS
   }
-  if (was.requestContext.conditional && answerPrecondition(was.nodeRequest, res, status, headers)) return void (await it.return?.())
+  if (was.requestContext.conditional && answerPrecondition(was.nodeRequest, res, status, headers))
+    return void (await it.return?.())
   const encoding = chooseEncoding(was.requestContext, was.isHead, status, headers, -1)
   res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
   if (was.isHead) {
@@ -393,6 +404,7 @@ function lower(h: Record<string, string | string[]>): Headers {
 /** When even the error page could not be written: a plain 500, or a cut connection once headers are out. */
 export function writeLastResort(was: SaddleWas, error: unknown): void {
   was.app.logError(error, was, 'could not write the error response')
-  if (!was.nodeResponse.headersSent) void send(was, 500, null, Object.create(null), 'text/plain', 'Internal Server Error')
+  if (!was.nodeResponse.headersSent)
+    void send(was, 500, null, Object.create(null), 'text/plain', 'Internal Server Error')
   else was.nodeResponse.destroy()
 }
