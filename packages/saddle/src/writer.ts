@@ -145,7 +145,7 @@ export function send(
 }
 
 function writeApi(was: SaddleWas, api: ApiResult, headers: Headers): void | Promise<void> {
-  const status = api.status ?? was.nodeResponse?.statusCode ?? 200
+  const status = api.status ?? was.builtResponse?.statusCode ?? 200
   const accept = was.rawHeader('accept')
   if (accept?.startsWith('text/xml')) {
     return send(was, status, null, headers, 'text/xml', encodeXmlRpcResponse(api.data))
