@@ -16,6 +16,8 @@ export interface MountInfo {
   readonly hosts: readonly string[] | null
   /** The engine the app is mounted on (for `was.apps`, URL building across apps, settings). */
   readonly engine: EngineLike
+  /** The engine's server log (stderr, or `server.log` with `enableFileLogging`); apps write their errors here. */
+  readonly log?: (line: string, level: 'info' | 'warn' | 'error') => void
 }
 
 /** Per-request facts the engine has already worked out; one object per request, fixed shape. */

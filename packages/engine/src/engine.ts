@@ -214,7 +214,7 @@ export class Engine implements EngineLike, ErrorReporter {
     }
     for (const r of this.records) {
       const app = r.target?.app
-      if (app) await app.mount({ point: r.point, hosts: r.hosts, engine: this })
+      if (app) await app.mount({ point: r.point, hosts: r.hosts, engine: this, log: this.serverLine })
     }
   }
 
@@ -392,6 +392,9 @@ export class Engine implements EngineLike, ErrorReporter {
     this.maxAge.set(prefix, seconds)
     return this
   }
+
+  /** The server log as a function, handed to mounted apps (their errors land in server.log with file logging). */
+  private readonly serverLine = (line: string, level: 'info' | 'warn' | 'error'): void => this.log.serverLog(level, line)
 
   /** Write request.log and server.log into `dir` (default: `logs` beside the script). */
   enableFileLogging(dir?: string): this {

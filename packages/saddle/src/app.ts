@@ -350,6 +350,11 @@ export class Saddle extends Package implements SkitaiApp {
       this.logger(line, level)
       return
     }
+    const engineLog = this._mountInfo?.log
+    if (engineLog !== undefined) {
+      engineLog(line, level === 'error' || level === 'warn' ? level : 'info')
+      return
+    }
     if (level === 'error' || level === 'warn') console.error(`[${level}] ${line}`)
     else console.log(`[${level}] ${line}`)
   }
