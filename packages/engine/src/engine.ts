@@ -394,7 +394,8 @@ export class Engine implements EngineLike, ErrorReporter {
   }
 
   /** The server log as a function, handed to mounted apps (their errors land in server.log with file logging). */
-  private readonly serverLine = (line: string, level: 'info' | 'warn' | 'error'): void => this.log.serverLog(level, line)
+  private readonly serverLine = (line: string, level: 'info' | 'warn' | 'error'): void =>
+    this.log.serverLog(level, line)
 
   /** Write request.log and server.log into `dir` (default: `logs` beside the script). */
   enableFileLogging(dir?: string): this {

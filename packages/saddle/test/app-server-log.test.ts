@@ -18,7 +18,9 @@ test('enableFileLogging: a Saddle handler error goes to server.log with its stac
   engine.mount('/', app)
   const port = await engine.listen({ port: 0 })
   try {
-    const r = await request(`http://127.0.0.1:${port}/boom`, { headers: { 'x-gtxn-id': 'GT-srvlog', 'x-ltxn-id': '3000' } })
+    const r = await request(`http://127.0.0.1:${port}/boom`, {
+      headers: { 'x-gtxn-id': 'GT-srvlog', 'x-ltxn-id': '3000' },
+    })
     assert.equal(r.statusCode, 500)
     await r.body.text()
   } finally {
