@@ -33,6 +33,71 @@ describe('Redis through was.db', { skip: haveRedis ? false : 'redis-server not i
     assert.equal(unknown.fault?.code, 'ERR')
   })
 
+  test('transaction: one MULTI/EXEC; replies at EXEC; a refused command aborts all; nothing sent when fn throws', async () => {
+    const db = () => w().db('@r')
+    const both = await db().transaction(async (tx) => {
+      const x = tx.execute('INCR', 'tx:n')
+      const y = tx.execute('INCR', 'tx:n')
+      return (await Promise.all([x, y])).map((r) => r.data)
+    })
+    assert.deepEqual(both, [1, 2])
+    // a command Redis refuses while queueing (unknown) discards the block: the SET before it never ran
+    await assert.rejects(
+      db().transaction(async (tx) => {
+        const set = tx.execute('SET', 'tx:aborted', '1')
+        tx.execute('NOSUCHCOMMAND')
+        return set
+      }),
+      (e: any) => e.name === 'DbFaultError' && e.code === 'EXECABORT',
+    )
+    assert.equal(await db().execute('GET', 'tx:aborted').fetch(5), null)
+    // a command failing inside EXEC fails alone (Redis has no rollback); the others are applied
+    await db().execute('SET', 'tx:s', 'text').wait(5)
+    const outcome = await db().transaction(async (tx) => {
+      const a = tx.execute('SET', 'tx:a', '1')
+      const bad = tx.execute('LPUSH', 'tx:s', 'x')
+      const b = tx.execute('SET', 'tx:b', '2')
+      return Promise.allSettled([a, bad, b])
+    })
+    assert.deepEqual(
+      outcome.map((o) => o.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    )
+    assert.equal((outcome[1] as PromiseRejectedResult).reason.code, 'WRONGTYPE')
+    assert.deepEqual(await db().execute('MGET', 'tx:a', 'tx:b').fetch(5), ['1', '2'])
+    // an unawaited failure is reported by the transaction itself
+    await assert.rejects(
+      db().transaction(async (tx) => {
+        tx.execute('LPUSH', 'tx:s', 'x')
+      }),
+      (e: any) => e.code === 'WRONGTYPE',
+    )
+    // fn throws before any reply was awaited: EXEC was never sent, nothing ran
+    await assert.rejects(
+      db().transaction(async (tx) => {
+        tx.execute('SET', 'tx:never', '1')
+        throw new Error('changed my mind')
+      }),
+      /changed my mind/,
+    )
+    assert.equal(await db().execute('GET', 'tx:never').fetch(5), null)
+    // a command issued after a reply was awaited cannot join the block
+    await assert.rejects(
+      db().transaction(async (tx) => {
+        await tx.execute('SET', 'tx:first', '1')
+        await tx.execute('SET', 'tx:late', '1')
+      }),
+      /came after EXEC was sent/,
+    )
+    assert.equal(await db().execute('GET', 'tx:late').fetch(5), null)
+    await assert.rejects(
+      w()
+        .db.map('@dbs')
+        .transaction(async () => 1),
+      /a transaction runs on one member/,
+    )
+  })
+
   test('.map over two databases: one Result per member, in member order', async () => {
     await w().db.map('@dbs').execute('SET', 'k', 'v').wait(5)
     const set = await w().db.map('@dbs').execute('DBSIZE').getswait(5)

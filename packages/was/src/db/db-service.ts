@@ -18,6 +18,7 @@ import { Task } from '../task.js'
 import { DbCall, type DbCallSpec } from './db-call.js'
 import { DbFaultError, DbResult } from './db-result.js'
 import { driverFor } from './drivers.js'
+import { redisTransaction } from './redis-tx.js'
 
 /** Per-call options of a database statement (a subset of the HTTP ones). */
 export type DbOptions = Pick<RequestOptions, 'timeout' | 'useCache' | 'filter'>
@@ -25,6 +26,8 @@ export type DbOptions = Pick<RequestOptions, 'timeout' | 'useCache' | 'filter'>
 /** A statement inside `transaction(fn)`: resolves with its Result; rejects when it failed. */
 export interface DbTx {
   execute(sql: string, params?: readonly unknown[]): Promise<DbResult>
+  /** Redis (a MULTI/EXEC block, redis-tx.ts): replies arrive once EXEC ran, sent when one is awaited. */
+  execute(command: string, ...args: Array<string | number | Buffer>): Promise<DbResult>
 }
 
 export interface DbHandle {
@@ -32,7 +35,10 @@ export interface DbHandle {
   execute(sql: string, params?: readonly unknown[], opts?: DbOptions): Task
   /** Redis: `execute('HSET', 'h', 'f', 'v')`. */
   execute(command: string, ...args: Array<string | number | Buffer>): Task
-  /** `fn` on one connection between BEGIN and COMMIT; ROLLBACK and rethrow when it throws. */
+  /**
+   * `fn` on one connection between BEGIN and COMMIT; ROLLBACK and rethrow when it throws. Redis: the
+   * commands go out as one MULTI/EXEC (was README "Databases").
+   */
   transaction<T>(fn: (tx: DbTx) => Promise<T>): Promise<T>
 }
 
@@ -92,7 +98,7 @@ function dbHandle(w: Firer, alias: string, mode: Mode, handleOpts: DbOptions | u
     transaction<T>(fn: (tx: DbTx) => Promise<T>): Promise<T> {
       if (mode === MODE_MAP)
         return Promise.reject(new Error(`was.db.map('${url}').transaction: a transaction runs on one member`))
-      return transaction(cluster, url, fn)
+      return redis ? redisTransaction(cluster, url, fn as never) : transaction(cluster, url, fn)
     },
   }
 }
@@ -151,7 +157,7 @@ async function transaction<T>(cluster: Cluster, url: string, fn: (tx: DbTx) => P
     try {
       return await driver.transaction((run) => {
         started = true
-        return fn({
+        const tx = {
           async execute(sql: string, params: readonly unknown[] = []): Promise<DbResult> {
             const r = new DbResult(url, null)
             r.member = m.address
@@ -175,7 +181,8 @@ async function transaction<T>(cluster: Cluster, url: string, fn: (tx: DbTx) => P
               throw new DbFaultError(r)
             }
           },
-        })
+        }
+        return fn(tx as DbTx)
       })
     } catch (e) {
       // Before BEGIN ran, a member that cannot be reached is skipped like any `.lb` call.

@@ -4,7 +4,7 @@
  * arguments as separate bulk strings (no string building). A member that cannot be reached fails the
  * command at once (no offline queue waiting for a reconnect), so `.lb` can go on to another member.
  */
-import type { Redis, RedisOptions } from 'ioredis'
+import type { ChainableCommander, Redis, RedisOptions } from 'ioredis'
 import type { AliasOptions } from '../aliases.js'
 import { ioredisLib } from '../lazy-client-libs.js'
 import type { Member } from '../member.js'
@@ -61,12 +61,14 @@ export class RedisDriver implements DbDriver {
     return { done, cancel: () => {} }
   }
 
+  /** Never called: DB_REDIS transactions are MULTI/EXEC blocks (redis-tx.ts), not BEGIN/COMMIT. */
   transaction(): Promise<never> {
-    return Promise.reject(
-      new Error(
-        `was.db('@…').transaction is for SQL databases; for Redis send MULTI/EXEC yourself or use a Lua script (EVAL)`,
-      ),
-    )
+    return Promise.reject(new Error('redis transactions go through redisTransaction (MULTI/EXEC)'))
+  }
+
+  /** A MULTI block on this member's connection, written at exec() (redis-tx.ts). */
+  multi(): ChainableCommander {
+    return this._get().multi()
   }
 
   classify(err: unknown): ErrorKind {
