@@ -79,7 +79,9 @@ const ratio = out.routes['was.db'].best / out.routes['pg Pool'].best
 const cpuRatio = out.routes['was.db'].cpuUsPerReq / out.routes['pg Pool'].cpuUsPerReq
 out.ratio = ratio
 out.cpuRatio = cpuRatio
-console.log(`was.db / pg Pool: ${ratio.toFixed(3)} req/s (target ≥ 0.9), ${cpuRatio.toFixed(3)} × the server CPU per request`)
+console.log(
+  `was.db / pg Pool: ${ratio.toFixed(3)} req/s (target ≥ 0.9), ${cpuRatio.toFixed(3)} × the server CPU per request`,
+)
 
 if (process.argv.includes('--write')) {
   const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
