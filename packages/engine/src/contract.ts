@@ -38,6 +38,8 @@ export interface RequestContext {
   readonly startTime: number
   /** Set by an app after authentication; written to the access log. */
   user: string | null
+  /** Set by an app to the name of the route it matched: the `route` label of the metrics. */
+  route: string | null
   /** The engine's limit for request bodies (bytes); apps may only lower it. */
   readonly maxBodySize: number
   /** Whether the request has a body (Content-Length over 0, or Transfer-Encoding). */
@@ -88,6 +90,8 @@ export interface EngineLike {
   readonly apps: Readonly<Record<string, SkitaiApp>>
   /** Mount point of a mounted app ('' for root). */
   mountPointOf(app: SkitaiApp): string | undefined
+  /** The status report (`was.status()`, README "Status page and metrics"), summed over all workers. */
+  status?(): Promise<unknown>
 }
 
 /**

@@ -46,6 +46,9 @@ import {
 import { HttpsForward } from './forward.js'
 import { DEFAULT_H2_LIMITS, type H2Limits, mergeH2Limits } from './http2-limits.js'
 import { createStaticHandler } from './static.js'
+import type { StatusReport } from './status/figures.js'
+import { type ObserveOptions, Observer } from './status/observe.js'
+import type { RequestStats } from './status/request-stats.js'
 import { MaxAgeTable } from './static-maxage.js'
 import { type LaunchOptions, openTestClient, type TestClient } from './test-client.js'
 import { readTlsFiles, reloadTlsOnSighup, type TlsFiles } from './tls.js'
@@ -88,6 +91,8 @@ export class Engine implements EngineLike, ErrorReporter {
   inFlight = 0
   /** Open client connections. */
   connections = 0
+  /** Request counters of the status page and metrics (status/request-stats.ts); null until either is on. */
+  stats: RequestStats | null = null
   closing = false
   debug = false
   /** Seconds sent in Retry-After with a 503 (set503EstimatedTimeout). */
@@ -112,8 +117,9 @@ export class Engine implements EngineLike, ErrorReporter {
   private readonly argv: readonly string[] | null
   private rootDir: string | undefined
   private signalsInstalled = false
-  /** Sockets handed to an app or proxy by an upgrade (WebSocket); cut at the shutdown deadline. */
-  private readonly upgraded = new Set<Duplex>()
+  /** @internal Sockets handed to an app or proxy by an upgrade (WebSocket); cut at the shutdown deadline. */
+  readonly upgraded = new Set<Duplex>()
+  private observer: Observer | null = null
   private wsHub: WsHub | null = null
   /** `enableSsl` files (tls.ts); null: plain HTTP. */
   private tlsFiles: TlsFiles | null = null
@@ -393,6 +399,26 @@ export class Engine implements EngineLike, ErrorReporter {
     return this
   }
 
+  /**
+   * `skitai.enableStatus('/__status__', { allow: ['127.0.0.1'] })`: the status page (README "Status page
+   * and metrics"), HTML or JSON by Accept, summed over all workers.
+   */
+  enableStatus(path = '/__status__', options: ObserveOptions = {}): this {
+    ;(this.observer ??= new Observer(this)).enable('status', path, options)
+    return this
+  }
+
+  /** `skitai.enableMetrics('/__metrics__', { allow })`: Prometheus text, summed over all workers. */
+  enableMetrics(path = '/__metrics__', options: ObserveOptions = {}): this {
+    ;(this.observer ??= new Observer(this)).enable('metrics', path, options)
+    return this
+  }
+
+  /** The status page's figures as an object (`was.status()`); request counting starts with the first call. */
+  status(): Promise<StatusReport> {
+    return (this.observer ??= new Observer(this)).status()
+  }
+
   /** The server log as a function, handed to mounted apps (their errors land in server.log with file logging). */
   private readonly serverLine = (line: string, level: 'info' | 'warn' | 'error'): void =>
     this.log.serverLog(level, line)
@@ -566,6 +592,7 @@ export class Engine implements EngineLike, ErrorReporter {
       }
     }
     await this.redis?.backend.close()
+    this.observer?.close()
     await this.log.close()
   }
 

@@ -51,7 +51,7 @@ export function handleRequest(engine: EngineCore, req: IncomingMessage, res: Res
   const entry = early !== EARLY_NONE ? null : (mounts.rootOnly ?? matchEntry(mounts.tableForHost(head.host), path))
   const cl = head.contentLength
   const point = entry === null ? '' : entry.point
-  // the clock is read only for requests that get a log line (its only reader)
+  // the clock is read only for requests that get a log line or are counted in the metrics (its readers)
   const logged = engine.log.isLogged(path)
   const ctx = new EngineRequestContext(
     point,
@@ -59,7 +59,7 @@ export function handleRequest(engine: EngineCore, req: IncomingMessage, res: Res
     q < 0 ? '' : url.slice(q + 1),
     head.gtxnid,
     ltxnIdOf(head.ltxnid),
-    logged ? performance.now() : 0,
+    logged || engine.stats !== null ? performance.now() : 0,
     prefs.maxClientBodySize,
     Math.max(cl, 0),
     cl > 0 || head.chunked,

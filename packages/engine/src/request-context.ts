@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressRecord, AddressTable } from './address-caps.js'
 import type { CompressionSettings } from './compression.js'
 import type { RequestContext } from './contract.js'
+import type { RequestStats } from './status/request-stats.js'
 import { gtxnIdOf } from './txn.js'
 
 /**
@@ -26,6 +27,8 @@ export interface ServingEngine {
   handlerFailed(err: unknown, req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext | null): void
   /** Response compression now (`setCompression`), null when off. */
   readonly compression: CompressionSettings | null
+  /** The status/metrics request counters, null when neither is on (response.ts counts into them). */
+  readonly stats: RequestStats | null
 }
 
 /**
@@ -43,6 +46,8 @@ export class EngineRequestContext implements RequestContext {
   readonly ltxnid: number
   readonly startTime: number
   user: string | null
+  /** The route name the app matched (Saddle sets it), for the metrics; null when none did. */
+  route: string | null
   readonly maxBodySize: number
   /** Request body bytes received (Content-Length, or counted for chunked bodies). */
   requestBytes: number
@@ -86,6 +91,7 @@ export class EngineRequestContext implements RequestContext {
     this.ltxnid = ltxnid
     this.startTime = startTime
     this.user = null
+    this.route = null
     this.maxBodySize = maxBodySize
     this.requestBytes = requestBytes
     this.hasBody = hasBody

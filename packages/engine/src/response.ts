@@ -85,6 +85,16 @@ export function responseClosed(res: ServerResponse & { skitaiCtx?: EngineRequest
       engine.log.appError(e, `${ctx.gtxnid}/${ctx.ltxnid}`, 'was.close()')
     }
   }
+  const stats = engine.stats
+  if (stats !== null)
+    stats.record(
+      ctx.mountPoint,
+      ctx.route,
+      (res.req as IncomingMessage).method ?? '-',
+      // a response never sent (the client went away, a hung handler cut) is 499, as in the access log
+      res.headersSent || res.writableEnded ? res.statusCode : 499,
+      ctx.startTime,
+    )
   if (ctx.logged)
     engine.log.request(
       res.req as IncomingMessage,

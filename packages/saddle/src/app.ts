@@ -296,6 +296,14 @@ export class Saddle extends Package implements SkitaiApp {
     return out
   }
 
+  /** The server's status report (`was.status()`, README "Status page and metrics"). */
+  serverStatus(): Promise<unknown> {
+    const engine = this._mountInfo?.engine
+    if (engine?.status === undefined)
+      return Promise.reject(new Error('was.status(): the app is not mounted on a Skitai engine'))
+    return engine.status()
+  }
+
   // ---- the engine contract ----
 
   async mount(info: MountInfo): Promise<void> {
@@ -376,6 +384,7 @@ export class Saddle extends Package implements SkitaiApp {
       ltxnid: 1000,
       startTime: 0,
       user: null,
+      route: null,
       maxBodySize: 0,
       hasBody: false,
       hasOrigin: false,

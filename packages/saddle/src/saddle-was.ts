@@ -258,6 +258,14 @@ export class SaddleWas extends Was {
     return renderOrApi(this, template, data, status)
   }
 
+  /**
+   * The server's status (README "Status page and metrics"): version, uptime, workers, connections,
+   * requests, backends, result cache — summed over every worker.
+   */
+  status(): Promise<unknown> {
+    return this.app.serverStatus()
+  }
+
   API(data?: unknown, status?: number): ApiResult {
     return new ApiResult(data, status ?? null)
   }
@@ -306,6 +314,8 @@ export class SaddleWas extends Was {
   enterRoute(route: Route, params: Record<string, string | number>): void {
     this.route = route
     this.#params = params
+    // the `route` label of the engine's metrics (README "Status page and metrics")
+    this.requestContext.route = route.fullName
   }
 
   /** @internal `was.request` if a stage or the handler has built it, else null (nothing is built) */

@@ -2,7 +2,7 @@
  * Aliases (README "Aliases"): a name such as '@search' for a cluster of backend members, registered before
  * the server runs. Member syntax: `[user:password@]host[:port][/database] [weight]` ('%40' for '@').
  */
-import { Member, type MemberSpec } from './member.js'
+import { type CallOutcome, Member, type MemberSpec } from './member.js'
 
 export const PROTO_HTTP = 'http'
 export const PROTO_HTTPS = 'https'
@@ -256,7 +256,7 @@ export async function unregisterAlias(name: string): Promise<void> {
   if (c !== undefined) await c.close()
 }
 
-/** Per-alias backend state for the status page (engine README "Access log and transaction ids"): members, up/down, load, failures. */
+/** Per-alias backend state for the status page (README "Status page and metrics"): members, up/down, load, failures, calls. */
 export function aliasStatus(): Array<{
   name: string
   type: AliasType
@@ -267,6 +267,8 @@ export function aliasStatus(): Array<{
     downReason: string | null
     inflight: number
     failures: number
+    /** Finished calls by outcome (ok, error, failed, timeout, cancelled). */
+    calls: Record<CallOutcome, number>
   }>
 }> {
   return [...registry.values()].map((c) => ({
@@ -279,6 +281,13 @@ export function aliasStatus(): Array<{
       downReason: m.downReason,
       inflight: m.inflight,
       failures: m.failures,
+      calls: {
+        ok: m.outcomes[0] as number,
+        error: m.outcomes[1] as number,
+        failed: m.outcomes[2] as number,
+        timeout: m.outcomes[3] as number,
+        cancelled: m.outcomes[4] as number,
+      },
     })),
   }))
 }

@@ -250,6 +250,7 @@ export class Call extends Finishable implements Pending {
     const m = this._member
     if (m !== null) {
       m.inflight--
+      m.countCall(status, code)
       r.member = m.address
     }
     if (callChannel.hasSubscribers) {

@@ -21,7 +21,7 @@ export {
   aliasStatus,
   parseMember,
 } from './aliases.js'
-export { Member } from './member.js'
+export { CALL_OUTCOMES, type CallOutcome, Member } from './member.js'
 export { setMaxRcache, cacheStats, cacheClear } from './cache.js'
 export { enableCachefs, disableCachefs, cachefsEnabled, type CachefsOptions } from './dispatchers.js'
 export { deflu, setlu, getlu, onModelChanged, LU_PREFIX } from './lu.js'

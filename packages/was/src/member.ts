@@ -7,6 +7,11 @@ import { connect } from 'node:net'
 import type { Dispatcher, Pool } from 'undici'
 import { dispatcherGeneration, wrapDispatcher } from './dispatchers.js'
 import { undiciLib } from './lazy-client-libs.js'
+import { FAIL_CANCELLED, STATUS_DONE, STATUS_TIMEOUT } from './result.js'
+
+/** Outcomes of finished calls, in the order of `Member.outcomes` (the engine's metrics label them so). */
+export const CALL_OUTCOMES = ['ok', 'error', 'failed', 'timeout', 'cancelled'] as const
+export type CallOutcome = (typeof CALL_OUTCOMES)[number]
 
 /** A parsed member address, before any connection exists (`aliases.ts` `parseMember`). */
 export interface MemberSpec {
@@ -41,6 +46,12 @@ export class Member {
   downReason: string | null
   /** Connection failures seen on calls to this member (each one marks it down). */
   failures: number
+  /**
+   * Finished calls by outcome, indexed like CALL_OUTCOMES: answered below 500, answered 500 or more
+   * (a database fault too), failed (connection, decoding), timed out, cancelled. Plain integers: counted
+   * on every call whether or not anyone reads them (the status page and metrics do).
+   */
+  readonly outcomes: number[]
   /** A database member's driver (its pool), made on first query (db/drivers.ts), closed with the member. */
   driver: { close(): Promise<void> } | null
   /** What logs, errors and the status page show: never the password. */
@@ -79,6 +90,7 @@ export class Member {
     this.down = false
     this.downReason = null
     this.failures = 0
+    this.outcomes = [0, 0, 0, 0, 0]
     this.driver = null
     this.address =
       spec.path ??
@@ -106,6 +118,14 @@ export class Member {
       this._generation = dispatcherGeneration
     }
     return this._dispatcher
+  }
+
+  /** Count one finished call by its Result status and status_code. */
+  countCall(status: number, code: number): void {
+    const o = this.outcomes
+    if (status === STATUS_DONE) o[code < 500 ? 0 : 1]++
+    else if (status === STATUS_TIMEOUT) o[3]++
+    else o[code === FAIL_CANCELLED ? 4 : 2]++
   }
 
   /** Mark down after a connection failure; start probing until it answers again. */

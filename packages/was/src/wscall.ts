@@ -136,6 +136,7 @@ export class WsCall extends Finishable implements Pending {
     const m = this._member
     if (m !== null) {
       m.inflight--
+      m.countCall(status, code)
       r.member = m.address
     }
     const s = this._socket

@@ -151,6 +151,7 @@ export class DbCall extends Finishable implements Pending {
     const m = this._member
     if (m !== null) {
       m.inflight--
+      m.countCall(status, code)
       r.member = m.address
     }
     if (callChannel.hasSubscribers)
