@@ -46,6 +46,8 @@ if (services.map && typeof skitai.alias === 'function') {
   unsupported.map = '@skitai/was has no was.get.map or @skitai/engine no alias() yet'
 }
 
+// the saddle-metrics server: request counting on, and the two pages mounted beside the app
+if (process.env.BENCH_METRICS === '1') skitai.enableMetrics().enableStatus()
 skitai.mount('/static', new URL('./static', import.meta.url).pathname)
 skitai.mount('/', app)
 skitai.setKeepAlive(120).setRequestTimeout(120)
