@@ -16,7 +16,7 @@ import { parseOptions } from './lib/options.mjs'
 import { cpuSecondsOf, freePort, rssOf, sleep, startBackends, startServer } from './lib/procs.mjs'
 import { computeTargets, markdownReport, printReport } from './lib/report.mjs'
 import { cpuTimes, stealShare } from './lib/steal.mjs'
-import { SCENARIOS, serversOf } from './scenarios/index.mjs'
+import { OPT_IN, SCENARIOS, serversOf } from './scenarios/index.mjs'
 import { BASELINE, SERVERS } from './scenarios/servers.mjs'
 import { h2Markdown, runH2Bench } from './h2.mjs'
 import { runWsBench, wsMarkdown } from './ws.mjs'
@@ -32,7 +32,9 @@ async function main() {
   if (opts.servers)
     for (const id of opts.servers) if (!SERVERS.some((s) => s.id === id)) throw new Error(`unknown server ${id}`)
   const wanted = (id) =>
-    !opts.servers || opts.servers.includes(id) || (id === 'saddle-undici' && opts.servers.includes('saddle'))
+    opts.servers
+      ? opts.servers.includes(id) || (id === 'saddle-undici' && opts.servers.includes('saddle'))
+      : !OPT_IN.includes(id)
   const defs = SERVERS.filter((d) => wanted(d.id) && scenarios.some((s) => serversOf(s).includes(d.id)))
 
   const plan = cpuPlan()

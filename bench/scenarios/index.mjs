@@ -78,6 +78,9 @@ export const SCENARIOS = [
   },
 ]
 
+/** Servers that join the scenarios without a `servers` list only when named in --servers. */
+export const OPT_IN = ['saddle-metrics']
+
 export function serversOf(scenario) {
-  return scenario.servers ?? MAIN
+  return scenario.servers ?? [...MAIN, ...OPT_IN]
 }

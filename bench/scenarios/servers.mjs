@@ -17,14 +17,14 @@ export const SERVERS = [
     only: ['was-get'],
   },
   // The cost of counting: the same Saddle app with enableMetrics and enableStatus on (README "Status page
-  // and metrics"); `node bench/paired.mjs --only hello --servers saddle,saddle-metrics` compares the two.
+  // and metrics"); opt-in (scenarios/index.mjs OPT_IN): `npm run bench -- --only hello --servers
+  // saddle,saddle-metrics`, or `node bench/paired.mjs --only hello --servers saddle,saddle-metrics`.
   {
     id: 'saddle-metrics',
     label: 'Saddle + enableMetrics',
     script: 'saddle.mjs',
     skitai: true,
     env: { BENCH_METRICS: '1' },
-    only: ['hello', 'json', 'params'],
   },
   // Before/after a change: BENCH_BEFORE=<dir> adds the same Saddle app served by an earlier build kept in
   // <dir> (a copy holding bench/servers/ and node_modules/@skitai/* of the earlier commit), so that
