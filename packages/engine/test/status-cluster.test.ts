@@ -39,44 +39,57 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('status and metrics over two cluster workers', () => {
-  let child: ChildProcess
-  let port = 0
+interface Cluster {
+  child: ChildProcess
+  port: number
+  output(): string
+}
+
+/** Starts the fixture and resolves once both workers listen. */
+async function startCluster(env: Record<string, string> = {}): Promise<Cluster> {
+  const port = await freePort()
   let output = ''
+  const child = spawn(
+    process.execPath,
+    ['--conditions=skitai-source', '--import', './packages/engine/bin/register.mjs', FIXTURE],
+    { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  child.stderr?.on('data', (d) => (output += d))
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the cluster did not start:\n${output}`)), 60_000)
+    child.stdout?.on('data', (d: Buffer) => {
+      output += d
+      if (output.includes('ready W0 W1')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`the cluster exited (${code}) before it was ready:\n${output}`)))
+  })
+  return { child, port, output: () => output }
+}
+
+/** SIGTERM to the primary, then SIGKILL to any worker still there: nothing is left running. */
+async function stopCluster(c: Cluster | undefined, workerPids: number[]): Promise<void> {
+  for (const pid of workerPids) if (alive(pid)) process.kill(pid, 'SIGCONT')
+  if (c !== undefined && c.child.exitCode === null) {
+    const exited = new Promise((r) => c.child.once('exit', r))
+    c.child.kill('SIGTERM')
+    await exited
+  }
+  for (const pid of workerPids) if (alive(pid)) process.kill(pid, 'SIGKILL')
+}
+
+describe('status and metrics over two cluster workers', () => {
+  let c: Cluster
+  let port = 0
   const workerPids: number[] = []
 
   before(async () => {
-    port = await freePort()
-    child = spawn(
-      process.execPath,
-      ['--conditions=skitai-source', '--import', './packages/engine/bin/register.mjs', FIXTURE],
-      { cwd: ROOT, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the cluster did not start:\n${output}`)), 60_000)
-      const onData = (d: Buffer) => {
-        output += d
-        if (output.includes('ready W0 W1')) {
-          clearTimeout(timer)
-          resolve()
-        }
-      }
-      child.stdout?.on('data', onData)
-      child.stderr?.on('data', (d) => (output += d))
-      child.once('exit', (code) => reject(new Error(`the cluster exited (${code}) before it was ready:\n${output}`)))
-    })
+    c = await startCluster()
+    port = c.port
   })
-
-  after(async () => {
-    for (const pid of workerPids) if (alive(pid)) process.kill(pid, 'SIGCONT')
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r))
-      child.kill('SIGTERM')
-      await exited
-    }
-    // nothing left running, even if the primary went without its workers
-    for (const pid of workerPids) if (alive(pid)) process.kill(pid, 'SIGKILL')
-  })
+  after(() => stopCluster(c, workerPids))
 
   test('under load, the counters add up to the requests answered, from both workers', async () => {
     const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 20, amount: 4000 })
@@ -146,6 +159,34 @@ describe('status and metrics over two cluster workers', () => {
       assert.notEqual(report.workers.list[0].pid, stopped)
     } finally {
       process.kill(stopped, 'SIGCONT')
+    }
+  })
+})
+
+describe('a primary that does not collect', () => {
+  let c: Cluster
+  const workerPids: number[] = []
+  before(async () => {
+    c = await startCluster({ PRIMARY_COLLECTS: '0' })
+  })
+  after(() => stopCluster(c, workerPids))
+
+  test('the worker answers with its own figures and says the master did not answer', async () => {
+    const res = await get(c.port, '/__status__', 'application/json', 10_000)
+    assert.equal(res.status, 200)
+    const s = JSON.parse(res.text)
+    workerPids.push(s.workers.list[0].pid)
+    assert.equal(s.workers.count, 1)
+    assert.match(s.workers.missing[0], /the master did not answer within \d+ ms/)
+    const page = await get(c.port, '/__metrics__', 'text/plain', 10_000)
+    const m = await parsePrometheus(page.text)
+    assert.equal(sampleValue(m, 'skitai_workers'), 1)
+    assert.equal(sampleValue(m, 'skitai_workers_missing'), 1)
+    // the other worker's pid, for the clean-up, from a few more connections
+    for (let i = 0; i < 4 && workerPids.length < 2; i++) {
+      const again = JSON.parse((await get(c.port, '/__status__', 'application/json', 10_000)).text)
+      const pid = again.workers.list[0].pid
+      if (!workerPids.includes(pid)) workerPids.push(pid)
     }
   })
 })

@@ -3,6 +3,7 @@
 // handler. Real engines on 127.0.0.1, real HTTP requests.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { connect as h2connect } from 'node:http2'
 import { after, before, describe, test } from 'node:test'
 import { Engine } from '@skitai/engine'
 import { Saddle } from '@skitai/saddle'
@@ -101,6 +102,41 @@ describe('status page, one process', () => {
     assert.equal(body.workers, 1)
     assert.equal(body.version, VERSION)
     assert.ok(body.total > 10)
+  })
+})
+
+describe('status page over HTTP/2', () => {
+  test('an h2c session is counted as h2, its requests like any other', async () => {
+    const engine = quiet()
+    engine.mount('/', siteApp())
+    engine.enableStatus()
+    const port = await engine.listen({ port: 0 })
+    const session = h2connect(`http://127.0.0.1:${port}`)
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const s = session.request({ ':path': path, accept: 'application/json' })
+        let body = ''
+        let status = 0
+        s.setEncoding('utf8')
+        s.on('response', (h) => (status = Number(h[':status'])))
+        s.on('data', (d) => (body += d))
+        s.on('end', () => resolve({ status, body }))
+        s.on('error', reject)
+      })
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await get(`/hello/h${i}`)).status, 200)
+      const res = await get('/__status__')
+      assert.equal(res.status, 200)
+      const s = JSON.parse(res.body)
+      assert.equal(s.connections.h2, 1)
+      assert.equal(s.connections.http1, 0)
+      assert.equal(s.connections.total, 1)
+      assert.equal(s.requests.total, 3)
+      assert.deepEqual(s.requests.byStatus, { 200: 3 })
+    } finally {
+      session.close()
+      await engine.close(1)
+    }
   })
 })
 
