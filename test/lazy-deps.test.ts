@@ -1,5 +1,5 @@
 // An idle worker must not pay for libraries it has not used yet (engine README "Performance": idle RSS < 80 MB): undici
-// (~20 MB), ws, xmlrpc, nunjucks, jsonwebtoken, busboy, iron-session, light-my-request, send and
+// (~20 MB), ws, xmlrpc, nunjucks, jsonwebtoken, busboy, iron-session, light-my-request, send, prom-client and
 // @hono/node-server load on first use. Each check runs a real worker in a fresh `node` process (a test
 // process has loaded everything already) and reads what it loaded from require.cache plus a log of
 // resolved imports, so an eager `import` of any of them makes this fail.
@@ -17,7 +17,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 const tmp = mkdtempSync(join(tmpdir(), 'skitai-lazy-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
 
-const ENGINE_LAZY = ['undici', 'ws', 'xmlrpc', 'light-my-request', '@hono/node-server', 'send']
+const ENGINE_LAZY = ['undici', 'ws', 'xmlrpc', 'light-my-request', '@hono/node-server', 'send', 'prom-client']
 const DB_LAZY = ['pg', 'ioredis', '@electric-sql/pglite', 'better-sqlite3']
 const SADDLE_LAZY = [...ENGINE_LAZY, 'nunjucks', 'busboy', 'jsonwebtoken', 'iron-session', 'mime-types']
 

@@ -5,6 +5,7 @@
 // the official Prometheus client's parser (prometheus-parse.ts).
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
+import { createRequire } from 'node:module'
 import { after, before, describe, test } from 'node:test'
 import { Engine } from '@skitai/engine'
 import { Saddle } from '@skitai/saddle'
@@ -49,6 +50,14 @@ describe('metrics page', () => {
     await new Promise((r) => backend.close(r))
   })
 
+  test('prom-client is loaded by the first scrape, not by counting', async () => {
+    const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/prom-client/'))
+    assert.equal((await fetch(`${base}/items/1`)).status, 200)
+    assert.equal(loaded(), false)
+    assert.equal((await fetch(`${base}/__metrics__`)).status, 200)
+    assert.equal(loaded(), true)
+  })
+
   test('parses as Prometheus text; request counters and histogram match the requests sent', async () => {
     for (let i = 0; i < 6; i++) assert.equal((await fetch(`${base}/items/${i}`)).status, 200)
     for (let i = 0; i < 2; i++) {
@@ -67,18 +76,19 @@ describe('metrics page', () => {
     assert.ok(requests.length > 0 && requests.every((x) => x.type === 'counter'))
     assert.equal(
       sampleValue(m, 'skitai_requests_total', { app: 'api', route: 'item', method: 'GET', status: '200' }),
-      6,
+      7, // 6 here, 1 in the test before
     )
     assert.equal(
       sampleValue(m, 'skitai_requests_total', { app: 'api', route: 'item', method: 'POST', status: '200' }),
       2,
     )
     assert.equal(sampleValue(m, 'skitai_requests_total', { app: 'api', route: '-', method: 'GET', status: '404' }), 1)
-    assert.equal(sampleSum(m, 'skitai_requests_total'), 9)
+    assert.equal(sampleSum(m, 'skitai_requests_total', { app: 'api' }), 10)
+    assert.equal(sampleValue(m, 'skitai_requests_total', { app: '/__metrics__' }), 1)
     const item = { app: 'api', route: 'item', method: 'GET' }
     assert.equal(m.find((x) => x.name === 'skitai_request_duration_seconds_count')?.type, 'histogram')
-    assert.equal(sampleValue(m, 'skitai_request_duration_seconds_count', item), 6)
-    assert.equal(sampleValue(m, 'skitai_request_duration_seconds_bucket', { ...item, le: '+Inf' }), 6)
+    assert.equal(sampleValue(m, 'skitai_request_duration_seconds_count', item), 7)
+    assert.equal(sampleValue(m, 'skitai_request_duration_seconds_bucket', { ...item, le: '+Inf' }), 7)
     assert.ok(sampleValue(m, 'skitai_request_duration_seconds_sum', item) > 0)
     // buckets are cumulative, in order of their bounds
     const buckets = m
