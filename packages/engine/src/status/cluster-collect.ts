@@ -82,15 +82,18 @@ function trySend(message: object): void {
 }
 
 /**
- * In a cluster worker: answer the master's requests for this worker's figures with `source`. Returns the
- * function that stops it (at engine close).
+ * In a cluster worker: answer the master's requests for this worker's figures with `source` (the last
+ * engine to enable a page wins). Returns the function that stops it (at that engine's close).
  */
 export function serveFigures(source: () => WorkerFigures): () => void {
   figuresSource = source
-  if (!cluster.isWorker || workerListening) return stopServingFigures
-  workerListening = true
-  process.on('message', onWorkerMessage)
-  return stopServingFigures
+  if (cluster.isWorker && !workerListening) {
+    workerListening = true
+    process.on('message', onWorkerMessage)
+  }
+  return () => {
+    if (figuresSource === source) stopServingFigures()
+  }
 }
 
 function stopServingFigures(): void {
@@ -138,20 +141,22 @@ interface Gathering {
 
 let gatherSeq = 0
 const gatherings = new Map<number, Gathering>()
-let primaryListening = false
+/** Engines of this process that enabled a page: the primary collects while there is one. */
+let primaryUsers = 0
 
-/** In the cluster primary: answer the workers' `skitai:collect:ask` (idempotent). */
-export function collectInPrimary(): void {
-  if (!cluster.isPrimary || primaryListening) return
-  primaryListening = true
-  cluster.on('message', onPrimaryMessage)
+/** In the cluster primary: answer the workers' `skitai:collect:ask`. Returns the release function. */
+export function collectInPrimary(): () => void {
+  if (!cluster.isPrimary) return noop
+  if (primaryUsers++ === 0) cluster.on('message', onPrimaryMessage)
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    if (--primaryUsers === 0) cluster.removeListener('message', onPrimaryMessage)
+  }
 }
 
-export function stopCollectingInPrimary(): void {
-  if (!primaryListening) return
-  primaryListening = false
-  cluster.removeListener('message', onPrimaryMessage)
-}
+function noop(): void {}
 
 function onPrimaryMessage(worker: Worker, msg: Message): void {
   if (msg === null || typeof msg !== 'object') return

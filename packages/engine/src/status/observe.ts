@@ -5,13 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { AllowList } from './allow-list.js'
-import {
-  type CollectKind,
-  collect,
-  collectInPrimary,
-  serveFigures,
-  stopCollectingInPrimary,
-} from './cluster-collect.js'
+import { type CollectKind, collect, collectInPrimary, serveFigures } from './cluster-collect.js'
 import { localFigures, type ObservedEngine, type StatusReport } from './figures.js'
 import { METRICS_CONTENT_TYPE } from './metrics-text.js'
 import { RequestStats } from './request-stats.js'
@@ -33,6 +27,7 @@ export interface ObservableEngine extends ObservedEngine {
 /** The engine's status/metrics state: made by the first enableStatus/enableMetrics or status() call. */
 export class Observer {
   private stopServing: (() => void) | null = null
+  private stopCollecting: (() => void) | null = null
 
   constructor(private readonly engine: ObservableEngine) {
     engine.stats ??= new RequestStats()
@@ -45,7 +40,7 @@ export class Observer {
       throw new TypeError(`${where}: give a path of its own such as '/__${kind}__'`)
     const allow = new AllowList(options.allow ?? DEFAULT_ALLOW, where)
     this.engine.mount(path, (req, res) => this.servePage(kind, allow, req, res))
-    collectInPrimary()
+    this.stopCollecting ??= collectInPrimary()
     this.stopServing ??= serveFigures(this.local)
   }
 
@@ -61,7 +56,8 @@ export class Observer {
   close(): void {
     this.stopServing?.()
     this.stopServing = null
-    stopCollectingInPrimary()
+    this.stopCollecting?.()
+    this.stopCollecting = null
   }
 
   private servePage(kind: CollectKind, allow: AllowList, req: IncomingMessage, res: ServerResponse): void {
