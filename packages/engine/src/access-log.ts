@@ -43,7 +43,11 @@ export class AccessLog {
     return true
   }
 
+  /** The directory of request.log and server.log; null while they go to stdout/stderr. */
+  dir: string | null = null
+
   toFiles(dir: string): void {
+    this.dir = dir
     void this.requests.close()
     void this.server.close()
     this.requests = LogSink.file(dir, 'request.log')

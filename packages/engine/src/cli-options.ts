@@ -1,8 +1,10 @@
 /**
  * Command-line options of a serve script (`npx skitai serve.ts --port 5001 --devel`), parsed in this one
- * place: the built-in options, the commands (`start | stop | restart | status`, `install`, later) and the
+ * place: the built-in options, the commands (`start | stop | restart | status | install | uninstall`, daemon-options.ts) and the
  * options a script adds with `skitai.addOption`.
  */
+
+import { COMMAND_HELP, DAEMON_COMMANDS, DAEMON_OPTIONS, isCommandOnly, misplacedOptions } from './daemon-options.js'
 
 export interface OptionSpec {
   /** '-p', or undefined. */
@@ -30,8 +32,8 @@ export const BUILTIN_OPTIONS: OptionSpec[] = [
   { short: '-h', long: '--help', help: 'show this help and exit', takesValue: false, valueName: '' },
 ]
 
-/** Positional commands recognized after the script (none yet; daemon commands come later). */
-export const COMMANDS: string[] = []
+/** Positional commands recognized after the script: the daemon and systemd commands (daemon.ts). */
+export const COMMANDS: readonly string[] = DAEMON_COMMANDS
 
 export interface ParsedArgs {
   port: number | undefined
@@ -39,6 +41,10 @@ export interface ParsedArgs {
   devel: boolean
   help: boolean
   command: string | undefined
+  /** Daemon options (daemon-options.ts) by long name without dashes: `{ pidfile: '/run/x.pid', force: true }`. */
+  daemon: Record<string, string | true>
+  /** The arguments minus the command and the daemon options that only the command uses (for the server it starts). */
+  passOn: string[]
   /** Custom options by long name without dashes: `{ qtran: true, file: 'x.txt' }`. */
   options: Record<string, string | true>
   errors: string[]
@@ -72,10 +78,12 @@ export function parseArgs(argv: readonly string[], custom: readonly OptionSpec[]
     devel: false,
     help: false,
     command: undefined,
+    daemon: {},
+    passOn: [],
     options: {},
     errors: [],
   }
-  const specs = [...BUILTIN_OPTIONS, ...custom]
+  const specs = [...BUILTIN_OPTIONS, ...DAEMON_OPTIONS, ...custom]
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
     if (!arg.startsWith('-') || arg === '-') {
@@ -83,6 +91,7 @@ export function parseArgs(argv: readonly string[], custom: readonly OptionSpec[]
       else out.errors.push(`unexpected argument: ${arg}`)
       continue
     }
+    const from = i
     const eq = arg.indexOf('=')
     const key = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg
     const spec = specs.find((s) => s.long === key || s.short === key)
@@ -119,19 +128,26 @@ export function parseArgs(argv: readonly string[], custom: readonly OptionSpec[]
         out.help = true
         break
       default:
-        out.options[spec.long.slice(2)] = value
+        if (DAEMON_OPTIONS.includes(spec as (typeof DAEMON_OPTIONS)[number])) out.daemon[spec.long.slice(2)] = value
+        else out.options[spec.long.slice(2)] = value
     }
+    if (!isCommandOnly(spec.long)) out.passOn.push(...argv.slice(from, i + 1))
   }
+  out.errors.push(...misplacedOptions(out.command, out.daemon))
   return out
 }
 
 export function formatHelp(custom: readonly OptionSpec[] = [], script = 'serve.ts'): string {
-  const lines = [`Usage: skitai ${script} [options]`, '', 'Options:']
+  const lines = [`Usage: skitai ${script} [COMMAND] [options]`, '', 'Options:']
   const row = (s: OptionSpec) => {
     const names = `${s.short ? `${s.short}, ` : '    '}${s.long}${s.takesValue ? ` ${s.valueName}` : ''}`
     return `  ${names.padEnd(28)} ${s.help}`
   }
   for (const s of BUILTIN_OPTIONS) lines.push(row(s))
+  lines.push('', 'Commands (none: run in the foreground):')
+  for (const c of DAEMON_COMMANDS) lines.push(`  ${c.padEnd(28)} ${COMMAND_HELP[c]}`)
+  lines.push('', 'Command options:')
+  for (const s of DAEMON_OPTIONS) lines.push(row(s))
   if (custom.length > 0) {
     lines.push('', 'Script options:')
     for (const s of custom) lines.push(row(s))

@@ -18,6 +18,7 @@ import {
 import { AccessLog } from './access-log.js'
 import { AddressTable } from './address-caps.js'
 import { formatHelp, makeOption, type OptionSpec, parseArgs } from './cli-options.js'
+import { applyLogOptions, reportListenFailure, reportListening, runDaemonCommand } from './daemon.js'
 import { type EngineLike, isSkitaiApp, type SkitaiApp } from './contract.js'
 import {
   type EngineOptions,
@@ -502,6 +503,9 @@ export class Engine implements EngineLike, ErrorReporter {
       process.stderr.write(`skitai: ${args.errors.join('; ')}\n${formatHelp(this.customOptions)}`)
       process.exit(2)
     }
+    // start/stop/status/install…: handled instead of serving (README "Running as a daemon / systemd")
+    if (args?.command !== undefined) return runDaemonCommand(this, args, options.name)
+    if (args) applyLogOptions(this, args)
     this.debug = args?.devel || options.devel || this.debug
     const port = args?.port ?? options.port ?? 5000
     const address = args?.address ?? options.address ?? '0.0.0.0'
@@ -517,6 +521,7 @@ export class Engine implements EngineLike, ErrorReporter {
       bound = await this.listen({ port, address, http2: options.http2 })
     } catch (e: any) {
       this.log.serverLog('error', `skitai: cannot listen on ${address}:${port}: ${e?.code ?? e?.message ?? e}`)
+      reportListenFailure(`cannot listen on ${address}:${port}: ${e?.code ?? e?.message ?? e}`)
       this.log.flush()
       throw e
     }
@@ -527,6 +532,7 @@ export class Engine implements EngineLike, ErrorReporter {
     if (this.forwardPort !== undefined)
       this.log.serverLog('info', `skitai: forwarding http://${address}:${this.forwardPort} to https (301)`)
     this.log.flush()
+    reportListening(`${this.tls ? 'https' : 'http'}://${address}:${bound}`)
     return bound
   }
 

@@ -1,0 +1,122 @@
+/**
+ * The pid file of a background server (README "Running as a daemon / systemd"): the pid alone on one line,
+ * so `kill $(cat serve.pid)` works; the URL the server listens on sits beside it in `FILE.url`.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, dirname } from 'node:path'
+
+export interface PidFileState {
+  pid: number
+  /** False: the pid file is stale (that process is gone, or the pid now belongs to another program). */
+  running: boolean
+  url: string | undefined
+}
+
+/** The state the pid file records, or null when there is none (or it holds no pid). */
+export function readPidFile(file: string, script: string): PidFileState | null {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return null
+  }
+  const pid = Number(text.trim())
+  if (!Number.isInteger(pid) || pid <= 0) return null
+  let url: string | undefined
+  try {
+    url = readFileSync(`${file}.url`, 'utf8').trim() || undefined
+  } catch {}
+  return { pid, running: isServerProcess(pid, script), url }
+}
+
+/**
+ * Claim the pid file for this process (created exclusively, so two `start`s cannot both win). An existing
+ * stale one is replaced; a live one is returned instead of claimed.
+ */
+export function claimPidFile(file: string, script: string): { claimed: true } | { claimed: false; pid: number } {
+  mkdirSync(dirname(file), { recursive: true })
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' })
+      rmSync(`${file}.url`, { force: true })
+      return { claimed: true }
+    } catch (e: any) {
+      if (e?.code !== 'EEXIST' || attempt > 0) throw e
+    }
+    const state = readPidFile(file, script)
+    if (state?.running) return { claimed: false, pid: state.pid }
+    removePidFile(file)
+  }
+}
+
+export function writePidFile(file: string, pid: number, url?: string): void {
+  writeFileSync(file, `${pid}\n`)
+  if (url !== undefined) writeFileSync(`${file}.url`, `${url}\n`)
+}
+
+export function removePidFile(file: string): void {
+  rmSync(file, { force: true })
+  rmSync(`${file}.url`, { force: true })
+}
+
+/** Remove the pid file only while it still names `pid` (a newer server may have claimed it since). */
+export function releasePidFile(file: string, pid: number): void {
+  try {
+    if (Number(readFileSync(file, 'utf8').trim()) === pid) removePidFile(file)
+  } catch {}
+}
+
+/**
+ * Whether `pid` is alive and, where /proc tells, still runs this script (a pid reused by another program
+ * makes the pid file stale). A zombie counts as gone: a background server whose parent exited is reaped by
+ * whatever adopted it, which inside a container may be slow to do so.
+ */
+export function isServerProcess(pid: number, script: string): boolean {
+  if (!isAlive(pid)) return false
+  let cmdline: string
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+  } catch {
+    return true // no /proc (macOS): the signal test is all there is
+  }
+  return cmdline.includes(basename(script))
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (e: any) {
+    if (e?.code !== 'EPERM') return false // EPERM: it exists, under another user
+  }
+  try {
+    // "pid (comm) S ..." — the state letter follows the last ')'
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    return state !== 'Z' && state !== 'X'
+  } catch {
+    return !existsProc()
+  }
+}
+
+let procExists: boolean | undefined
+function existsProc(): boolean {
+  if (procExists === undefined) {
+    try {
+      readFileSync('/proc/self/stat')
+      procExists = true
+    } catch {
+      procExists = false
+    }
+  }
+  return procExists
+}
+
+/** Wait until `pid` is gone; false when it is still there after `ms`. */
+export async function waitForExit(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return true
+}
