@@ -7,11 +7,11 @@ export const DAEMON_COMMANDS = ['start', 'stop', 'restart', 'status', 'install',
 export type DaemonCommand = (typeof DAEMON_COMMANDS)[number]
 
 export const COMMAND_HELP: Record<DaemonCommand, string> = {
-  start: 'run the server in the background (logs in files, a pid file); returns once it listens',
+  start: 'run in the background (logs in files, a pid file), return once it listens',
   stop: 'SIGTERM to the background server, wait for its graceful exit',
   restart: 'stop, then start',
-  status: 'running (exit 0, pid and URL) or stopped (exit 3)',
-  install: 'write a systemd unit NAME.service for this script (runs it in the foreground)',
+  status: 'running (exit 0, pid and URL) or stopped (exit 3; 1: stale pid file)',
+  install: 'write the systemd unit NAME.service (runs the script in the foreground)',
   uninstall: 'remove the systemd unit',
 }
 
@@ -34,24 +34,22 @@ const opt = (
 ): DaemonOptionSpec => ({ short: undefined, long, help, takesValue: valueName !== '', valueName, commands })
 
 export const DAEMON_OPTIONS: readonly DaemonOptionSpec[] = [
-  opt('--logdir', 'DIR', 'write request.log and server.log into DIR (a daemon: default logs/)', undefined),
+  opt('--logdir', 'DIR', "request.log, server.log into DIR (start: default logs/ or the script's)", undefined),
   opt('--pidfile', 'FILE', 'the pid file of a daemon (default LOGDIR/NAME.pid)', [
     'start',
     'stop',
     'restart',
     'status',
   ]),
-  opt('--name', 'NAME', 'service name: pid file and unit name (default run({ name }) or the script name)', [
-    ...DAEMON_COMMANDS,
-  ]),
+  opt('--name', 'NAME', "pid file and unit name (default run({ name }), else the script's name)", [...DAEMON_COMMANDS]),
   opt('--timeout', 'SECONDS', 'start: wait to listen, stop: wait for the exit (default 30)', [
     'start',
     'stop',
     'restart',
   ]),
   opt('--force', '', 'stop: SIGKILL when the server has not exited by the timeout', ['stop', 'restart']),
-  opt('--user', 'USER', 'install: the User= of the unit (default the invoking user)', ['install']),
-  opt('--prefix', 'DIR', 'install/uninstall: write under DIR/etc/systemd/system (default /)', ['install', 'uninstall']),
+  opt('--user', 'USER', 'install: User= of the unit (default the invoking user)', ['install']),
+  opt('--prefix', 'DIR', 'the unit goes to DIR/etc/systemd/system (default /)', ['install', 'uninstall']),
 ]
 
 /** Daemon options that are not the server's own: not passed on to the background server or the unit. */

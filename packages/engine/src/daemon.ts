@@ -82,6 +82,8 @@ interface CommandContext {
   pidFile: string
   logDir: string
   timeoutS: number
+  /** The background server's options: the command line minus the command and its own options. */
+  serverArgs: string[]
 }
 
 /** Run the command and exit with its status (LSB-like: status is 0 running, 1 stale pid file, 3 stopped). */
@@ -102,7 +104,7 @@ export async function runDaemonCommand(
   } else {
     const pidFile =
       typeof args.daemon.pidfile === 'string' ? engine.abspath(args.daemon.pidfile) : join(logDir, `${name}.pid`)
-    const ctx: CommandContext = { engine, args, script, name, pidFile, logDir, timeoutS }
+    const ctx: CommandContext = { engine, args, script, name, pidFile, logDir, timeoutS, serverArgs: args.passOn }
     try {
       code = await COMMANDS[args.command as DaemonCommand](ctx)
     } catch (e: any) {
@@ -120,14 +122,17 @@ const COMMANDS: Record<DaemonCommand, (ctx: CommandContext) => Promise<number>> 
   start,
   stop,
   async restart(ctx) {
+    // no server options given: the ones it was started with
+    const recorded = readPidFile(ctx.pidFile, ctx.script)?.args
     const stopped = await stop(ctx)
-    return stopped === 0 ? start(ctx) : stopped
+    if (stopped !== 0) return stopped
+    return start(recorded !== undefined && onlyLogdir(ctx.args.passOn) ? { ...ctx, serverArgs: recorded } : ctx)
   },
   async status(ctx) {
     const state = readPidFile(ctx.pidFile, ctx.script)
     if (state === null) return say(`${ctx.name} is stopped`, 3)
     if (!state.running)
-      return say(`${ctx.name} is stopped (stale pid file ${ctx.pidFile}: pid ${state.pid} is gone)`, 1)
+      return say(`${ctx.name} is stopped (stale pid file ${ctx.pidFile}: pid ${state.pid} is not this server)`, 1)
     return say(`${ctx.name} is running (pid ${state.pid})${state.url ? ` on ${state.url}` : ''}`, 0)
   },
   install,
@@ -153,7 +158,7 @@ async function start(ctx: CommandContext): Promise<number> {
     const fd = openSync(outputPath, 'a')
     outputStart = fstatSync(fd).size
     try {
-      child = spawn(process.execPath, [...process.execArgv, BIN, ctx.script, ...ctx.args.passOn], {
+      child = spawn(process.execPath, [...process.execArgv, BIN, ctx.script, ...ctx.serverArgs], {
         detached: true,
         stdio: ['ignore', fd, fd, 'ipc'],
         cwd: dirname(ctx.script),
@@ -185,7 +190,7 @@ async function start(ctx: CommandContext): Promise<number> {
   })
   const pid = child.pid as number
   if ('url' in outcome) {
-    writePidFile(pidFile, pid, outcome.url)
+    writePidFile(pidFile, pid, { url: outcome.url, args: ctx.serverArgs })
     if (child.connected) child.disconnect()
     child.unref()
     return say(`${name} started (pid ${pid}) on ${outcome.url}\nlogs in ${logDir}, pid file ${pidFile}`, 0)
@@ -247,6 +252,15 @@ async function install(ctx: CommandContext): Promise<number> {
     throw e
   }
   return say(`wrote ${path} (User=${user})\nnext: systemctl daemon-reload && systemctl enable --now ${ctx.name}`, 0)
+}
+
+/** Whether the server options are none but `--logdir` (which `status`/`stop` need to find the pid file). */
+function onlyLogdir(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--logdir') i++
+    else if (!args[i]?.startsWith('--logdir=')) return false
+  }
+  return true
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -1,6 +1,7 @@
 /**
  * The pid file of a background server (README "Running as a daemon / systemd"): the pid alone on one line,
- * so `kill $(cat serve.pid)` works; the URL the server listens on sits beside it in `FILE.url`.
+ * so `kill $(cat serve.pid)` works; beside it `FILE.json` records the URL the server listens on and the
+ * options it was started with (`restart` reuses them).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
@@ -10,6 +11,13 @@ export interface PidFileState {
   /** False: the pid file is stale (that process is gone, or the pid now belongs to another program). */
   running: boolean
   url: string | undefined
+  /** The server's command-line options (the command and its own options left out). */
+  args: string[] | undefined
+}
+
+interface StartRecord {
+  url: string
+  args: string[]
 }
 
 /** The state the pid file records, or null when there is none (or it holds no pid). */
@@ -22,11 +30,13 @@ export function readPidFile(file: string, script: string): PidFileState | null {
   }
   const pid = Number(text.trim())
   if (!Number.isInteger(pid) || pid <= 0) return null
-  let url: string | undefined
+  let record: Partial<StartRecord> = {}
   try {
-    url = readFileSync(`${file}.url`, 'utf8').trim() || undefined
+    record = JSON.parse(readFileSync(`${file}.json`, 'utf8'))
   } catch {}
-  return { pid, running: isServerProcess(pid, script), url }
+  const url = typeof record.url === 'string' ? record.url : undefined
+  const args = Array.isArray(record.args) && record.args.every((a) => typeof a === 'string') ? record.args : undefined
+  return { pid, running: isServerProcess(pid, script), url, args }
 }
 
 /**
@@ -38,7 +48,7 @@ export function claimPidFile(file: string, script: string): { claimed: true } | 
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(file, `${process.pid}\n`, { flag: 'wx' })
-      rmSync(`${file}.url`, { force: true })
+      rmSync(`${file}.json`, { force: true })
       return { claimed: true }
     } catch (e: any) {
       if (e?.code !== 'EEXIST' || attempt > 0) throw e
@@ -49,14 +59,14 @@ export function claimPidFile(file: string, script: string): { claimed: true } | 
   }
 }
 
-export function writePidFile(file: string, pid: number, url?: string): void {
+export function writePidFile(file: string, pid: number, record?: StartRecord): void {
   writeFileSync(file, `${pid}\n`)
-  if (url !== undefined) writeFileSync(`${file}.url`, `${url}\n`)
+  if (record !== undefined) writeFileSync(`${file}.json`, `${JSON.stringify(record)}\n`)
 }
 
 export function removePidFile(file: string): void {
   rmSync(file, { force: true })
-  rmSync(`${file}.url`, { force: true })
+  rmSync(`${file}.json`, { force: true })
 }
 
 /** Remove the pid file only while it still names `pid` (a newer server may have claimed it since). */

@@ -68,19 +68,20 @@ describe('skitai serve.ts start | status | stop | restart', () => {
     assert.match(twice.stderr, new RegExp(`already running \\(pid ${pid}`))
     assert.equal(readPid(pidFile), pid, 'the refused start left the pid file alone')
 
-    const restarted = await skitai(script, ['restart', '--port', String(port)])
+    // no options: restarted with those of start (the port, the script's --greeting)
+    const restarted = await skitai(script, ['restart'])
     assert.equal(restarted.code, 0, restarted.stderr)
     const pid2 = readPid(pidFile)
     assert.notEqual(pid2, pid)
     assert.ok(gone(pid), 'the old server exited')
-    assert.equal((await get(port, '/')).json.pid, pid2)
+    assert.deepEqual((await get(port, '/')).json, { pid: pid2, path: '/', greeting: 'hi there' })
 
     const stopped = await skitai(script, ['stop'])
     assert.equal(stopped.code, 0, stopped.stderr)
     assert.match(stopped.stdout, new RegExp(`stopped \\(pid ${pid2}\\)`))
     assert.ok(gone(pid2), 'stop returns once the server has exited')
     assert.equal(existsSync(pidFile), false, 'the pid file is removed')
-    assert.equal(existsSync(`${pidFile}.url`), false)
+    assert.equal(existsSync(`${pidFile}.json`), false)
 
     const after = await skitai(script, ['status'])
     assert.equal(after.code, 3)
@@ -148,15 +149,40 @@ describe('skitai serve.ts start | status | stop | restart', () => {
     writeFileSync(pidFile, `${deadPid}\n`)
     const status = await skitai(FIXTURE, ['status', '--logdir', dir])
     assert.equal(status.code, 1, 'LSB: not running but the pid file exists')
-    assert.match(status.stdout, new RegExp(`stale pid file .*pid ${deadPid} is gone`))
+    assert.match(status.stdout, new RegExp(`stale pid file .*pid ${deadPid} is not this server`))
     const port = await freePort()
     const started = await skitai(FIXTURE, ['start', '--port', String(port), '--logdir', dir])
     assert.equal(started.code, 0, started.stderr)
     const pid = readPid(pidFile)
     assert.notEqual(pid, deadPid)
     assert.equal((await get(port, '/')).json.pid, pid)
-    assert.equal((await skitai(FIXTURE, ['stop', '--logdir', dir])).code, 0)
+    // options given to restart replace those of start
+    const port2 = await freePort()
+    const restarted = await skitai(FIXTURE, ['restart', '--logdir', dir, '--port', String(port2)])
+    assert.equal(restarted.code, 0, restarted.stderr)
+    assert.match(restarted.stdout, new RegExp(`on http://127\\.0\\.0\\.1:${port2}`))
+    const pid2 = readPid(pidFile)
     assert.ok(gone(pid))
+    assert.equal((await get(port2, '/')).json.pid, pid2)
+    assert.equal((await skitai(FIXTURE, ['stop', '--logdir', dir])).code, 0)
+    assert.ok(gone(pid2))
+  })
+
+  test('a pid file naming a live process that is not this server (a reused pid) is stale too', async () => {
+    const dir = tempDir()
+    const other = spawn('sleep', ['30'])
+    try {
+      writeFileSync(join(dir, 'daemon-fixture.pid'), `${other.pid}\n`)
+      const status = await skitai(FIXTURE, ['status', '--logdir', dir])
+      assert.equal(status.code, 1, status.stdout)
+      assert.match(status.stdout, /stale pid file/)
+      const stop = await skitai(FIXTURE, ['stop', '--logdir', dir])
+      assert.equal(stop.code, 0)
+      assert.equal(other.exitCode, null, 'stop left the other process alone')
+      assert.equal(other.signalCode, null)
+    } finally {
+      other.kill('SIGKILL')
+    }
   })
 
   test('start fails with the reason when the server cannot listen, and leaves no pid file or process', async () => {
