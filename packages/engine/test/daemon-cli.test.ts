@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { parseArgs } from '@skitai/engine'
-import { FIXTURE, FIXTURE_DIR, gone, killLeftovers, readPid, skitai } from './daemon-helpers.js'
+import { FIXTURE, FIXTURE_DIR, gone, killLeftovers, processesWith, readPid, skitai } from './daemon-helpers.js'
 import { freePort } from './process-helpers.js'
 
 const dirs: string[] = []
@@ -20,7 +20,13 @@ function tempDir(parent = tmpdir(), prefix = 'skitai-daemon-'): string {
 
 after(() => {
   const killed = killLeftovers()
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  for (const d of dirs) {
+    for (const pid of processesWith(d)) {
+      process.kill(pid, 'SIGKILL')
+      killed.push(pid)
+    }
+    rmSync(d, { recursive: true, force: true })
+  }
   assert.deepEqual(killed, [], 'servers left running by a failed test (killed now)')
 })
 
@@ -196,6 +202,7 @@ describe('skitai serve.ts start | status | stop | restart', () => {
       assert.match(started.stderr, new RegExp(`did not start: cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`))
       assert.equal(existsSync(join(dir, 'daemon-fixture.pid')), false)
       assert.match(readFileSync(join(dir, 'server.log'), 'utf8'), /EADDRINUSE/)
+      assert.deepEqual(processesWith(dir), [], 'the server that could not listen was stopped')
       const status = await skitai(FIXTURE, ['status', '--logdir', dir])
       assert.equal(status.code, 3)
     } finally {

@@ -1,7 +1,7 @@
 // The `skitai` command as the daemon tests run it: a real process per call, its exit code and output, and
 // a record of every server pid seen so that nothing is left running when a test fails.
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 export const BIN = fileURLToPath(new URL('../bin/skitai.js', import.meta.url))
@@ -73,4 +73,16 @@ export function killLeftovers(): number[] {
 
 export function readPid(file: string): number {
   return track(Number(readFileSync(file, 'utf8').trim()))
+}
+
+/** Pids of live processes whose command line contains `text` (a test's temp dir): what a test left behind. */
+export function processesWith(text: string): number[] {
+  const out: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text) && !gone(Number(entry))) out.push(Number(entry))
+    } catch {}
+  }
+  return out
 }
