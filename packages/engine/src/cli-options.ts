@@ -1,7 +1,7 @@
 /**
  * Command-line options of a serve script (`npx skitai serve.ts --port 5001 --devel`), parsed in this one
- * place: the built-in options, the commands (`start | stop | restart | status | install | uninstall`, daemon-options.ts) and the
- * options a script adds with `skitai.addOption`.
+ * place: the built-in options, the commands (`start | stop | restart | status | install | uninstall`, in
+ * daemon-options.ts) and the options a script adds with `skitai.addOption`.
  */
 
 import { COMMAND_HELP, DAEMON_COMMANDS, DAEMON_OPTIONS, isCommandOnly, misplacedOptions } from './daemon-options.js'
@@ -43,7 +43,7 @@ export interface ParsedArgs {
   command: string | undefined
   /** Daemon options (daemon-options.ts) by long name without dashes: `{ pidfile: '/run/x.pid', force: true }`. */
   daemon: Record<string, string | true>
-  /** The arguments minus the command and the daemon options that only the command uses (for the server it starts). */
+  /** The arguments minus the command and the options only the command uses: the server's own (daemon.ts). */
   passOn: string[]
   /** Custom options by long name without dashes: `{ qtran: true, file: 'x.txt' }`. */
   options: Record<string, string | true>
@@ -68,6 +68,14 @@ export function makeOption(short: string | undefined | null, long: string, help 
   if (short != null && !/^-[A-Za-z0-9]$/.test(short)) {
     throw new TypeError(`addOption: the short option must look like '-q', got ${JSON.stringify(short)}`)
   }
+  // a script option by a built-in's name would never be seen (the built-in is matched first)
+  const taken = [...BUILTIN_OPTIONS, ...DAEMON_OPTIONS].find(
+    (s) => s.long === name || (short != null && s.short === short),
+  )
+  if (taken !== undefined)
+    throw new Error(
+      `addOption: ${taken.long === name ? name : `${short} is ${taken.long}, which`} is a built-in option: choose another name`,
+    )
   return { short: short ?? undefined, long: name, help, takesValue, valueName }
 }
 

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { parseArgs } from '@skitai/engine'
+import { Engine, parseArgs } from '@skitai/engine'
 import { FIXTURE, FIXTURE_DIR, gone, killLeftovers, processesWith, readPid, skitai } from './daemon-helpers.js'
 import { freePort } from './process-helpers.js'
 
@@ -223,5 +223,9 @@ describe('skitai serve.ts start | status | stop | restart', () => {
     const a = parseArgs(['--port', '80', 'start', '--pidfile=/x.pid', '--logdir', 'l', '--timeout', '5'])
     assert.deepEqual([a.command, a.daemon, a.errors], ['start', { pidfile: '/x.pid', logdir: 'l', timeout: '5' }, []])
     assert.deepEqual(a.passOn, ['--port', '80', '--logdir', 'l'], 'what the background server is given')
+    // a script option cannot take a built-in's name: it would never be seen
+    const e = new Engine()
+    assert.throws(() => e.addOption(null, '--name=NAME'), /--name is a built-in option/)
+    assert.throws(() => e.addOption('-p', '--pages'), /-p is --port, which is a built-in option/)
   })
 })
