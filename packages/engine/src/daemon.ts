@@ -40,8 +40,8 @@ const UNIT_STOP_TIMEOUT_S = 30
 let daemonPidFile: string | undefined
 
 /**
- * Before listening, in every mode: `--logdir` turns file logging on; a background server logs to files
- * even without it (into the script's own `enableFileLogging` directory, or `logs/`).
+ * Before listening, in every mode: `--logdir` turns file logging on (`start` gives it to the background
+ * server, so that its workers log to files too).
  */
 export function applyLogOptions(engine: DaemonEngine, args: ParsedArgs): void {
   if (process.env.SKITAI_DAEMON !== undefined && process.send !== undefined) {
@@ -50,9 +50,7 @@ export function applyLogOptions(engine: DaemonEngine, args: ParsedArgs): void {
     const file = daemonPidFile
     process.once('exit', () => releasePidFile(file, process.pid))
   }
-  const given = args.daemon.logdir
-  if (typeof given === 'string') engine.enableFileLogging(given)
-  else if (daemonPidFile !== undefined && engine.log.dir === null) engine.enableFileLogging()
+  if (typeof args.daemon.logdir === 'string') engine.enableFileLogging(args.daemon.logdir)
 }
 
 /** The background server listens: tell `start`, which is waiting. */
@@ -158,7 +156,9 @@ async function start(ctx: CommandContext): Promise<number> {
     const fd = openSync(outputPath, 'a')
     outputStart = fstatSync(fd).size
     try {
-      child = spawn(process.execPath, [...process.execArgv, BIN, ctx.script, ...ctx.serverArgs], {
+      // logs in files: in the script's own `enableFileLogging` directory, else logs/ (or --logdir)
+      const logArgs = ctx.args.daemon.logdir === undefined ? ['--logdir', logDir] : []
+      child = spawn(process.execPath, [...process.execArgv, BIN, ctx.script, ...ctx.serverArgs, ...logArgs], {
         detached: true,
         stdio: ['ignore', fd, fd, 'ipc'],
         cwd: dirname(ctx.script),

@@ -191,6 +191,22 @@ describe('skitai serve.ts start | status | stop | restart', () => {
     }
   })
 
+  test("the script's own enableFileLogging directory holds the logs and the pid file of a background server", async () => {
+    const dir = tempDir()
+    const env = { FIXTURE_LOGDIR: dir }
+    const port = await freePort()
+    const started = await skitai(FIXTURE, ['start', '--port', String(port)], env)
+    assert.equal(started.code, 0, started.stderr)
+    const pid = readPid(join(dir, 'daemon-fixture.pid'))
+    await get(port, '/own-dir')
+    await waitUntil('the request.log line', () =>
+      readFileSync(join(dir, 'request.log'), 'utf8').includes('GET /own-dir'),
+    )
+    assert.equal((await skitai(FIXTURE, ['status'], env)).code, 0)
+    assert.equal((await skitai(FIXTURE, ['stop'], env)).code, 0)
+    assert.ok(gone(pid))
+  })
+
   test('start fails with the reason when the server cannot listen, and leaves no pid file or process', async () => {
     const dir = tempDir()
     const port = await freePort()

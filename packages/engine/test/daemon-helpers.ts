@@ -19,12 +19,17 @@ export interface CliResult {
 const seen = new Set<number>()
 
 /** `skitai SCRIPT ...args`; resolves with the exit code (never rejects on a non-zero one). */
-export function skitai(script: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
+export function skitai(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 60_000,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [...CONDITIONS, BIN, script, ...args],
-      { timeout: timeoutMs, encoding: 'utf8' },
+      { timeout: timeoutMs, encoding: 'utf8', env: { ...process.env, ...env } },
       (err: any, stdout, stderr) => {
         if (err && typeof err.code !== 'number') reject(err)
         else {
