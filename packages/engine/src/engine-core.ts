@@ -21,6 +21,8 @@ export interface EngineCore extends ServingEngine {
   inFlight: number
   connections: number
   closing: boolean
+  /** Set one turn after `closing` (shutdown.ts): answers now close their connections. */
+  draining: boolean
   /** Seconds sent in Retry-After with a 503. */
   readonly retryAfter: number
   readonly server: Server | null

@@ -36,14 +36,8 @@ import { SharedG } from './shared-g.js'
 import { installRedis, type UseRedisOptions } from './use-redis.js'
 import type { EngineRequestContext } from './request-context.js'
 import type { SkitaiResponse } from './response.js'
-import {
-  createHttpServer,
-  deadlinesChanged,
-  drainAndClose,
-  installShutdownSignals,
-  setKeepAliveOf,
-  setRequestTimeoutOf,
-} from './server.js'
+import { createHttpServer, deadlinesChanged, setKeepAliveOf, setRequestTimeoutOf } from './server.js'
+import { drainAndClose, installShutdownSignals } from './shutdown.js'
 import { HttpsForward } from './forward.js'
 import { DEFAULT_H2_LIMITS, type H2Limits, mergeH2Limits } from './http2-limits.js'
 import { createStaticHandler } from './static.js'
@@ -95,6 +89,10 @@ export class Engine implements EngineLike, ErrorReporter {
   /** Request counters of the status page and metrics (status/request-stats.ts); null until either is on. */
   stats: RequestStats | null = null
   closing = false
+  /** @internal set by close() one turn after `closing` (shutdown.ts): answers close their connections */
+  draining = false
+  /** Seconds `close()` and the shutdown signals give requests in flight (setShutdownTimeout). */
+  shutdownTimeout = 10
   debug = false
   /** Seconds sent in Retry-After with a 503 (set503EstimatedTimeout). */
   retryAfter = 10
@@ -346,6 +344,14 @@ export class Engine implements EngineLike, ErrorReporter {
     return this
   }
 
+  /** Seconds a graceful shutdown (SIGTERM, SIGINT, `close()`) gives requests in flight before it cuts them (default 10). */
+  setShutdownTimeout(seconds: number): this {
+    if (!(seconds >= 0) || !Number.isFinite(seconds))
+      throw new TypeError(`setShutdownTimeout: seconds must be a number >= 0, got ${seconds}`)
+    this.shutdownTimeout = seconds
+    return this
+  }
+
   /** Retry-After seconds of the 503 answered when more than `pref().maxInFlight` requests are in flight. */
   set503EstimatedTimeout(seconds: number): this {
     if (!(seconds >= 0)) throw new TypeError(`set503EstimatedTimeout: seconds must be >= 0, got ${seconds}`)
@@ -572,10 +578,12 @@ export class Engine implements EngineLike, ErrorReporter {
   readonly handler = (req: IncomingMessage, res: ServerResponse): void => handleRequest(this, req, res)
 
   /**
-   * Graceful shutdown: stop accepting, let requests in flight finish (closing idle keep-alive connections
-   * as they become idle), cut what is left after `graceSeconds`, then unmount apps and flush logs.
+   * Graceful shutdown (README "Command line and shutdown"): stop accepting, answer every request already
+   * received (the last answer on each keep-alive connection says `Connection: close`), close connections
+   * as they become idle, cut what is left after `graceSeconds` (default: `setShutdownTimeout`, 10 s),
+   * then unmount apps (`beforeUmount`/`umounted`) and flush logs. Calling it again returns the same promise.
    */
-  close(graceSeconds = 10): Promise<void> {
+  close(graceSeconds = this.shutdownTimeout): Promise<void> {
     if (this.closed === null) this.closed = this.doClose(graceSeconds)
     return this.closed
   }
@@ -586,8 +594,9 @@ export class Engine implements EngineLike, ErrorReporter {
     const server = this.server
     // WebSocket sessions get their close frame (1001) while the HTTP requests in flight finish
     this.wsHub?.closeAll()
-    await this.forward?.close()
-    if (server?.listening) await drainAndClose(server, graceSeconds, this.upgraded)
+    // at once, not after the forward port has closed: the drain's first turn must be the next one
+    const drained = server?.listening ? drainAndClose(this, server, graceSeconds, this.upgraded) : undefined
+    await Promise.all([this.forward?.close(), drained])
     for (const r of this.records) {
       const app = r.target?.app
       if (!app?.unmount) continue

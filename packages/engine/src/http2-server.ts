@@ -61,7 +61,7 @@ export class H2Side {
     this.server.on('session', (session: ServerHttp2Session) => {
       this.sessions.add(session)
       session.once('close', () => this.sessions.delete(session))
-      if (engine.closing) session.close()
+      if (engine.draining) session.close()
       guardH2Session(session, limits, engine)
     })
     // errors of one session or stream (a reset, a protocol error) end only that session or stream

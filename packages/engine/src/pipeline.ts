@@ -6,6 +6,7 @@ import { startBodyClock } from './deadlines.js'
 import type { EngineCore } from './engine-core.js'
 import { sendError } from './error-page.js'
 import { type AppTarget, type MountEntry, matchEntry } from './mounts.js'
+import { isPastLastAnswer } from './drain-socket.js'
 import { EngineRequestContext } from './request-context.js'
 import type { SkitaiRequest } from './incoming.js'
 import { reportsClose, responseClosed, SkitaiResponse } from './response.js'
@@ -22,8 +23,26 @@ import { WebSocketUpgrade } from './ws-upgrade.js'
 type Res = ServerResponse & Partial<Pick<SkitaiResponse, 'skitaiCtx' | 'skitaiHeadTime' | 'skitaiSeq'>>
 
 export function handleRequest(engine: EngineCore, req: IncomingMessage, res: Res, awaitingContinue?: boolean): void {
+  if (engine.draining && holdWhileDraining(engine, req, res, awaitingContinue)) return
+  serveRequest(engine, req, res, awaitingContinue)
+}
+
+/**
+ * While the server drains (shutdown.ts, drain-socket.ts), an HTTP/1.1 request is served one turn later:
+ * node hands over the requests of one read one by one, and a handler answering at once would see no
+ * request queued behind its own and close the connection before the rest of that read — pipelined
+ * requests already received — was parsed. A request after the connection's last answer is not taken.
+ */
+function holdWhileDraining(engine: EngineCore, req: IncomingMessage, res: Res, awaitingContinue?: boolean): boolean {
+  const socket = req.socket as Socket & { parser?: unknown }
+  // HTTP/2 streams, and requests answered on a socket node has let go of (upgrade, CONNECT)
+  if (req.httpVersionMajor !== 1 || socket == null || socket.parser == null) return false
+  if (!isPastLastAnswer(socket)) setImmediate(serveRequest, engine, req, res, awaitingContinue)
+  return true
+}
+
+function serveRequest(engine: EngineCore, req: IncomingMessage, res: Res, awaitingContinue?: boolean): void {
   const prefs = engine.prefs
-  if (engine.closing) res.shouldKeepAlive = false
   let url = req.url as string
   /** Answered by the engine itself, before any mount (see answerEarly); EARLY_NONE for the usual case. */
   let early = EARLY_NONE

@@ -14,6 +14,8 @@ export interface ServingEngine {
   inFlight: number
   readonly connections: number
   readonly addresses: AddressTable
+  /** A graceful close is under way (shutdown.ts): a response's head decides whether it closes its connection. */
+  readonly draining: boolean
   readonly log: {
     request(
       req: IncomingMessage,

@@ -1,4 +1,5 @@
 import { type IncomingMessage, ServerResponse } from 'node:http'
+import { closeIfLastAnswer } from './drain-socket.js'
 import type { EngineRequestContext } from './request-context.js'
 
 const nodeEmit = ServerResponse.prototype.emit
@@ -106,7 +107,12 @@ export function responseClosed(res: ServerResponse & { skitaiCtx?: EngineRequest
 }
 
 function countingWriteHead(this: SkitaiResponse, statusCode: number, reason?: any, headers?: any): SkitaiResponse {
-  if (this.skitaiHeadTime === 0 && this.skitaiCtx?.logged === true) this.skitaiHeadTime = performance.now()
+  const ctx = this.skitaiCtx
+  if (ctx != null) {
+    if (this.skitaiHeadTime === 0 && ctx.logged) this.skitaiHeadTime = performance.now()
+    // shutting down: the connection's last answer says `Connection: close` (drain-socket.ts)
+    if (ctx.engine.draining) closeIfLastAnswer(this)
+  }
   ;(nodeWriteHead as any).call(this, statusCode, reason, headers)
   return this
 }

@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import type { Duplex } from 'node:stream'
 import type { EngineCore } from './engine-core.js'
 import {
   handleCheckContinue,
@@ -137,52 +136,4 @@ export function deadlinesChanged(server: Server): void {
 /** Change the keep-alive timeout of a running server. */
 export function setKeepAliveOf(server: Server, ms: number): void {
   ;(server as SweptServer)[kIdleSweep]?.setKeepAlive(ms)
-}
-
-/**
- * Stop accepting and wait for the connections to end: idle keep-alive connections are closed at once and
- * then swept every 50 ms as busy ones become idle (a single sweep would miss a connection whose response
- * finishes later and re-arms its keep-alive); after `graceSeconds` whatever is left is cut, upgraded
- * sockets included.
- */
-export function drainAndClose(server: Server, graceSeconds: number, upgraded: Set<Duplex>): Promise<void> {
-  return new Promise<void>((done) => {
-    const sweep = setInterval(() => server.closeIdleConnections(), 50)
-    // HTTP/2 sessions get GOAWAY: their streams in flight finish, no new ones are taken
-    const h2 = h2SideOf(server)
-    h2?.closeSessions(false)
-    const deadline = setTimeout(() => {
-      server.closeAllConnections()
-      h2?.closeSessions(true)
-      // upgraded sockets (WebSocket) are no longer HTTP connections of the server: cut them too
-      for (const s of upgraded) s.destroy()
-    }, graceSeconds * 1000)
-    server.close(() => {
-      clearInterval(sweep)
-      clearTimeout(deadline)
-      done()
-    })
-    server.closeIdleConnections()
-  })
-}
-
-/** SIGTERM / SIGINT: graceful close, exit 0 (1 when it fails or takes longer than 20 s). */
-export function installShutdownSignals(engine: EngineCore): void {
-  const onSignal = (signal: string) => {
-    engine.log.serverLog('info', `skitai: ${signal} received, finishing ${engine.inFlight} request(s) in flight`)
-    // requests get 10 s (then their connections are cut); unmount hooks get a few more, then we go anyway
-    setTimeout(() => {
-      process.stderr.write('skitai: shutdown did not finish in time, exiting\n')
-      process.exit(1)
-    }, 20_000).unref()
-    engine.close().then(
-      () => process.exit(0),
-      (e) => {
-        process.stderr.write(`skitai: shutdown failed: ${e?.stack ?? e}\n`)
-        process.exit(1)
-      },
-    )
-  }
-  process.once('SIGTERM', onSignal)
-  process.once('SIGINT', onSignal)
 }
