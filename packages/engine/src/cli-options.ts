@@ -28,7 +28,20 @@ export const BUILTIN_OPTIONS: OptionSpec[] = [
     takesValue: true,
     valueName: 'ADDRESS',
   },
-  { short: '-d', long: '--devel', help: 'development mode: error pages show stacks', takesValue: false, valueName: '' },
+  {
+    short: '-w',
+    long: '--workers',
+    help: 'worker processes sharing the port (overrides run(); default 1: no master)',
+    takesValue: true,
+    valueName: 'N',
+  },
+  {
+    short: '-d',
+    long: '--devel',
+    help: 'development mode: error pages show stacks, workers restart on source changes',
+    takesValue: false,
+    valueName: '',
+  },
   { short: '-h', long: '--help', help: 'show this help and exit', takesValue: false, valueName: '' },
 ]
 
@@ -38,6 +51,7 @@ export const COMMANDS: readonly string[] = DAEMON_COMMANDS
 export interface ParsedArgs {
   port: number | undefined
   address: string | undefined
+  workers: number | undefined
   devel: boolean
   help: boolean
   command: string | undefined
@@ -83,6 +97,7 @@ export function parseArgs(argv: readonly string[], custom: readonly OptionSpec[]
   const out: ParsedArgs = {
     port: undefined,
     address: undefined,
+    workers: undefined,
     devel: false,
     help: false,
     command: undefined,
@@ -129,6 +144,13 @@ export function parseArgs(argv: readonly string[], custom: readonly OptionSpec[]
       case '--address':
         out.address = value as string
         break
+      case '--workers': {
+        const n = Number(value)
+        if (!Number.isInteger(n) || n < 1 || n > 1024)
+          out.errors.push(`--workers must be a whole number from 1, got ${value}`)
+        else out.workers = n
+        break
+      }
       case '--devel':
         out.devel = true
         break

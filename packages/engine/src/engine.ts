@@ -1,9 +1,10 @@
 import { type CompressionOptions, CompressionSettings } from './compression.js'
+import cluster from 'node:cluster'
 import { statSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { dirname, resolve } from 'node:path'
+import { basename, dirname, extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
   type AliasOptions,
@@ -49,6 +50,9 @@ import { type LaunchOptions, openTestClient, type TestClient } from './test-clie
 import { readTlsFiles, reloadTlsOnSighup, type TlsFiles } from './tls.js'
 import { installUncaughtHandlers } from './uncaught.js'
 import { WsHub } from './ws-hub.js'
+import { type CriticalPoint, criticalPointOf } from './cluster/critical-point.js'
+import { Master } from './cluster/master.js'
+import { isSkitaiWorker, serveAsWorker, startWorkerProcess } from './cluster/worker.js'
 import { aliasTarget, type ErrorReporter, isFetchHandler, type MountableApp, toAppTarget } from './targets.js'
 
 export type { EngineOptions, ListenOptions, MountOptions, Prefs, RunOptions } from './options.js'
@@ -130,9 +134,14 @@ export class Engine implements EngineLike, ErrorReporter {
   /** Response compression (compression.ts), on by default; null when `setCompression(false)`. */
   compression: CompressionSettings | null = new CompressionSettings()
 
+  /** `setWorkerCriticalPoint`: replace a worker stuck above a CPU threshold (cluster/critical-point.ts). */
+  private criticalPoint: CriticalPoint | null = null
+
   constructor(options: EngineOptions = {}) {
     this.rootDir = options.root === undefined ? undefined : resolve(options.root)
     this.argv = options.argv ?? null
+    // the serve script's engine in a worker: title and error reports to the master from the start
+    if (this.argv !== null && isSkitaiWorker()) startWorkerProcess()
   }
 
   // ---- mounting -------------------------------------------------------------------------------------
@@ -288,6 +297,16 @@ export class Engine implements EngineLike, ErrorReporter {
     if (this.prepared !== null) throw new Error('useRedis: call it before run()/listen()')
     void this.redis?.backend.close()
     this.redis = installRedis(target, options, (level, m) => this.log.serverLog(level, m))
+    return this
+  }
+
+  /**
+   * `skitai.setWorkerCriticalPoint({ cpuPercent: 90, continuous: 3, interval: 20 })` before `run()`: a
+   * worker above `cpuPercent` of a core for `continuous` reports `interval` seconds apart is replaced
+   * gracefully (README "Workers").
+   */
+  setWorkerCriticalPoint(options: Partial<CriticalPoint> = {}): this {
+    this.criticalPoint = criticalPointOf(options)
     return this
   }
 
@@ -512,25 +531,51 @@ export class Engine implements EngineLike, ErrorReporter {
     // start/stop/status/install…: handled instead of serving (README "Running as a daemon / systemd")
     if (args?.command !== undefined) return runDaemonCommand(this, args, options.name)
     if (args) applyLogOptions(this, args)
-    this.debug = args?.devel || options.devel || this.debug
+    const devel = args?.devel === true || options.devel === true
+    this.debug = devel || this.debug
     const port = args?.port ?? options.port ?? 5000
     const address = args?.address ?? options.address ?? '0.0.0.0'
-    if ((options.workers ?? 1) > 1) {
-      this.log.serverLog(
-        'warn',
-        `skitai: workers: ${options.workers} is not supported yet; serving from this one process`,
-      )
+    const workers = args?.workers ?? options.workers ?? 1
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new TypeError(`run(): workers must be an integer >= 1, got ${workers}`)
+    const scheme = this.tls ? 'https' : 'http'
+    // more than one worker, or the reloader: this process becomes the master (cluster/master.ts)
+    if (this.argv !== null && cluster.isPrimary && (workers > 1 || devel || this.wantsReloader())) {
+      await this.redis?.backend.close() // the workers talk to Redis; the master does not serve
+      await new Master({
+        name: options.name ?? scriptName(),
+        workers,
+        script: process.argv[1] as string,
+        args: process.argv.slice(2),
+        root: this.root,
+        reloader: devel || this.wantsReloader(),
+        criticalPoint: this.criticalPoint,
+        graceSeconds: 10,
+        listening: `listening on ${scheme}://${address}:${port}`,
+        log: (level, m) => this.log.serverLog(level, m),
+        flush: () => this.log.flush(),
+      }).start()
+      return port
     }
     this.installSignals()
     let bound: number
-    try {
-      bound = await this.listen({ port, address, http2: options.http2 })
-    } catch (e: any) {
-      this.log.serverLog('error', `skitai: cannot listen on ${address}:${port}: ${e?.code ?? e?.message ?? e}`)
-      reportListenFailure(`cannot listen on ${address}:${port}: ${e?.code ?? e?.message ?? e}`)
-      this.log.flush()
-      throw e
+    const listen = async () => {
+      try {
+        return await this.listen({ port, address, http2: options.http2 })
+      } catch (e: any) {
+        this.log.serverLog('error', `skitai: cannot listen on ${address}:${port}: ${e?.code ?? e?.message ?? e}`)
+        reportListenFailure(`cannot listen on ${address}:${port}: ${e?.code ?? e?.message ?? e}`)
+        this.log.flush()
+        throw e
+      }
     }
+    if (this.argv !== null && isSkitaiWorker()) {
+      bound = await serveAsWorker(this, listen, {
+        usesRedis: this.redis !== null,
+        criticalPoint: this.criticalPoint,
+        wantsReloader: () => this.wantsReloader(),
+      })
+    } else bound = await listen()
     this.log.serverLog(
       'info',
       `skitai: listening on ${this.tls ? 'https' : 'http'}://${address}:${bound}${options.http2 === false ? '' : ' (HTTP/1.1 and HTTP/2)'} (pid ${process.pid})`,
@@ -540,6 +585,13 @@ export class Engine implements EngineLike, ErrorReporter {
     this.log.flush()
     reportListening(`${this.tls ? 'https' : 'http'}://${address}:${bound}`)
     return bound
+  }
+
+  /** An app mounted as an object asked for the reloader (`app.useReloader = true`, Saddle). */
+  private wantsReloader(): boolean {
+    return this.records.some(
+      (r) => (r.target?.app as { useReloader?: unknown } | null | undefined)?.useReloader === true,
+    )
   }
 
   /** Shutdown signals, and errors escaping a request's promise chain logged instead of exiting (uncaught.ts). */
@@ -645,6 +697,12 @@ function describe(target: unknown): string {
   if (typeof target === 'function') return `listener ${target.name || '(anonymous)'}`
   const name = (target as any)?.name
   return typeof name === 'string' && name ? `app ${name}` : 'app'
+}
+
+/** The service name by default: the serve script's file name without its extension. */
+function scriptName(): string {
+  const script = process.argv[1]
+  return script ? basename(script, extname(script)) : 'skitai'
 }
 
 function relativeScript(p: string): string {

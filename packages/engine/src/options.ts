@@ -22,9 +22,9 @@ export interface ListenOptions {
 export interface RunOptions extends ListenOptions {
   /** Service name (process titles, log directory). */
   name?: string
-  /** Development mode: stacks in error pages. */
+  /** Development mode: stacks in error pages, and the reloader (a master with the workers). */
   devel?: boolean
-  /** Worker processes; more than one comes with the cluster support (a later issue). */
+  /** Worker processes sharing the port (README "Workers"); 1 (default): this one process, no master. */
   workers?: number
 }
 
