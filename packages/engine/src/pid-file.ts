@@ -3,7 +3,7 @@
  * so `kill $(cat serve.pid)` works; beside it `FILE.json` records the URL the server listens on and the
  * options it was started with (`restart` reuses them).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 
 export interface PidFileState {
@@ -46,15 +46,22 @@ export function readPidFile(file: string, script: string): PidFileState | null {
 export function claimPidFile(file: string, script: string): { claimed: true } | { claimed: false; pid: number } {
   mkdirSync(dirname(file), { recursive: true })
   for (let attempt = 0; ; attempt++) {
+    // written aside, then linked into place: the pid file appears whole or not at all
+    const aside = `${file}.${process.pid}.tmp`
+    writeFileSync(aside, `${process.pid}\n`)
     try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' })
+      linkSync(aside, file)
       rmSync(`${file}.json`, { force: true })
       return { claimed: true }
     } catch (e: any) {
-      if (e?.code !== 'EEXIST' || attempt > 0) throw e
+      if (e?.code !== 'EEXIST') throw e
+    } finally {
+      rmSync(aside, { force: true })
     }
     const state = readPidFile(file, script)
     if (state?.running) return { claimed: false, pid: state.pid }
+    // taken again right after the stale one was removed: another `start` won the race
+    if (attempt > 0) return { claimed: false, pid: state?.pid ?? 0 }
     removePidFile(file)
   }
 }

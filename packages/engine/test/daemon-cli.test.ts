@@ -174,6 +174,21 @@ describe('skitai serve.ts start | status | stop | restart', () => {
     assert.ok(gone(pid2))
   })
 
+  test('two starts at once: one server starts, the other start is refused', async () => {
+    const dir = tempDir()
+    const port = await freePort()
+    const args = ['start', '--port', String(port), '--logdir', dir]
+    const both = await Promise.all([skitai(FIXTURE, args), skitai(FIXTURE, args)])
+    assert.deepEqual(both.map((r) => r.code).sort(), [0, 1], both.map((r) => r.stdout + r.stderr).join('\n'))
+    const loser = both.find((r) => r.code === 1) as { stderr: string }
+    assert.match(loser.stderr, /already running/)
+    const pid = readPid(join(dir, 'daemon-fixture.pid'))
+    assert.equal((await get(port, '/')).json.pid, pid)
+    assert.equal((await skitai(FIXTURE, ['stop', '--logdir', dir])).code, 0)
+    assert.ok(gone(pid))
+    assert.deepEqual(processesWith(dir), [])
+  })
+
   test('a pid file naming a live process that is not this server (a reused pid) is stale too', async () => {
     const dir = tempDir()
     const other = spawn('sleep', ['30'])
