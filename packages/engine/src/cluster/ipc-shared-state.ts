@@ -38,10 +38,11 @@ export class ClusterSharedState implements SharedState {
   }
 
   #apply(m: StateMessage): void {
-    if (m.op === 'set') this.#replica.applyRemoteSet(m.key, m.value, m.expiresAt)
+    // JSON over IPC turns an absent expiry into null (in the snapshot's arrays): no expiry
+    if (m.op === 'set') this.#replica.applyRemoteSet(m.key, m.value, m.expiresAt ?? undefined)
     else if (m.op === 'pub') this.#replica.applyRemoteMessage(m.topic, m.message)
     else if (m.op === 'snapshot') {
-      for (const [key, value, expiresAt] of m.entries) this.#replica.applyRemoteSet(key, value, expiresAt)
+      for (const [key, value, expiresAt] of m.entries) this.#replica.applyRemoteSet(key, value, expiresAt ?? undefined)
       this.#gotSnapshot()
     }
   }
@@ -92,7 +93,7 @@ export class SharedStateHub {
       this.#joined.add(from)
       sendTo(from, { type: STATE, op: 'snapshot', entries: this.values.snapshot() })
     } else if (m.op === 'set') {
-      this.values.applyRemoteSet(m.key, m.value, m.expiresAt)
+      this.values.applyRemoteSet(m.key, m.value, m.expiresAt ?? undefined)
       this.#relay(from, m)
     } else if (m.op === 'pub') this.#relay(from, m)
     return true

@@ -110,7 +110,7 @@ export class Master {
       const next =
         delay === 0
           ? 'starting a new one'
-          : `${this.respawn.failures} failures in a row: next start in ${(delay / 1000).toFixed(1)} s (backoff)`
+          : `${this.respawn.failures} start failure(s) in a row: next start in ${(delay / 1000).toFixed(1)} s (backoff)`
       this.o.log('error', `skitai: ${h.label} died ${when} (${h.describeExit(exit)}); ${next}`)
       this.later(delay, () => {
         if (!this.stopping && this.slots[h.id] === null) this.spawn(h.id)

@@ -1,18 +1,18 @@
 /**
- * When to start a worker again after one died (README "Workers", respawn). A worker that served for a
- * while is replaced at once. A worker that dies at start (or soon after it became ready) is a start
+ * When to start a worker again after one died (README "Workers", respawn). A worker that served is
+ * replaced at once. A worker that dies at start (or soon after it became ready) is a start
  * failure; after consecutive ones the next start waits, doubling each time up to a cap, so a script that
  * throws at start does not fork hundreds of processes a second. A worker that stays up clears the count.
  */
 export interface RespawnSettings {
-  /** Delay after the second consecutive failure, doubled for each further one. */
+  /** Delay after the first start failure, doubled for each further one in a row. */
   firstDelayMs: number
   maxDelayMs: number
   /** A worker ready this long is stable: the failure count goes back to 0. */
   stableMs: number
 }
 
-export const DEFAULT_RESPAWN: RespawnSettings = { firstDelayMs: 250, maxDelayMs: 10_000, stableMs: 5_000 }
+export const DEFAULT_RESPAWN: RespawnSettings = { firstDelayMs: 500, maxDelayMs: 10_000, stableMs: 5_000 }
 
 export class RespawnPolicy {
   /** Consecutive start failures, over all slots (two slots failing together back off twice as fast). */
@@ -27,9 +27,11 @@ export class RespawnPolicy {
   died(upMs: number | undefined): number {
     if (upMs !== undefined && upMs >= this.settings.stableMs) this.failures = 0
     this.failures++
-    if (this.failures <= 1) return 0
+    // a worker that served is replaced at once the first time; one that never got ready waits already
+    const steps = upMs === undefined ? this.failures : this.failures - 1
+    if (steps <= 0) return 0
     const { firstDelayMs, maxDelayMs } = this.settings
-    return Math.min(maxDelayMs, firstDelayMs * 2 ** (this.failures - 2))
+    return Math.min(maxDelayMs, firstDelayMs * 2 ** (steps - 1))
   }
 
   /** A worker has been ready for `stableMs`. */

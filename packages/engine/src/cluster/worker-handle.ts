@@ -84,13 +84,14 @@ export class WorkerHandle {
   }
 }
 
-/** The line of a stderr tail that names the error (`SyntaxError: …`), else its last line. */
+/** The last line of a stderr tail that names an error (`SyntaxError: …`), with the file line before it. */
 function lastErrorLine(tail: string): string | undefined {
-  const lines = tail
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-  if (lines.length === 0) return undefined
-  for (let i = lines.length - 1; i >= 0; i--) if (/^\w*Error\b|^Error:/.test(lines[i] as string)) return lines[i]
-  return lines[lines.length - 1]
+  const lines = tail.split('\n').map((l) => l.trim())
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (!/^\w*Error\b/.test(lines[i] as string)) continue
+    // node prints `file:///…/app.ts:3` and the source line above a syntax error
+    const at = lines.slice(Math.max(0, i - 3), i).find((l) => /^(file:\/\/|\/).*:\d+$/.test(l))
+    return at === undefined ? lines[i] : `${lines[i]} (${at})`
+  }
+  return undefined
 }
