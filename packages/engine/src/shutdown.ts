@@ -100,10 +100,18 @@ function connectionList(server: Server): ConnectionList | undefined {
 
 /**
  * SIGTERM / SIGINT: graceful close (`engine.close()` with the engine's shutdown timeout), exit 0; exit 1
- * when it fails or takes 10 s longer than the timeout. A second signal ends the process at once.
+ * when it fails or takes 10 s longer than the timeout. Further signals are logged and change nothing: a
+ * terminal's SIGINT to the process group and a supervisor's SIGTERM often come together, and the second
+ * must not cut the answers the first is finishing (the deadline above bounds the wait).
  */
 export function installShutdownSignals(engine: EngineCore & { readonly shutdownTimeout: number }): void {
+  let started = false
   const onSignal = (signal: string) => {
+    if (started) {
+      engine.log.serverLog('info', `skitai: ${signal} received, already shutting down`)
+      return
+    }
+    started = true
     engine.log.serverLog('info', `skitai: ${signal} received, finishing ${engine.inFlight} request(s) in flight`)
     // requests get the shutdown timeout (then their connections are cut); unmount hooks get 10 s more
     setTimeout(
@@ -121,6 +129,6 @@ export function installShutdownSignals(engine: EngineCore & { readonly shutdownT
       },
     )
   }
-  process.once('SIGTERM', onSignal)
-  process.once('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
 }

@@ -23,8 +23,14 @@ export async function launchFixture(env: Record<string, string> = {}): Promise<L
     server,
     port,
     async terminate() {
-      server.child?.kill('SIGTERM')
-      // the server's own deadline is the grace plus 10 s; SIGKILL well after it
+      const child = server.child
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return server.exitCode
+      // one signal only (server.stop() would send a second); SIGKILL well after the server's own deadline
+      const gone = new Promise<void>((r) => child.once('exit', () => r()))
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+      await gone
+      clearTimeout(timer)
       return server.stop()
     },
     async waitFor(text, ms = 10_000) {

@@ -37,9 +37,9 @@ test('SIGTERM with raw keep-alive clients: looping, pipelined, idle and a reques
     for (const p of piped) sent.push({ before: true, outcome: p })
     await sleep(20)
     signalled = true
-    s.server.child?.kill('SIGTERM')
+    const exited = s.terminate()
     const [justAfter] = atSignal.send([get('/')]) as [Promise<Outcome>]
-    const code = await s.server.stop()
+    const code = await exited
     await Promise.all(running)
 
     const outcomes = await Promise.all(sent.map(async (x) => ({ before: x.before, o: await x.outcome })))

@@ -7,14 +7,18 @@ import { test } from 'node:test'
 import { quietEngine } from './helpers.js'
 import { get, launchFixture, RawConnection } from './shutdown-helpers.js'
 
-test('SIGTERM: a 300 ms handler in flight completes with its body and Connection: close; hooks run; exit 0', async () => {
+test('SIGTERM (then SIGINT, ignored): a 300 ms handler in flight completes with its body and Connection: close; hooks run; exit 0', async () => {
   const s = await launchFixture({ SHUTDOWN_GRACE: '5' })
   try {
     const c = new RawConnection(s.port)
     await c.connected
     const [answer] = c.send([get('/slow?ms=300')])
     await s.waitFor('slow request started 300')
-    const code = await s.terminate()
+    const exited = s.terminate()
+    await s.waitFor('SIGTERM received')
+    // a second signal (a terminal's SIGINT beside a supervisor's SIGTERM) must not cut the answer
+    s.server.child?.kill('SIGINT')
+    const code = await exited
     const o = await answer!
     assert.equal(o.kind, 'answered', JSON.stringify(o))
     if (o.kind === 'answered') {
@@ -25,6 +29,7 @@ test('SIGTERM: a 300 ms handler in flight completes with its body and Connection
     const out = s.server.output()
     assert.match(out, /marker: beforeUmount ran\n[^]*marker: umounted ran/)
     assert.doesNotMatch(out, /cutting/)
+    assert.match(out, /SIGINT received, already shutting down/)
   } finally {
     await s.server.stop()
   }
