@@ -27,7 +27,7 @@ test('SIGTERM (then SIGINT, ignored): a 300 ms handler in flight completes with 
     }
     assert.equal(code, 0)
     const out = s.server.output()
-    assert.match(out, /marker: beforeUmount ran\n[^]*marker: umounted ran/)
+    assert.match(out, /marker: beforeUmount ran\n[\s\S]*marker: umounted ran/)
     assert.doesNotMatch(out, /cutting/)
     assert.match(out, /SIGINT received, already shutting down/)
   } finally {
@@ -50,7 +50,7 @@ test('SIGTERM: a handler longer than the grace is cut, the log says how many; ho
     assert.equal(code, 0)
     const out = s.server.output()
     assert.match(out, /shutdown grace of 1 s is over: cutting 1 connection\(s\), 1 request\(s\) unanswered/)
-    assert.match(out, /marker: beforeUmount ran\n[^]*marker: umounted ran/)
+    assert.match(out, /marker: beforeUmount ran\n[\s\S]*marker: umounted ran/)
     // cut at the grace, not when the handler would have finished (generous slack: shared machine)
     assert.ok(elapsed < 6000, `exited after ${elapsed} ms`)
   } finally {
