@@ -38,19 +38,37 @@ export interface ServerProcess {
 export async function startServer(
   command: string,
   args: string[],
-  options: { cwd: string; port: number; env?: NodeJS.ProcessEnv; timeout?: number },
+  options: {
+    cwd: string
+    port: number
+    env?: NodeJS.ProcessEnv
+    timeout?: number
+    /** Its own process group, signalled whole by stop() and on timeout (for launchers such as npx). */
+    detached?: boolean
+  },
 ): Promise<ServerProcess> {
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached === true,
   })
+  const signal = (name: NodeJS.Signals) => {
+    if (options.detached === true && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, name)
+        return
+      } catch {}
+    }
+    child.kill(name)
+  }
   let out = ''
   child.stdout?.on('data', (d) => (out += d))
   child.stderr?.on('data', (d) => (out += d))
   let exited = false
   const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
+    // detached: 'close' waits for every process of the group holding the output pipes, not only the launcher
+    child.once(options.detached === true ? 'close' : 'exit', () => {
       exited = true
       resolve()
     }),
@@ -59,7 +77,7 @@ export async function startServer(
   while (!(await canConnect(options.port))) {
     if (exited) throw new Error(`${command} ${args.join(' ')} exited before listening:\n${out}`)
     if (Date.now() > deadline) {
-      child.kill('SIGKILL')
+      signal('SIGKILL')
       throw new Error(`${command} ${args.join(' ')} did not listen on ${options.port}:\n${out}`)
     }
     await new Promise((r) => setTimeout(r, 100))
@@ -76,7 +94,7 @@ export async function startServer(
       return Number(m?.[1])
     },
     async stop() {
-      if (!exited) child.kill('SIGTERM')
+      if (!exited) signal('SIGTERM')
       await exit
     },
   }

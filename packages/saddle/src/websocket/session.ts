@@ -95,7 +95,7 @@ export class SaddleWebSocket implements RoomMember {
     this.session?.resume()
   }
 
-  /** @internal RoomMember: a frame already encoded for the room. */
+  /** RoomMember: a frame already encoded for the room (public because the RoomMember interface needs it). */
   deliver(frame: string | Buffer): void {
     this.session?.send(frame)
   }
