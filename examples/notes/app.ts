@@ -17,11 +17,13 @@ app.afterRequest((was) => {
   was.response.setHeader('Server-Timing', `app;dur=${(performance.now() - was.g.started).toFixed(1)}`)
 })
 
-app.route('/', async (was) => was.render('index.html', { notes: notes.list() }))
+app.route('/', { methods: ['GET'], doc: 'The notes page (HTML).' }, async (was) =>
+  was.render('index.html', { notes: notes.list() }),
+)
 
 app.route(
   '/notes',
-  { methods: ['POST'] },
+  { methods: ['POST'], doc: 'Adds a note, with an optional attachment.', paramTypes: { attachment: 'file' } },
   async (was, title: string, attachment: UploadedFile | undefined = undefined) => {
     if (typeof title !== 'string' || title.trim() === '') was.response.throw(400, 'a note needs a title')
     let saved = null
@@ -35,3 +37,9 @@ app.route(
 )
 
 app.addPackage(await import('./api/v1.ts'), { prefix: '/api/v1', ns: 'api' })
+
+// README "OpenAPI": the document of these routes, and a page to browse it at /docs
+app.route('/openapi.json', { methods: ['GET'], openapi: false }, (was) =>
+  was.app.openapi({ title: 'Notes', version: '1.0.0', description: 'The notes example of Skitai' }),
+)
+app.openapiPage('/docs', { spec: '/openapi.json' })

@@ -14,6 +14,9 @@ import { compilePlan } from './lifecycle/route-plan.js'
 import { type CallInput, invokeRoute } from './lifecycle/run-route.js'
 import { runLifecycle } from './mount-hooks.js'
 import { buildUrlFor } from './url-builder.js'
+import { buildOpenApi } from './openapi/document.js'
+import { addOpenApiPage, type OpenApiPageOptions } from './openapi/page.js'
+import type { OpenApiDocument, OpenApiInfo } from './openapi/types.js'
 import { type ErrorHandler, Package } from './package.js'
 import { type AppGate, compileAppGates, type SaddlePlugin } from './plugin.js'
 import type { Route, RouteGroup, RouteMatch } from './route.js'
@@ -270,6 +273,20 @@ export class Saddle extends Package implements SkitaiApp {
   /** Routes of the app and its packages (name, rule, doc, parameter names). */
   override listRoutes(): ReturnType<Package['listRoutes']> {
     return [this as Package, ...this.packages].flatMap((p) => Package.prototype.listRoutes.call(p))
+  }
+
+  /**
+   * An OpenAPI 3.1 document of the app's routes (README "OpenAPI"): `app.route('/openapi.json', (was) =>
+   * was.app.openapi({ title: 'Notes', version: '1.0.0' }))` serves it.
+   */
+  openapi(info?: Partial<OpenApiInfo>): OpenApiDocument {
+    return buildOpenApi(this, info)
+  }
+
+  /** A browsable API page (Swagger UI from node_modules) at `path` for the document at `options.spec`. */
+  openapiPage(path: string, options?: OpenApiPageOptions): this {
+    addOpenApiPage(this, path, options)
+    return this
   }
 
   /** `app.buildUrl(name, ...args, kwargs?)` (README "URL building"). */

@@ -11,6 +11,15 @@ export { EarlyResponse } from './hooks.js'
 export type { AfterHook, BeforeHook, FailedHook, TeardownHook } from './hooks.js'
 export { Wasc } from './mount-hooks.js'
 export { type ErrorHandler, Package } from './package.js'
+export type { OpenApiPageOptions } from './openapi/page.js'
+export type {
+  JsonSchema,
+  OpenApiDocument,
+  OpenApiInfo,
+  OpenApiOperation,
+  OpenApiParameter,
+  ParamType,
+} from './openapi/types.js'
 export { signatureStats } from './signature.js'
 export { invokeRoute } from './lifecycle/run-route.js'
 export { SaddleRequest } from './request.js'

@@ -2,7 +2,7 @@ import { type ArgBuilder, compileArgBuilder } from './arg-builder.js'
 import type { RoutePlan } from './lifecycle/route-plan.js'
 import type { Package } from './package.js'
 import { parseRule, type RuleInfo } from './router.js'
-import { readSignature } from './signature.js'
+import { type HandlerSignature, readSignature } from './signature.js'
 import type { SaddleWas } from './saddle-was.js'
 
 /** A route handler: `was` first, then the arguments filled by name (README "Arguments by name"). */
@@ -35,8 +35,12 @@ export interface RouteOptions {
   testpass?: (was: SaddleWas) => unknown
   /** WebSocket route options (README "WebSocket routes", README "WebSocket routes"). */
   websocket?: import('./websocket/options.js').WebSocketOptions
-  /** Documentation for `system.methodHelp` and listings. */
+  /** Documentation for `system.methodHelp`, listings and the OpenAPI document (first line: its summary). */
   doc?: string
+  /** Parameter types the OpenAPI document cannot read from the code, annotations being erased (README "OpenAPI"). */
+  paramTypes?: Record<string, import('./openapi/types.js').ParamType>
+  /** `false` leaves the route out of `app.openapi()`. */
+  openapi?: boolean
   [other: string]: unknown
 }
 
@@ -57,6 +61,8 @@ export interface Route {
   /** `this` for class-method handlers, set when the class is instantiated (decorator initializer). */
   thisArg: unknown
   readonly builder: ArgBuilder
+  /** @internal the handler's parameters as read at registration (names, defaults; for app.openapi) */
+  readonly signature: HandlerSignature
   readonly options: RouteOptions
   /** Upper-case methods, or null for any. */
   readonly methods: readonly string[] | null
@@ -162,6 +168,7 @@ export function createRoute(
     handler,
     thisArg: undefined,
     builder,
+    signature: sig,
     options,
     methods: normalizeMethods(options.methods),
     contentTypes: normalizeContentTypes(options.contentTypes),

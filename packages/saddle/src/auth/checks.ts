@@ -93,7 +93,7 @@ function requireSources(sec: AppSecurity, scheme: AuthScheme, what: string): voi
   }
 }
 
-function appScheme(sec: AppSecurity): AuthScheme | null {
+export function appScheme(sec: AppSecurity): AuthScheme | null {
   const s = sec.settings.authenticate
   if (s === undefined || s === null || s === false) return null
   if (s !== 'basic' && s !== 'digest' && s !== 'bearer') {
