@@ -1,59 +1,26 @@
-// What test/pack-e2e.test.ts writes into each fresh project: the serve script, the tsconfig.json of
-// README "Use it in your own project" (the same text), and a file of deliberate type errors.
+// What test/pack-e2e.test.ts writes into each fresh project: the serve script and the tsconfig.json of
+// README "Use it in your own project" (read from it, so the README shows what the test runs), and a
+// file of deliberate type errors.
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
-/** ESM imports, a class app with TC39 decorators (a route per method, a hook), a plain route. */
-export const SERVE_TS = `import skitai from '@skitai/engine'
-import { Saddle, type SaddleWas } from '@skitai/saddle'
-
-const app = new Saddle(import.meta.url, { name: 'site' })
-const seen: string[] = []
-
-class Site {
-  label = 'num'
-
-  @app.route('/hello/<int:num>')
-  hello(was: SaddleWas, num: number) {
-    return \`\${this.label} is \${num + 1}\`
-  }
-
-  @app.route('/greet/<name>')
-  greet(was: SaddleWas, name: string, punct = '!') {
-    return \`Hello, \${name}\${punct}\`
-  }
-
-  @app.route('/sum', { methods: ['POST'] })
-  sum(was: SaddleWas, a: number, b: number) {
-    return { sum: a + b }
-  }
-
-  @app.beforeRequest
-  before(was: SaddleWas) {
-    seen.push(was.request.path)
-  }
+/** The text of the first ```LANG block after `heading` in the repository's README.md. */
+function readmeBlock(heading: string, lang: string): string {
+  const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8')
+  const at = readme.indexOf(heading)
+  assert.ok(at >= 0, `README.md has the section ${heading}`)
+  const open = readme.indexOf(`\`\`\`${lang}\n`, at)
+  const close = readme.indexOf('```\n', open + 4)
+  assert.ok(open > at && close > open, `README.md ${heading} has a ${lang} block`)
+  return readme.slice(open + lang.length + 4, close)
 }
-new Site()
 
-app.route('/seen', (was) => seen.join(','))
-app.route('/double/<int:n>', (was, n) => n * 2)
-
-skitai.mount('/', app)
-skitai.run({ address: '127.0.0.1', port: 5000 })
-`
-
+const SECTION = '## Use it in your own project'
+/** README "Use it in your own project": serve.ts (ESM imports, a class app with TC39 decorators, a hook). */
+export const SERVE_TS = readmeBlock(SECTION, 'ts')
 /** README "Use it in your own project": tsconfig.json. */
-export const TSCONFIG = `{
-  "compilerOptions": {
-    "target": "es2022",
-    "module": "preserve",
-    "moduleResolution": "bundler",
-    "strict": true,
-    "noEmit": true,
-    "skipLibCheck": true,
-    "types": ["node"]
-  },
-  "include": ["*.ts"]
-}
-`
+export const TSCONFIG = readmeBlock(SECTION, 'json')
 
 /**
  * Each line ending in `// WRONG` must be a type error, and no other line may be one: if the packages'
