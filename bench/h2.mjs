@@ -4,7 +4,8 @@
 //   autocannon over https/1.1 on / and /json: Saddle, Fastify (https), raw node:https;
 //   the cost of compression: autocannon on a 10 KB JSON answer from Saddle with and without
 //     Accept-Encoding: gzip, and with compression off.
-// Each server runs alone in its own process while it is measured; the best of --rounds rounds counts.
+// Each server runs in its own process; the servers compared run side by side and their rounds interleave;
+// the best of --rounds rounds counts.
 //   node bench/h2.mjs [--quick] [--write]   (npm run bench runs it too: `--only h2` alone)
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -64,6 +65,19 @@ async function withServer(kind, tls, env, fn) {
   }
 }
 
+/** Several servers at once (each in its own process), for rounds that interleave. */
+async function withServers(kinds, tls, fn) {
+  const ports = {}
+  const run = async (i) => {
+    if (i === kinds.length) return fn(ports)
+    return withServer(kinds[i], tls, {}, (port) => {
+      ports[kinds[i]] = port
+      return run(i + 1)
+    })
+  }
+  return run(0)
+}
+
 /** One h2load run: req/s, and the failed/errored counts from its summary. */
 function h2load(url, clients, streams) {
   const out = execFileSync('h2load', ['-n', String(requests), '-c', String(clients), '-m', String(streams), url], {
@@ -113,28 +127,29 @@ export async function runH2Bench({ quick = false } = {}) {
   const best = (xs) => xs.reduce((a, b) => (b.rps > a.rps ? b : a))
   const h2Servers = ['saddle', 'fastify', 'node-http2']
   for (const tls of [false, true]) {
-    for (const path of ['/', '/json']) {
-      for (const kind of h2Servers) {
-        const runs = await withServer(kind, tls, {}, async (port) => {
-          const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`
-          h2load(url, 10, 10) // warm-up
-          const out = []
-          for (let i = 0; i < rounds; i++) out.push(h2load(url, 100, 10))
-          return out
-        })
-        const b = best(runs)
-        results.h2load.push({
-          transport: tls ? 'h2 (TLS)' : 'h2c',
-          path,
-          server: kind,
-          ...b,
-          rounds: runs.map((r) => Math.round(r.rps)),
-        })
-        console.log(
-          `h2load -c 100 -m 10 ${tls ? 'h2+TLS' : 'h2c   '} ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  proto ${b.proto}  failed ${b.failed} errored ${b.errored}`,
-        )
+    // the three servers run side by side and the rounds interleave (saddle, fastify, node, saddle, …),
+    // so a disturbance of the shared machine hits all of them alike
+    await withServers(h2Servers, tls, async (ports) => {
+      for (const path of ['/', '/json']) {
+        const url = (kind) => `${tls ? 'https' : 'http'}://127.0.0.1:${ports[kind]}${path}`
+        for (const kind of h2Servers) h2load(url(kind), 10, 10) // warm-up
+        const runs = Object.fromEntries(h2Servers.map((k) => [k, []]))
+        for (let i = 0; i < rounds; i++) for (const kind of h2Servers) runs[kind].push(h2load(url(kind), 100, 10))
+        for (const kind of h2Servers) {
+          const b = best(runs[kind])
+          results.h2load.push({
+            transport: tls ? 'h2 (TLS)' : 'h2c',
+            path,
+            server: kind,
+            ...b,
+            rounds: runs[kind].map((r) => Math.round(r.rps)),
+          })
+          console.log(
+            `h2load -c 100 -m 10 ${tls ? 'h2+TLS' : 'h2c   '} ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  proto ${b.proto}  failed ${b.failed} errored ${b.errored}  rounds ${runs[kind].map((r) => Math.round(r.rps)).join(' / ')}`,
+          )
+        }
       }
-    }
+    })
   }
   // -n 20000 -c 50 -m 10 as asked for the 0-error check, over both transports
   for (const tls of [false, true]) {
@@ -149,21 +164,22 @@ export async function runH2Bench({ quick = false } = {}) {
     results.zeroErrors.push({ transport: tls ? 'h2 (TLS)' : 'h2c', line: m?.[0] })
     console.log(`h2load -n 20000 -c 50 -m 10 saddle ${tls ? 'h2+TLS' : 'h2c'}: ${m?.[0]}`)
   }
-  for (const path of ['/', '/json']) {
-    for (const kind of ['saddle', 'fastify', 'node-https']) {
-      const runs = await withServer(kind, true, {}, async (port) => {
-        await cannon(port, path, true) // warm-up
-        const out = []
-        for (let i = 0; i < rounds; i++) out.push(await cannon(port, path, true))
-        return out
-      })
-      const b = best(runs)
-      results.https.push({ path, server: kind, ...b, rounds: runs.map((r) => Math.round(r.rps)) })
-      console.log(
-        `autocannon https/1.1 ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  errors ${b.errors}`,
-      )
+  const httpsServers = ['saddle', 'fastify', 'node-https']
+  await withServers(httpsServers, true, async (ports) => {
+    for (const path of ['/', '/json']) {
+      for (const kind of httpsServers) await cannon(ports[kind], path, true) // warm-up
+      const runs = Object.fromEntries(httpsServers.map((k) => [k, []]))
+      for (let i = 0; i < rounds; i++)
+        for (const kind of httpsServers) runs[kind].push(await cannon(ports[kind], path, true))
+      for (const kind of httpsServers) {
+        const b = best(runs[kind])
+        results.https.push({ path, server: kind, ...b, rounds: runs[kind].map((r) => Math.round(r.rps)) })
+        console.log(
+          `autocannon https/1.1 ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  errors ${b.errors} non2xx ${b.non2xx}  rounds ${runs[kind].map((r) => Math.round(r.rps)).join(' / ')}`,
+        )
+      }
     }
-  }
+  })
   for (const [label, env, headers] of [
     ['identity (no Accept-Encoding)', {}, {}],
     ['gzip', {}, { 'accept-encoding': 'gzip' }],
@@ -224,7 +240,7 @@ export function h2Markdown(out) {
     '<!-- h2 -->',
     '## HTTP/2 and TLS (bench/h2.mjs)',
     '',
-    `${new Date(out.date).toISOString()}, Node ${process.version}; each server alone in its process, best of ${out.rounds} rounds; h2load -n ${out.requests} -c 100 -m 10, autocannon 50 connections for ${out.duration} s; written by \`npm run bench\` or \`node bench/h2.mjs --write\`.`,
+    `${new Date(out.date).toISOString()}, Node ${process.version}; the compared servers side by side, rounds interleaved, best of ${out.rounds} rounds; h2load -n ${out.requests} -c 100 -m 10, autocannon 50 connections for ${out.duration} s; written by \`npm run bench\` or \`node bench/h2.mjs --write\` (under \`flock /work/notes/bench.lock\`). Other work shared the machine's 2 cores during the run: compare the ratios, not the absolute figures. Command lines: \`h2load -n ${out.requests} -c 100 -m 10 http://127.0.0.1:PORT/\` (\`https://\` for h2 with TLS, negotiated by ALPN), autocannon \`-c 50 -d ${out.duration} https://127.0.0.1:PORT/\`.`,
     '',
     '| h2load -c 100 -m 10 | path | Saddle | Fastify | node:http2 | Saddle / Fastify | Saddle / node:http2 |',
     '|---|---|---|---|---|---|---|',
