@@ -4,6 +4,9 @@ import type { WebSocketAcceptOptions, WebSocketSession } from './contract.js'
 import type { EngineRequestContext } from './request-context.js'
 
 /** The hub a session reports to (ws-hub.ts): the log line and the sweep's bookkeeping. */
+/** ws spreads its send options into a fresh object, so one shared literal serves every send. */
+const AS_TEXT = { binary: false } as const
+
 export interface SessionOwner {
   sessionClosed(session: EngineWebSocket): void
 }
@@ -35,6 +38,13 @@ export class EngineWebSocket implements WebSocketSession {
   /** The client's address, kept: the socket forgets it once closed (the log line is written then). */
   readonly remoteAddress: string
   private overflowed = false
+  /**
+   * While a text message is handled synchronously: its string and the frame's bytes (already checked
+   * as UTF-8 by ws). A reply of that same string goes out as those bytes, not re-encoded (the echo).
+   * Cleared after the handler so that no session keeps its last read buffer alive.
+   */
+  private lastText: string | null = null
+  private lastBytes: Buffer | null = null
   /** The code of a close this side started (reported when the peer never answered it: 1006 otherwise). */
   private sentCode = 0
 
@@ -85,7 +95,20 @@ export class EngineWebSocket implements WebSocketSession {
     this.gotMessage = true
     this.awaitingPong = false
     const fn = this.onmessage
-    if (fn !== null) fn(isBinary ? data : data.toString('utf8'))
+    if (fn === null) return
+    if (isBinary) {
+      fn(data)
+      return
+    }
+    const text = data.toString('utf8')
+    this.lastText = text
+    this.lastBytes = data
+    try {
+      fn(text)
+    } finally {
+      this.lastText = null
+      this.lastBytes = null
+    }
   }
 
   send(data: string | Buffer | Uint8Array, cb?: (err?: Error | null) => void): boolean {
@@ -102,6 +125,11 @@ export class EngineWebSocket implements WebSocketSession {
       return false
     }
     this.messagesOut++
+    // the text just received, sent back unchanged: its bytes as a text frame (no UTF-8 encode)
+    if (data === this.lastText && typeof data === 'string') {
+      ws.send(this.lastBytes!, AS_TEXT, cb)
+      return true
+    }
     // ws frames a string as text and bytes as binary by itself
     if (cb === undefined) ws.send(data)
     else ws.send(data, cb)

@@ -144,6 +144,21 @@ test('binary frames: a Buffer in, a Buffer out; text stays text', async () => {
   await ws.close()
 })
 
+test('a text message returned unchanged comes back as the same text (multi-byte too), a binary one as bytes', async () => {
+  const ws = await cli.ws('/ws/same')
+  for (const m of ['abc', 'ünïcode ✓ 日本語 🎉', '']) {
+    await ws.send(m)
+    const got = await ws.receive()
+    assert.equal(typeof got, 'string')
+    assert.equal(got, m)
+  }
+  await ws.send(Buffer.from([0xff, 0, 1]))
+  const bytes = await ws.receive()
+  assert.ok(Buffer.isBuffer(bytes))
+  assert.deepEqual([...(bytes as Buffer)], [0xff, 0, 1])
+  await ws.close()
+})
+
 test('URL variables and query arguments fill the other parameters; a missing one → 400', async () => {
   const ws = await cli.ws('/ws/typed/7?label=seven')
   await ws.send('go')

@@ -102,6 +102,8 @@ export class SaddleWebSocket implements RoomMember {
 
   /** @internal */
   encode(v: unknown): string | Buffer {
+    // a string first: the echo's case
+    if (typeof v === 'string' && !this.config.json) return v
     if (Buffer.isBuffer(v)) return v
     if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
     if (this.config.json) return JSON.stringify(v) ?? 'null'
