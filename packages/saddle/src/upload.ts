@@ -9,6 +9,7 @@ import { HttpError } from '@skitai/was'
 import type busboy from 'busboy'
 import { parseForm } from './args.js'
 import { busboyLib } from './lazy-app-libs.js'
+import { EpilogueCut, multipartBoundary } from './multipart-epilogue.js'
 
 /**
  * The original file name made safe (README "Uploads"): basename, leading dots stripped, runs of whitespace and
@@ -155,6 +156,9 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
     throw new HttpError(400, 'malformed multipart request', { detail: (e as Error).message })
   }
 
+  // busboy must not parse past the close delimiter (multipart-epilogue.ts)
+  const boundary = multipartBoundary(req.headers['content-type'])
+  const cut = boundary === undefined ? null : new EpilogueCut(boundary)
   const mine: UploadedFile[] = []
   const streams: Readable[] = []
   const outs: WriteStream[] = []
@@ -167,7 +171,11 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
     const fail = (err: HttpError) => {
       if (failure !== null) return
       failure = err
-      req.unpipe(bb)
+      if (cut === null) req.unpipe(bb)
+      else {
+        req.unpipe(cut)
+        cut.unpipe(bb)
+      }
       req.off('data', count)
       // Discard what the client is still sending; the 413 answer closes the connection.
       req.resume()
@@ -242,6 +250,7 @@ export async function parseMultipart(req: IncomingMessage, limits: MultipartLimi
     })
     req.on('aborted', () => fail(new HttpError(400, 'the client aborted the upload')))
     req.on('data', count)
-    req.pipe(bb)
+    if (cut === null) req.pipe(bb)
+    else req.pipe(cut).pipe(bb)
   })
 }

@@ -2,7 +2,7 @@
  * Property-based fuzzing (fast-check) of the multipart wrapper (busboy → fields and temporary files),
  * through a Saddle app on a real socket: any well-formed body round-trips (every field value and every
  * file's bytes), hostile names stay data, and a mangled or truncated body is answered 400/413 — never a
- * 500 — with no temporary file left behind and no prototype polluted. FUZZ_RUNS sets the runs.
+ * 500 — with no temporary file left behind and no prototype polluted. FUZZ_RUNS sets the runs, FUZZ_SEED the seed.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
@@ -14,6 +14,8 @@ import fc from 'fast-check'
 import { type Client, clients, closeAll } from './helpers.ts'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60)
+// FUZZ_SEED replays a run fast-check reported (its "seed" in the failure message)
+const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED)
 const BOUNDARY = 'fuzzBoundary7MA4YWxk'
 const TYPE = `multipart/form-data; boundary=${BOUNDARY}`
 
@@ -131,7 +133,7 @@ describe('fuzz: multipart wrapper (fast-check, real socket)', () => {
           assert.equal(tempFiles(dir), 0, 'temporary files left')
         },
       ),
-      { numRuns: RUNS },
+      { numRuns: RUNS, seed: SEED },
     )
   })
 
@@ -172,7 +174,7 @@ describe('fuzz: multipart wrapper (fast-check, real socket)', () => {
           assert.equal(tempFiles(dir), 0, 'temporary files left')
         },
       ),
-      { numRuns: RUNS * 2 },
+      { numRuns: RUNS * 2, seed: SEED },
     )
   })
 })
