@@ -20,6 +20,16 @@ export interface MountInfo {
   readonly log?: (line: string, level: 'info' | 'warn' | 'error') => void
 }
 
+/**
+ * An app's hold on a request it is still working on (Saddle: the request's `was`). When the engine answers
+ * in the app's place — the handler deadline's 503, the 500 of an error that escaped the handler — it calls
+ * `abandon` once, so that the app releases what the request holds (teardown hooks, backend calls, temporary
+ * upload files) and ignores the handler's late result (README "Limits").
+ */
+export interface RequestHolder {
+  abandon(reason: unknown): void
+}
+
 /** Per-request facts the engine has already worked out; one object per request, fixed shape. */
 export interface RequestContext {
   /** Mount point of the app handling the request, '' for the root mount. */
@@ -61,6 +71,8 @@ export interface RequestContext {
   readonly conditional: boolean
   /** The engine's compression settings (`skitai.setCompression`), null when compression is off. */
   readonly compression: CompressionSettings | null
+  /** Set by the app while it holds the request (see `RequestHolder`); null when there is none to tell. */
+  holder: RequestHolder | null
 }
 
 export interface SkitaiApp {

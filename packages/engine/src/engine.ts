@@ -679,9 +679,20 @@ export class Engine implements EngineLike, ErrorReporter {
 
   // ---- errors -----------------------------------------------------------------------------------------
 
-  /** A handler threw or rejected: log it (5xx) and answer with the error page. */
+  /**
+   * A handler threw or rejected, missed its deadline, or let an error escape: log it (5xx) and answer with
+   * the error page. An app still holding the request is told once that the engine answered for it.
+   */
   handlerFailed(err: unknown, req: IncomingMessage, res: ServerResponse, ctx: EngineRequestContext | null): void {
     writeError(res, this.renderFailure(err, req, ctx))
+    const holder = ctx?.holder ?? null
+    if (holder === null) return
+    ctx!.holder = null
+    try {
+      holder.abandon(err)
+    } catch (e) {
+      this.log.appError(e, ctx!.gtxnid, 'releasing an abandoned request')
+    }
   }
 
   handlerError(err: unknown, req: IncomingMessage, res: ServerResponse): RenderedError {

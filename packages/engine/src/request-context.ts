@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressRecord, AddressTable } from './address-caps.js'
 import type { CompressionSettings } from './compression.js'
-import type { RequestContext } from './contract.js'
+import type { RequestContext, RequestHolder } from './contract.js'
 import type { RequestStats } from './status/request-stats.js'
 import { gtxnIdOf } from './txn.js'
 
@@ -68,6 +68,7 @@ export class EngineRequestContext implements RequestContext {
   /** The client address's counts (address-caps.ts), counted down when the response closes; null if none. */
   address: AddressRecord | null
   asyncId: number
+  holder: RequestHolder | null
 
   constructor(
     mountPoint: string,
@@ -106,6 +107,7 @@ export class EngineRequestContext implements RequestContext {
     this.closed = false
     this.address = null
     this.asyncId = 0
+    this.holder = null
   }
 
   /** The engine's compression settings, null when off (read per answer: setCompression may change them). */

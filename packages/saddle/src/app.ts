@@ -409,6 +409,7 @@ export class Saddle extends Package implements SkitaiApp {
       acceptEncoding: undefined,
       conditional: false,
       compression: null,
+      holder: null,
     })
   }
 }

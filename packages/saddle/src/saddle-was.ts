@@ -12,6 +12,8 @@ import { SaddleRequest } from './request.js'
 import { SaddleResponse } from './response.js'
 import type { Route } from './route.js'
 import type { RpcKind } from './rpc/index.js'
+import type { HookLayer } from './hooks.js'
+import { releaseAbandoned } from './lifecycle/abandon.js'
 import type { CookieJar } from './state/cookie.js'
 import type { MessageBox } from './state/mbox.js'
 import type { Session } from './state/session.js'
@@ -87,6 +89,10 @@ export class SaddleWas extends Was {
   #ws: SaddleWebSocket | null
   /** the WebSocket event being handled: 0 a message, 1 init, 2 open, 3 close */
   #wsEvent: number
+  /** hook layers entered whose teardown has not started yet, innermost last (lifecycle/hook-layers.ts) */
+  #pendingTeardowns: HookLayer[] | null
+  /** @internal the engine answered for this request (lifecycle/abandon.ts): the rest of its walk is ignored */
+  abandoned: boolean
 
   constructor(app: Saddle, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) {
     super(ctx, ctx.ltxnid)
@@ -111,6 +117,8 @@ export class SaddleWas extends Was {
     this.#csrfToken = null
     this.#ws = null
     this.#wsEvent = 0
+    this.#pendingTeardowns = null
+    this.abandoned = false
   }
 
   /** The connection of a WebSocket route: `send(data, clientId?)`, `sendAll`, `close`, `clients`. */
@@ -409,6 +417,34 @@ export class SaddleWas extends Was {
       () => {},
       (e) => this.app.logError(e, this, 'state commit failed'),
     )
+  }
+
+  /** @internal a hook layer with teardown hooks was entered (its teardown is now owed) */
+  enterTeardownLayer(layer: HookLayer): void {
+    if (!this.abandoned) (this.#pendingTeardowns ??= []).push(layer)
+  }
+
+  /** @internal whether the layer's teardown is still owed; if so it is no longer (the caller runs it) */
+  leaveTeardownLayer(layer: HookLayer): boolean {
+    const owed = this.#pendingTeardowns
+    const at = owed === null ? -1 : owed.lastIndexOf(layer)
+    if (at < 0) return false
+    owed!.splice(at, 1)
+    return true
+  }
+
+  /** @internal the teardowns still owed, innermost last; none are owed afterwards */
+  takePendingTeardowns(): HookLayer[] | null {
+    const owed = this.#pendingTeardowns
+    this.#pendingTeardowns = null
+    return owed
+  }
+
+  /** @internal engine `RequestHolder`: the engine answered for this request (lifecycle/abandon.ts). */
+  abandon(reason: unknown): void {
+    if (this.abandoned) return
+    this.abandoned = true
+    void releaseAbandoned(this, reason)
   }
 
   /** Ends the request's resources: uncollected backend calls, unsaved temporary uploads. */

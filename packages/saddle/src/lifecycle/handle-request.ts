@@ -9,6 +9,8 @@
  *   end:         writer (state commit, then status, headers and body) — or, on failure, the error
  *                path (custom error handler, else the error page; a bare 500 if even that fails) —
  *                then `was.close()` (uncollected backend calls cancelled, unsaved uploads removed).
+ *   abandoned:   when the engine answers first (handler deadline, an escaped error), lifecycle/abandon.ts
+ *                runs the owed teardown and closes `was`; `end` then writes nothing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RequestContext } from '@skitai/engine'
@@ -28,6 +30,8 @@ export type AppStage = Step<undefined>
 export function handleRequest(app: Saddle, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
   app.ensureCompiled()
   const was = new SaddleWas(app, req, res, ctx)
+  // the engine tells this `was` when it answers in the app's place (engine `RequestHolder`)
+  ctx.holder = was
   // RPC is recognised here, once; the RPC stage answers it.
   if (req.method === 'POST') {
     was.setRpcKind(detectRpc(req.headers['content-type']))
@@ -95,9 +99,11 @@ type Outcome = typeof ANSWERED | typeof FAILED | typeof LAST_RESORT
 
 /**
  * The one end of every request: writes `value` as the outcome says, then closes `was`. A write that
- * fails moves one step down (answer → error path → last resort).
+ * fails moves one step down (answer → error path → last resort). Nothing for an abandoned request.
  */
 function end(was: SaddleWas, outcome: Outcome, value: unknown): void {
+  // answered by the engine already, and released there: a late result is dropped
+  if (was.abandoned) return
   let written: void | Promise<void>
   try {
     written =

@@ -2,7 +2,8 @@
  * The hook layers around a route's handler (README "Hooks"): app.before → package.before → [guards →
  * handler] → package.after|failed → package.teardown → app.after|failed → app.teardown. An error a
  * layer's failed hooks do not answer goes on to the next layer out, and from the outermost one to the
- * request's error path (handle-request.ts `end`).
+ * request's error path (handle-request.ts `end`). A layer's teardown is owed from its entry (`was`
+ * keeps the list), so that a request the engine answers first still gets it, once (lifecycle/abandon.ts).
  */
 import { EarlyResponse, type HookLayer } from '../hooks.js'
 import type { SaddleWas } from '../saddle-was.js'
@@ -16,6 +17,7 @@ export async function runLayers(
   inner: Step<undefined>,
 ): Promise<unknown> {
   const layer = layers[i]!
+  if (layer.teardown !== null) was.enterTeardownLayer(layer)
   const next: Step<undefined> = i + 1 < layers.length ? (w) => runLayers(w, layers, i + 1, inner) : inner
   let result: unknown
   try {
@@ -30,7 +32,7 @@ export async function runLayers(
   } catch (e) {
     result = await answerFailure(was, layer, e)
   }
-  if (layer.teardown !== null) await runEachLogged(layer.teardown, was, undefined, 'teardownRequest hook failed')
+  await tearDown(was, layer)
   return result
 }
 
@@ -52,9 +54,15 @@ async function answerFailure(was: SaddleWas, layer: HookLayer, e: unknown): Prom
     answer = undefined
   }
   if (answer === undefined) {
-    if (layer.teardown !== null) await runEachLogged(layer.teardown, was, undefined, 'teardownRequest hook failed')
+    await tearDown(was, layer)
     throw e
   }
   was.response.adoptErrorStatus(e)
   return answer
+}
+
+/** The layer's teardown hooks, unless they have run or the request was abandoned (they ran there). */
+async function tearDown(was: SaddleWas, layer: HookLayer): Promise<void> {
+  if (layer.teardown !== null && was.leaveTeardownLayer(layer))
+    await runEachLogged(layer.teardown, was, undefined, 'teardownRequest hook failed')
 }

@@ -114,6 +114,8 @@ function readBodyArgs(was: SaddleWas, route: Route): unknown {
  * reaches this request without AsyncLocalStorage (engine `handlerScope`).
  */
 export function callHandler(was: SaddleWas, route: Route): unknown {
+  // the engine answered while the body or a hook was pending (lifecycle/abandon.ts): not started at all
+  if (was.abandoned) return null
   return handlerScope(was.requestContext, invokeHandler, was, route)
 }
 

@@ -66,7 +66,7 @@ async function withTempCallbacks(was: SaddleWas, value: unknown): Promise<unknow
 }
 
 /** Runs the request's `ok` (or `except`) callbacks, then `end`, once. */
-async function finishTemp(was: SaddleWas, ok: boolean, arg: unknown): Promise<void> {
+export async function finishTemp(was: SaddleWas, ok: boolean, arg: unknown): Promise<void> {
   const t = was.builtTemp
   if (t === null) return
   const [first, end] = t.takeCallbacks(ok)
