@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Engine } from '@skitai/engine'
 import { Saddle, type UploadedFile } from '@skitai/saddle'
 
 /**
  * Hostile uploads and bodies against a Saddle app over raw sockets: every request gets its answer and no
  * temporary file stays behind (multipart part limit, file-size limit, Expect: 100-continue over the app's
- * own limit).
+ * own limit), and the access log line of an upload over the limit (413) and of one the client cut (499).
  */
 
 const BOUNDARY = 'reliabilityBoundary'
@@ -141,4 +142,40 @@ describe('saddle reliability: uploads and bodies over raw sockets', () => {
     assert.match(r, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/)
     assert.match(r, /\r\n\r\n3$/)
   })
+})
+
+test('the access log tells what happened to uploads: 413 for a file over the limit, 499 for an aborted one', async () => {
+  const tempDir = mkdtempSync(join(tmpdir(), 'saddle-rel-log-up-'))
+  const logDir = mkdtempSync(join(tmpdir(), 'saddle-rel-log-'))
+  const engine = new Engine()
+  engine.enableFileLogging(logDir)
+  const app = new Saddle(import.meta.url, { name: 'reliability-log' })
+  app.logger = () => {}
+  app.config.uploadTempDir = tempDir
+  app.config.maxUploadFileSize = 1000
+  app.route('/over', (_was, file: UploadedFile) => ({ size: file.size }))
+  app.route('/cut', (_was, file: UploadedFile) => ({ size: file.size }))
+  engine.mount('/', app)
+  const port = await engine.listen({ port: 0 })
+  try {
+    const over = await send(port, multipart('/over', [{ name: 'file', file: 'a.bin', data: Buffer.alloc(1001) }]))
+    assert.equal(status(over.text), 413)
+    // an upload cut by the client halfway through its body
+    const whole = multipart('/cut', [{ name: 'file', file: 'a.bin', data: Buffer.alloc(900) }])
+    const s = connect(port, '127.0.0.1')
+    s.on('error', () => {})
+    await new Promise((r) => s.on('connect', r))
+    s.write(whole.subarray(0, whole.length - 400))
+    await sleep(200)
+    s.resetAndDestroy()
+    for (let i = 0; i < 50 && engine.inFlight > 0; i++) await sleep(20)
+    assert.deepEqual(readdirSync(tempDir), [])
+  } finally {
+    await engine.close(0)
+  }
+  const lines = readFileSync(join(logDir, 'request.log'), 'utf8').trim().split('\n')
+  rmSync(logDir, { recursive: true, force: true })
+  rmSync(tempDir, { recursive: true, force: true })
+  assert.match(lines.find((l) => l.includes(' /over ')) ?? lines.join('\n'), / HTTP\/1\.1 \d+ 413 /)
+  assert.match(lines.find((l) => l.includes(' /cut ')) ?? lines.join('\n'), / HTTP\/1\.1 \d+ 499 0 /)
 })
