@@ -7,6 +7,7 @@ import { type MountInfo, type RequestContext, SKITAI_APP, type SkitaiApp, type U
 import { type AliasOptions, type AliasType, type Cluster, makeCluster } from '@skitai/was'
 import type nunjucks from 'nunjucks'
 import { securityChecks } from './auth/checks.js'
+import type { SaddleApp, SaddleConfig } from './contract.js'
 import type { ErrorInfo } from './error-pages.js'
 import { leaveBroadcast } from './events.js'
 import { type AppStage, compileAppStages, handleRequest } from './lifecycle/handle-request.js'
@@ -27,32 +28,6 @@ import { takeUpgrade } from './websocket/handshake.js'
 import { websocketRoutes } from './websocket/index.js'
 import { SaddleWas } from './saddle-was.js'
 
-/** Per-app limits and settings (engine README). */
-export interface SaddleConfig {
-  /** JSON, urlencoded and XML bodies (bytes). */
-  maxPostBodySize: number
-  /** Whole multipart bodies (bytes). */
-  maxMultipartBodySize: number
-  /** Each uploaded file (bytes). */
-  maxUploadFileSize: number
-  /** Where uploads are streamed before `save()`. */
-  uploadTempDir: string
-  /** Peers whose `X-Forwarded-For`/`-Proto` are believed (`getRemoteAddr`, `scheme`). */
-  trustedProxies: string[]
-  /**
-   * Run requests inside AsyncLocalStorage so `import { was } from '@skitai/was'` also works in Saddle
-   * handlers. Off by default: on Node 20 it cost about 25 % of hello-world throughput in our measure
-   * (async_hooks promise tracking); Saddle handlers get `was` as their first argument anyway.
-   */
-  asyncContext: boolean
-  /**
-   * [request content type, accepted type] of this app's `was.get/post/…` calls (was README); null uses
-   * the server-wide default (`['application/json', 'application/json']`).
-   */
-  defaultRequestType: readonly [string, string] | null
-  [other: string]: unknown
-}
-
 const MB = 1024 * 1024
 
 /** What the app's merged router holds per rule: the rule's routes and the package prefix of their owner. */
@@ -66,7 +41,7 @@ interface RouterEntry {
  * packages, templates, uploads. Mount it on the engine (`skitai.mount('/', app)`) or test it in-process
  * with `skitai.testClient(app)`.
  */
-export class Saddle extends Package implements SkitaiApp {
+export class Saddle extends Package implements SkitaiApp, SaddleApp<SaddleWas> {
   readonly [SKITAI_APP] = true as const
   /** Name under which other apps find it (`was.apps[name]`, `'name:route'`). */
   name: string
@@ -414,4 +389,4 @@ export class Saddle extends Package implements SkitaiApp {
   }
 }
 
-export type { ErrorInfo }
+export type { ErrorInfo, SaddleConfig }

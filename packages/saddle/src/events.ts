@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto'
 import { onModelChanged, sharedState } from '@skitai/was'
-import { isThenable } from './lifecycle/run-until-answer.js'
-import type { SaddleWas } from './saddle-was.js'
+import { isThenable } from './thenable.js'
+import type { WasScope } from './contract.js'
 
-export type EventHandler = (was: SaddleWas, ...args: any[]) => unknown
+/** An `app.on` / `app.onBroadcast` handler; `W` is the app's `was` (`SaddleWas`). */
+export type EventHandler<W> = (was: W, ...args: any[]) => unknown
 
 /** `app.on(name, fn)` / `was.emit(name, ...args)`: an event bus inside one app (packages share it). */
-export class EventBus {
-  private readonly handlers = new Map<string, EventHandler[]>()
+export class EventBus<W extends WasScope> {
+  private readonly handlers = new Map<string, EventHandler<W>[]>()
 
-  on(name: string, fn: EventHandler): void {
+  on(name: string, fn: EventHandler<W>): void {
     const list = this.handlers.get(name)
     if (list === undefined) this.handlers.set(name, [fn])
     else list.push(fn)
   }
 
-  off(name: string, fn: EventHandler): void {
+  off(name: string, fn: EventHandler<W>): void {
     const list = this.handlers.get(name)
     if (list !== undefined)
       this.handlers.set(
@@ -29,7 +30,7 @@ export class EventBus {
   }
 
   /** Calls the handlers in order; an async one is awaited before the next runs. Errors are logged. */
-  async emit(was: SaddleWas, name: string, args: unknown[]): Promise<void> {
+  async emit(was: W, name: string, args: unknown[]): Promise<void> {
     const list = this.handlers.get(name)
     if (list === undefined) return
     for (const fn of list) {
@@ -49,9 +50,12 @@ export class EventBus {
  * Apps register when they are created and leave at `unmount()`.
  */
 interface BroadcastMember {
-  readonly broadcastBus: EventBus
+  readonly broadcastBus: {
+    has(name: string): boolean
+    emit(was: WasScope, name: string, args: unknown[]): Promise<void>
+  }
   /** A request-less `was` of the member's app, for events that come from no request. */
-  eventWas(): SaddleWas | null
+  eventWas(): WasScope | null
 }
 
 /** The channel topic of `was.broadcast`; messages are `{ from, name, args }`. */
@@ -91,7 +95,7 @@ export function leaveBroadcast(app: BroadcastMember): void {
  * `was.broadcast(name, ...args)`: this process's handlers run with the caller's `was` and are awaited;
  * other processes get `{ name, args }` (JSON) through the channel and run theirs with a request-less `was`.
  */
-export async function broadcast(was: SaddleWas, name: string, args: unknown[]): Promise<void> {
+export async function broadcast(was: WasScope, name: string, args: unknown[]): Promise<void> {
   sharedState().publish(BROADCAST_TOPIC, { from: processToken, name, args })
   for (const app of broadcastApps) {
     if (app.broadcastBus.has(name)) await app.broadcastBus.emit(was, name, args)

@@ -1,4 +1,3 @@
-import { HttpError } from '@skitai/was'
 import type { SaddleWas } from './saddle-was.js'
 
 /** `beforeRequest`: a non-undefined return value is the response and the handler is skipped. */
@@ -37,12 +36,4 @@ export function compileLayer(set: HookSet): HookLayer | null {
   if (set.empty) return null
   const pick = <T>(a: T[]): readonly T[] | null => (a.length === 0 ? null : Object.freeze([...a]))
   return { before: pick(set.before), after: pick(set.after), failed: pick(set.failed), teardown: pick(set.teardown) }
-}
-
-/**
- * Thrown (internally) to end a request early with a complete answer that is not a failure: a 304/412
- * from `setEtag`/`setMtime`, or an OPTIONS preflight. Failed hooks do not run for it; teardown does.
- */
-export class EarlyResponse extends HttpError {
-  readonly early = true
 }

@@ -4,10 +4,11 @@
  */
 export { HttpError } from '@skitai/was'
 export { ApiResult, FaultResult } from './api.js'
-export { Saddle, type SaddleConfig } from './app.js'
+export { Saddle } from './app.js'
+export type { SaddleApp, SaddleConfig, RouteInfo } from './contract.js'
 export { type AppGate, PLAIN_HTTP_ONLY, type SaddlePlugin } from './plugin.js'
 export type { ErrorInfo } from './error-pages.js'
-export { EarlyResponse } from './hooks.js'
+export { EarlyResponse } from './early-response.js'
 export type { AfterHook, BeforeHook, FailedHook, TeardownHook } from './hooks.js'
 export { Wasc } from './mount-hooks.js'
 export { type ErrorHandler, Package } from './package.js'

@@ -1,5 +1,5 @@
 import type { Saddle } from './app.js'
-import { isThenable } from './lifecycle/run-until-answer.js'
+import { isThenable } from './thenable.js'
 import { SaddleWas } from './saddle-was.js'
 
 export type LifecycleName = 'beforeMount' | 'mounted' | 'beforeReload' | 'reloaded' | 'beforeUmount' | 'umounted'

@@ -37,8 +37,8 @@ export class Package {
   /** @internal */ readonly packageRoutes: Route[] = []
   /** @internal */ readonly hookSet = new HookSet()
   /** @internal */ readonly _lifecycle = new LifecycleHooks()
-  /** @internal */ readonly eventBus = new EventBus()
-  /** @internal */ readonly broadcastBus = new EventBus()
+  /** @internal */ readonly eventBus = new EventBus<SaddleWas>()
+  /** @internal */ readonly broadcastBus = new EventBus<SaddleWas>()
   /** @internal */ readonly errorHandlersByStatus = new Map<number, ErrorHandler>()
   /** @internal */ fallbackErrorHandler: ErrorHandler | null = null
   /** @internal */ loginGuard: GuardHandler | null = null
@@ -145,13 +145,13 @@ export class Package {
   }
 
   /** `app.on(name, fn)`: handlers for `was.emit(name, ...args)` within this app. */
-  on(name: string, fn: EventHandler): any {
+  on(name: string, fn: EventHandler<SaddleWas>): any {
     this.eventBus.on(name, fn)
     return fn
   }
 
   /** Handlers for `was.broadcast(name, ...args)` from any app of this process. */
-  onBroadcast(name: string, fn: EventHandler): any {
+  onBroadcast(name: string, fn: EventHandler<SaddleWas>): any {
     this.broadcastBus.on(name, fn)
     return fn
   }

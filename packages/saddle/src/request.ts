@@ -6,7 +6,7 @@ import { type BodyCallback, collectBody, readBody } from '@skitai/engine'
 import { HttpError, parseJsonSafely } from '@skitai/was'
 import { mergeArgs, parseForm, parseQuery } from './args.js'
 import { parseMultipart, type UploadedFile } from './upload.js'
-import type { SaddleWas } from './saddle-was.js'
+import type { WasScope } from './contract.js'
 
 /**
  * `was.request` (README "`was` in a handler"): the Node request plus lazily computed views of it. Nothing is parsed until
@@ -19,7 +19,7 @@ export class SaddleRequest {
   readonly method: string
   /** The URL as received (mount point included), e.g. `/v1/hello?x=1`. */
   readonly uri: string
-  private readonly _was: SaddleWas
+  private readonly _was: WasScope
   private readonly _ctx: RequestContext
   /** merged arguments, set for an RPC call or computed on first read */
   #args: Record<string, unknown> | null
@@ -37,7 +37,7 @@ export class SaddleRequest {
   /** Claims of a verified bearer JWT (route or app `authenticate: 'bearer'`), else null. */
   jwt: Record<string, any> | null
 
-  constructor(was: SaddleWas, req: IncomingMessage, ctx: RequestContext) {
+  constructor(was: WasScope, req: IncomingMessage, ctx: RequestContext) {
     this._was = was
     this._ctx = ctx
     this.raw = req
@@ -192,8 +192,8 @@ export class SaddleRequest {
    * @internal The pipeline's own read of the body, without a promise: `done(was, error, body)` once it
    * is in (possibly at once). `done` hands the outcome to `collected` so `body()` answers with it.
    */
-  collectBodyThen(done: BodyCallback<SaddleWas>): void {
-    collectBody(this.raw, this._limit(this._was.app.config.maxPostBodySize), this._was, done)
+  collectBodyThen<W>(was: W, done: BodyCallback<W>): void {
+    collectBody(this.raw, this._limit(this._was.app.config.maxPostBodySize), was, done)
   }
 
   /** @internal the body is empty: no arguments from it (`json()` still says it is not JSON) */

@@ -1,7 +1,7 @@
 import { defaultReason, HttpError } from '@skitai/was'
 import { evaluateConditional } from '@skitai/engine'
-import { EarlyResponse } from './hooks.js'
-import type { SaddleWas } from './saddle-was.js'
+import { EarlyResponse } from './early-response.js'
+import type { WasScope } from './contract.js'
 
 export type HeaderValue = string | string[]
 
@@ -36,9 +36,9 @@ export class SaddleResponse {
    * Content-Type and Content-Length and hands them to `writeHead` as they are, without a copy.
    */
   readonly headerMap: Record<string, HeaderValue>
-  private readonly _was: SaddleWas
+  private readonly _was: WasScope
 
-  constructor(was: SaddleWas) {
+  constructor(was: WasScope) {
     this._was = was
     this.#status = 200
     this.#reason = null

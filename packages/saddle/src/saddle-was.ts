@@ -5,13 +5,11 @@ import { join } from 'node:path'
 import type { RequestContext } from '@skitai/engine'
 import { type Cluster, Was } from '@skitai/was'
 import { ApiResult, FaultResult } from './api.js'
-import type { Saddle } from './app.js'
+import type { RouteInfo, RpcKind, SaddleApp, SaddleWebSocket, WasScope } from './contract.js'
 import { broadcast } from './events.js'
 import { baseurlFor, buildUrlFor, partialFor } from './url-builder.js'
 import { SaddleRequest } from './request.js'
 import { SaddleResponse } from './response.js'
-import type { Route } from './route.js'
-import type { RpcKind } from './rpc/index.js'
 import type { HookLayer } from './hooks.js'
 import { releaseAbandoned } from './lifecycle/abandon.js'
 import type { CookieJar } from './state/cookie.js'
@@ -19,7 +17,6 @@ import type { MessageBox } from './state/mbox.js'
 import type { Session } from './state/session.js'
 import { renderOrApi, renderTemplate } from './templates.js'
 import type { UploadedFile } from './upload.js'
-import type { SaddleWebSocket } from './websocket/session.js'
 
 type Fn = (...args: any[]) => unknown
 
@@ -56,10 +53,10 @@ export class TempBag {
  * The handler context (README "`was` in a handler"). One fixed shape — every field is assigned in the constructor — and
  * everything costly is lazy: request views, response, g, temp, cookies, session.
  */
-export class SaddleWas extends Was {
-  readonly app: Saddle
+export class SaddleWas extends Was implements WasScope {
+  readonly app: SaddleApp<SaddleWas>
   /** The matched route, once known. */
-  route: Route | null
+  route: RouteInfo | null
   /** @internal the node request (null for the idle `was` of lifecycle hooks and broadcasts) */
   readonly nodeRequest: IncomingMessage
   /** @internal the node response the writer writes */
@@ -94,7 +91,7 @@ export class SaddleWas extends Was {
   /** @internal the engine answered for this request (lifecycle/abandon.ts): the rest of its walk is ignored */
   abandoned: boolean
 
-  constructor(app: Saddle, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) {
+  constructor(app: SaddleApp<SaddleWas>, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) {
     super(ctx, ctx.ltxnid)
     this.app = app
     this.route = null
@@ -187,7 +184,7 @@ export class SaddleWas extends Was {
   }
 
   /** All mounted Saddle apps by name. */
-  get apps(): Record<string, Saddle> {
+  get apps(): Record<string, SaddleApp<SaddleWas>> {
     return this.app.mountedApps()
   }
 
@@ -319,7 +316,7 @@ export class SaddleWas extends Was {
   }
 
   /** @internal the route matched for this request (or called by RPC) and its URL variables */
-  enterRoute(route: Route, params: Record<string, string | number>): void {
+  enterRoute(route: RouteInfo, params: Record<string, string | number>): void {
     this.route = route
     this.#params = params
     // the `route` label of the engine's metrics (README "Status page and metrics")

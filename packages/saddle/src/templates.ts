@@ -1,15 +1,14 @@
 import type nunjucks from 'nunjucks'
 import type { ApiResult } from './api.js'
-import type { Saddle } from './app.js'
-import { isThenable } from './lifecycle/run-until-answer.js'
+import type { SaddleApp, WasScope } from './contract.js'
+import { isThenable } from './thenable.js'
 import { nunjucksLib } from './lazy-app-libs.js'
-import type { SaddleWas } from './saddle-was.js'
 
 /**
  * The app's nunjucks environment over `templates/` beside the app plus `app.templateDirs`, autoescape
  * on; created on first use (packages share their app's).
  */
-export function createEnvironment(app: Saddle): nunjucks.Environment {
+export function createEnvironment(app: SaddleApp): nunjucks.Environment {
   const { Environment, FileSystemLoader } = nunjucksLib()
   const loader = new FileSystemLoader([app.templatesDir, ...app.templateDirs], {
     noCache: app.debug,
@@ -44,7 +43,7 @@ export async function resolveContext(context: Record<string, unknown>): Promise<
   return out
 }
 
-export async function renderTemplate(was: SaddleWas, name: string, context: Record<string, unknown>): Promise<string> {
+export async function renderTemplate(was: WasScope, name: string, context: Record<string, unknown>): Promise<string> {
   const ctx = await resolveContext(context)
   ctx.was = was
   ctx.app = was.app
@@ -55,7 +54,7 @@ export async function renderTemplate(was: SaddleWas, name: string, context: Reco
 }
 
 export async function renderOrApi(
-  was: SaddleWas,
+  was: WasScope,
   template: string,
   data: Record<string, unknown>,
   status: number | undefined,

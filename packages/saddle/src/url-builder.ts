@@ -6,9 +6,7 @@
 import type { ArgBuilder } from './arg-builder.js'
 import { FORBIDDEN_KEYS } from './signature.js'
 import { canOmitLastVar, type RuleInfo, type VarType } from './router.js'
-import type { Saddle } from './app.js'
-import type { Route } from './route.js'
-import type { SaddleWas } from './saddle-was.js'
+import type { RouteInfo, SaddleApp, WasScope } from './contract.js'
 
 export interface BuildableRoute {
   name: string
@@ -155,7 +153,7 @@ function appendQuery(query: string, name: string, v: unknown): string {
 // ---- finding routes by name (app.buildUrl, was.ab / partial / baseurl) ----
 /** A named route and the URL base it lives under (mount point + package prefix). */
 export interface NamedRoute {
-  readonly route: Route
+  readonly route: RouteInfo
   readonly base: string
 }
 
@@ -164,7 +162,7 @@ export interface NamedRoute {
  * `'v1.owners'` (a package added with `ns: 'v1'`), `'appname:route'` (another mounted Saddle app).
  * Inside a namespaced package, a plain name is also tried with the package's namespace.
  */
-export function findNamed(app: Saddle, name: string, current: Route | null): NamedRoute {
+export function findNamed(app: SaddleApp, name: string, current: RouteInfo | null): NamedRoute {
   const colon = name.indexOf(':')
   if (colon >= 0) {
     const appName = name.slice(0, colon)
@@ -181,7 +179,7 @@ export function findNamed(app: Saddle, name: string, current: Route | null): Nam
 }
 
 /** `app.buildUrl` / `was.ab`: a trailing plain object in `args` gives named values. */
-export function buildUrlFor(app: Saddle, name: string, args: unknown[], current: Route | null): string {
+export function buildUrlFor(app: SaddleApp, name: string, args: unknown[], current: RouteInfo | null): string {
   const { route, base } = findNamed(app, name, current)
   const last = args.length > 0 ? args[args.length - 1] : undefined
   if (isPlainObject(last)) return buildUrl(route, base, args.slice(0, -1), last)
@@ -189,7 +187,7 @@ export function buildUrlFor(app: Saddle, name: string, args: unknown[], current:
 }
 
 /** `was.partial(name, overrides)`: the current request's values for the target's parameters, overridden. */
-export function partialFor(was: SaddleWas, name: string, overrides: Record<string, unknown>): string {
+export function partialFor(was: WasScope, name: string, overrides: Record<string, unknown>): string {
   const { route, base } = findNamed(was.app, name, was.route)
   const current = was.request.args
   const kwargs: Record<string, unknown> = Object.create(null)
@@ -198,7 +196,7 @@ export function partialFor(was: SaddleWas, name: string, overrides: Record<strin
   return buildUrl(route, base, [], kwargs)
 }
 
-export function baseurlFor(app: Saddle, name: string, current: Route | null): string {
+export function baseurlFor(app: SaddleApp, name: string, current: RouteInfo | null): string {
   const { route, base } = findNamed(app, name, current)
   return baseUrl(route, base)
 }

@@ -8,11 +8,13 @@ import { answerPrecondition, answerRange, chooseEncoding, writeBodyAnswer } from
 import { defaultReason, HttpError } from '@skitai/was'
 import { ApiResult, FaultResult } from './api.js'
 import { defaultErrorBody, errorInfo } from './error-pages.js'
-import { EarlyResponse } from './hooks.js'
-import { isThenable } from './lifecycle/run-until-answer.js'
+import { EarlyResponse } from './early-response.js'
+import { isThenable } from './thenable.js'
 import { mimeTypesLib } from './lazy-app-libs.js'
 import { FileResult, type HeaderValue, RedirectResult, SaddleResponse } from './response.js'
 import type { SaddleWas } from './saddle-was.js'
+import { appOf } from './lifecycle/app-of.js'
+import type { Route } from './route.js'
 import { encodeXmlRpcResponse } from '@skitai/was'
 
 type Headers = Record<string, HeaderValue>
@@ -376,7 +378,7 @@ export async function writeError(was: SaddleWas, error: unknown): Promise<void> 
     if (error.closeConnection) headers['connection'] = 'close'
   }
   const info = errorInfo(was, error)
-  const custom = was.app.errorHandlerFor(info.code, was.route)
+  const custom = appOf(was).errorHandlerFor(info.code, was.route as Route | null)
   if (custom !== null) {
     // The custom page starts from the same clean headers and the error's status.
     was.response.restartAsErrorPage(info.code, headers)

@@ -1,6 +1,6 @@
 import { HttpError } from '@skitai/was'
 import type { SaddlePlugin } from '../plugin.js'
-import { EarlyResponse } from '../hooks.js'
+import { EarlyResponse } from '../early-response.js'
 import type { Route, RouteCheck } from '../route.js'
 import { assertSecureKey } from '../state/iron.js'
 import type { Session } from '../state/session.js'

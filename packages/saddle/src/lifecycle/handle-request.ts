@@ -20,8 +20,10 @@ import { RedirectResult } from '../response.js'
 import { detectRpc } from '../rpc/index.js'
 import { SaddleWas } from '../saddle-was.js'
 import { writeError, writeLastResort, writeResult } from '../writer.js'
+import { appOf } from './app-of.js'
 import { runRoute } from './run-route.js'
-import { isThenable, runUntilAnswer, type Step } from './run-until-answer.js'
+import { isThenable } from '../thenable.js'
+import { runUntilAnswer, type Step } from './run-until-answer.js'
 import { answerRpcCall, bareMountPointRedirect, classifyJsonBody } from './rpc-stage.js'
 
 /** A stage every request of an app goes through before its route is looked up. */
@@ -38,7 +40,7 @@ export function handleRequest(app: Saddle, req: IncomingMessage, res: ServerResp
     // A JSON POST: one read of the body decides whether it is JSON-RPC. Without gates to pass first it is
     // read before the walk, through a callback: no promise on the path of a plain JSON POST.
     if (was.rpcKind === 'maybe-jsonrpc' && app.appGates.length === 0) {
-      was.request.collectBodyThen(classifyThenStart)
+      was.request.collectBodyThen(was, classifyThenStart)
       return
     }
   }
@@ -63,7 +65,7 @@ export function compileAppStages(gates: readonly AppStage[]): readonly AppStage[
 function start(was: SaddleWas): void {
   let value: unknown
   try {
-    value = runUntilAnswer(was.app.appStages, was, undefined, routeRequest)
+    value = runUntilAnswer(appOf(was).appStages, was, undefined, routeRequest)
   } catch (e) {
     end(was, FAILED, e)
     return
@@ -79,7 +81,7 @@ function start(was: SaddleWas): void {
 /** The route for the request, run; 404, 301 (to the path with a trailing slash) or 405 when none. */
 function routeRequest(was: SaddleWas): unknown {
   const ctx = was.requestContext
-  const found = was.app.findRoute(ctx.path)
+  const found = appOf(was).findRoute(ctx.path)
   if (found === null) throw new HttpError(404, 'Not Found', { detail: `no route for ${ctx.mountPoint}${ctx.path}` })
   if (found.kind === 'redirect') {
     return new RedirectResult(`${ctx.mountPoint}${found.location}${ctx.search === '' ? '' : `?${ctx.search}`}`, 301)

@@ -5,9 +5,11 @@
  * request's error path (handle-request.ts `end`). A layer's teardown is owed from its entry (`was`
  * keeps the list), so that a request the engine answers first still gets it, once (lifecycle/abandon.ts).
  */
-import { EarlyResponse, type HookLayer } from '../hooks.js'
+import { EarlyResponse } from '../early-response.js'
+import type { HookLayer } from '../hooks.js'
 import type { SaddleWas } from '../saddle-was.js'
-import { isThenable, runEachLogged, runUntilAnswer, type Step } from './run-until-answer.js'
+import { isThenable } from '../thenable.js'
+import { runEachLogged, runUntilAnswer, type Step } from './run-until-answer.js'
 
 /** Runs the layers from `i` inward around `inner` (guards and handler); resolves to the answer. */
 export async function runLayers(

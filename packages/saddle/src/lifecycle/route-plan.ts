@@ -17,8 +17,10 @@ import type { Route, RouteCheck } from '../route.js'
 import { HttpError } from '@skitai/was'
 import { handlerScope } from '@skitai/engine'
 import type { SaddleWas } from '../saddle-was.js'
+import { routeOf } from './app-of.js'
 import { runLayers } from './hook-layers.js'
-import { isThenable, runUntilAnswer, type Step } from './run-until-answer.js'
+import { isThenable } from '../thenable.js'
+import { runUntilAnswer, type Step } from './run-until-answer.js'
 
 /** A stage of a route's plan: `undefined` to go on, anything else answers the request. */
 export type RouteStage = Step<Route>
@@ -62,7 +64,7 @@ export function compilePlan(route: Route, app: Saddle): RoutePlan {
   const bare = layers.length === 0 && guards === null && checks.beforeBody.length + checks.afterBody.length === 0
   // guards, then the handler; inside the hook layers when there are any
   const inner =
-    guards === null ? callHandlerOf : (was: SaddleWas) => runUntilAnswer(guards, was, was.route!, callHandler)
+    guards === null ? callHandlerOf : (was: SaddleWas) => runUntilAnswer(guards, was, routeOf(was), callHandler)
   const core: RouteStage =
     layers.length === 0 ? (guards === null ? callHandler : inner) : (was) => runLayers(was, layers, 0, inner)
   return {
@@ -151,7 +153,7 @@ function invokeHandler(was: SaddleWas, route: Route): unknown {
   }
 }
 
-const callHandlerOf = (was: SaddleWas): unknown => callHandler(was, was.route!)
+const callHandlerOf = (was: SaddleWas): unknown => callHandler(was, routeOf(was))
 
 /** loginRequired / permissionRequired / testpass → guards run right before the handler. */
 function compileGuards(route: Route, app: Saddle): RouteCheck[] | null {

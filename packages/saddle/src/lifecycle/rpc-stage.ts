@@ -11,13 +11,14 @@ import { parseJsonBody } from '../request.js'
 import { handleRpc, type RpcKind } from '../rpc/index.js'
 import { looksLikeJsonRpc } from '../rpc/jsonrpc.js'
 import type { SaddleWas } from '../saddle-was.js'
+import { appOf } from './app-of.js'
 
 export function answerRpcCall(was: SaddleWas): unknown {
   const kind = was.rpcKind
   if (kind === null) return undefined
   if (kind === 'maybe-jsonrpc' && !was.request.bodyCollected) {
     return new Promise((resolve) => {
-      was.request.collectBodyThen((w, error, buf) => {
+      was.request.collectBodyThen(was, (w, error, buf) => {
         classifyJsonBody(w, error, buf)
         resolve(answerRpcCall(w))
       })
@@ -55,7 +56,7 @@ export function classifyJsonBody(was: SaddleWas, error: Error | null, buf: Buffe
 }
 
 async function answerRpc(was: SaddleWas, kind: RpcKind): Promise<unknown> {
-  const reply = await handleRpc(was.app, was, kind)
+  const reply = await handleRpc(appOf(was), was, kind)
   if (reply === false) return notRpc(was)
   const resp = was.response
   resp.status(reply.status)

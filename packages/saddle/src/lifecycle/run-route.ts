@@ -6,7 +6,8 @@
 import { HttpError } from '@skitai/was'
 import type { Route, RouteMatch } from '../route.js'
 import type { SaddleWas } from '../saddle-was.js'
-import { isThenable, runEachLogged, runUntilAnswer } from './run-until-answer.js'
+import { isThenable } from '../thenable.js'
+import { runEachLogged, runUntilAnswer } from './run-until-answer.js'
 
 /** The route's answer, synchronously when every stage and the handler are synchronous. */
 export function runRoute(was: SaddleWas, route: Route, stages: readonly ((was: SaddleWas, route: Route) => unknown)[]) {

@@ -8,14 +8,10 @@
  * runs without a promise, which is what keeps the hot path close to raw node:http.
  */
 import type { SaddleWas } from '../saddle-was.js'
+import { isThenable } from '../thenable.js'
 
 /** One step: `undefined` to go on, any other value (or a promise of one) is the answer. */
 export type Step<A> = (was: SaddleWas, arg: A) => unknown
-
-/** Whether `x` is a thenable (cheaper than `instanceof Promise` and accepts Tasks with `then`). */
-export function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return x !== null && typeof x === 'object' && typeof (x as { then?: unknown }).then === 'function'
-}
 
 /**
  * Runs `steps` from index `from` with `(was, arg)`; returns the first answer, or — when no step

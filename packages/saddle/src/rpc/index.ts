@@ -14,6 +14,7 @@
  *        HttpError.
  *   Each RPC call inside runs through `app.invokeRoute`, i.e. the same hooks, auth and argument builder.
  */
+import type { RpcKind } from '../contract.js'
 import type { SaddleWas } from '../saddle-was.js'
 import { callMethod, resetStatus } from './call.js'
 import { answerJsonRpc, inputOf, looksLikeJsonRpc, parseJsonRpcBody } from './jsonrpc.js'
@@ -21,7 +22,7 @@ import { postedBase } from './method-path.js'
 import type { ListingApp } from './system.js'
 import { answerXmlRpc, XML_CONTENT_TYPE } from './xmlrpc.js'
 
-export type RpcKind = 'xmlrpc' | 'jsonrpc' | 'maybe-jsonrpc'
+export type { RpcKind }
 
 /** What handleRpc hands back to the pipeline to write. */
 export interface RpcReply {

@@ -5,7 +5,7 @@
  * generators work the same (`yield await was.get(...)`). Messages that arrive while the generator is
  * busy wait in order; past a few dozen the connection stops reading until they are taken.
  */
-import { isThenable } from '../lifecycle/run-until-answer.js'
+import { isThenable } from '../thenable.js'
 
 /** What the driver needs of its connection (session.ts). */
 export interface GeneratorHost {

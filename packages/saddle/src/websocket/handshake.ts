@@ -20,12 +20,13 @@ import { HttpError } from '@skitai/was'
 import type { Saddle } from '../app.js'
 import { mergeArgs } from '../args.js'
 import { runLayers } from '../lifecycle/hook-layers.js'
-import { isThenable, runUntilAnswer } from '../lifecycle/run-until-answer.js'
+import { isThenable } from '../thenable.js'
+import { runUntilAnswer } from '../lifecycle/run-until-answer.js'
 import type { Route } from '../route.js'
 import { SaddleWas } from '../saddle-was.js'
 import { writeError, writeResult } from '../writer.js'
 import { type WsRouteConfig, wsConfigOf } from './options.js'
-import { SaddleWebSocket, WS_INIT } from './session.js'
+import { WebSocketConnection, WS_INIT } from './session.js'
 
 const KEY_RE = /^[+/0-9A-Za-z]{22}==$/
 const ACCEPTED: unique symbol = Symbol('saddle.wsAccepted')
@@ -76,7 +77,7 @@ async function handshake(
     const plan = route.plan!
     const checked = await runUntilAnswer(plan.checksBeforeBody, was, route, null)
     if (checked !== undefined) return await refuse(was, checked)
-    let ws: SaddleWebSocket | null = null
+    let ws: WebSocketConnection | null = null
     const inner = async (w: SaddleWas): Promise<unknown> => {
       if (plan.guards !== null) {
         const refused = await runUntilAnswer(plan.guards, w, route, null)
@@ -84,7 +85,7 @@ async function handshake(
       }
       // arguments are bound where the handler would be called: after the before hooks, as for HTTP
       const { values, room } = handshakeArgs(was, route, config, params)
-      ws = new SaddleWebSocket(was, control.clientId, route, config, values, room)
+      ws = new WebSocketConnection(was, control.clientId, route, config, values, room)
       was.attachWebSocket(ws)
       if (config.events) {
         const r = ws.event(WS_INIT)
@@ -94,7 +95,7 @@ async function handshake(
     }
     const result = plan.layers === null ? await inner(was) : await runLayers(was, plan.layers, 0, inner)
     if (result !== ACCEPTED || ws === null) return await refuse(was, result)
-    const opened: SaddleWebSocket = ws
+    const opened: WebSocketConnection = ws
     await was.commitState()
     // headers set on the way (cookies, a session) go into the 101
     const headers = was.builtResponse?.headerMap

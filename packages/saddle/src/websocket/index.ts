@@ -28,4 +28,4 @@ export const websocketRoutes: SaddlePlugin = {
 
 export type { WebSocketOptions, WebSocketSpec } from './options.js'
 export { LocalRooms, type RoomMember, type RoomRegistry, roomRegistry, setRoomRegistry } from './rooms.js'
-export type { SaddleWebSocket } from './session.js'
+export type { SaddleWebSocket } from '../contract.js'

@@ -11,7 +11,8 @@
  */
 import type { WebSocketSession } from '@skitai/engine'
 import { parseJsonSafely } from '@skitai/was'
-import { isThenable } from '../lifecycle/run-until-answer.js'
+import { isThenable } from '../thenable.js'
+import type { SaddleWebSocket } from '../contract.js'
 import type { Route } from '../route.js'
 import type { SaddleWas } from '../saddle-was.js'
 import { GeneratorDriver } from './generator.js'
@@ -27,7 +28,8 @@ export const WS_CLOSE = 3
 /** Messages waiting (threadsafe, session) before the connection stops reading until they are handled. */
 const INBOX_HIGH = 64
 
-export class SaddleWebSocket implements RoomMember {
+/** `was.websocket` of a WebSocket route: its `SaddleWebSocket` face (contract.ts) and the connection's workings. */
+export class WebSocketConnection implements SaddleWebSocket, RoomMember {
   /** The room key (groupchat), else null. */
   readonly room: string | null
   private session: WebSocketSession | null = null
@@ -82,6 +84,7 @@ export class SaddleWebSocket implements RoomMember {
     else roomRegistry().publish(this.room, frame)
   }
 
+  /** Closes the connection (close frame `code`, `reason`). */
   close(code = 1000, reason = ''): void {
     this.session?.close(code, reason)
   }
@@ -91,6 +94,7 @@ export class SaddleWebSocket implements RoomMember {
     this.session?.pause()
   }
 
+  /** @internal */
   resume(): void {
     this.session?.resume()
   }
