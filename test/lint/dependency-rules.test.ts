@@ -1,6 +1,6 @@
 /**
  * The dependency rules of `npm run lint` (.dependency-cruiser.cjs) catch what they are meant to: on a
- * copy of the packages' sources, a planted import cycle (in engine and was a type-only one too) and each
+ * copy of the packages' sources, a planted import cycle (a type-only one too) and each
  * wrong-way import make the check fail naming the rule, and the copy passes again once the planted file
  * is removed.
  */
@@ -77,7 +77,7 @@ describe('npm run lint: dependency rules', () => {
     assert.equal(check().status, 0, 'the copy passes again without the planted files')
   })
 
-  it('a type-only import cycle in engine or was fails (no-type-cycles), and passes once it is removed', () => {
+  it('a type-only import cycle in engine, was or saddle fails (no-type-cycles), and passes once it is removed', () => {
     // the shape engine-core.ts broke: a file that engine.ts imports names the Engine class as a type
     const r = withPlanted(
       {
@@ -85,12 +85,19 @@ describe('npm run lint: dependency rules', () => {
           "import type { Engine } from './engine.js'\nexport const planted = (e: Engine) => e.inFlight\n",
         'packages/was/src/planted-a.ts': "import type { B } from './planted-b.js'\nexport interface A { b: B }\n",
         'packages/was/src/planted-b.ts': "import type { A } from './planted-a.js'\nexport interface B { a: A }\n",
+        // the shape saddle's contract.ts broke: a file below saddle-was.ts names the Saddle class as a type
+        'packages/saddle/src/planted.ts':
+          "import type { Saddle } from './app.js'\nexport const planted = (app: Saddle) => app.name\n",
       },
-      { 'packages/engine/src/engine.ts': "import './planted.js'\n" },
+      {
+        'packages/engine/src/engine.ts': "import './planted.js'\n",
+        'packages/saddle/src/saddle-was.ts': "import './planted.js'\n",
+      },
     )
     assert.notEqual(r.status, 0, r.out)
     assert.match(r.out, /no-type-cycles: packages\/engine\/src\/(engine|planted)\.ts/)
     assert.match(r.out, /no-type-cycles: packages\/was\/src\/planted-[ab]\.ts/)
+    assert.match(r.out, /no-type-cycles: packages\/saddle\/src\/[\w/-]+\.ts/)
     assert.doesNotMatch(r.out, /error no-cycles:/, 'only type-only edges close these cycles: not a runtime cycle')
     assert.equal(check().status, 0, 'the copy passes again without the planted files')
   })

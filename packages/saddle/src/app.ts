@@ -7,10 +7,11 @@ import { type MountInfo, type RequestContext, SKITAI_APP, type SkitaiApp, type U
 import { type AliasOptions, type AliasType, type Cluster, makeCluster } from '@skitai/was'
 import type nunjucks from 'nunjucks'
 import { securityChecks } from './auth/checks.js'
-import type { SaddleApp, SaddleConfig } from './contract.js'
+import type { SaddleConfig } from './contract.js'
 import type { ErrorInfo } from './error-pages.js'
 import { leaveBroadcast } from './events.js'
-import { type AppStage, compileAppStages, handleRequest } from './lifecycle/handle-request.js'
+import type { AppStage, LifecycleApp, RouterEntry } from './lifecycle/app-of.js'
+import { compileAppStages, handleRequest } from './lifecycle/handle-request.js'
 import { compilePlan } from './lifecycle/route-plan.js'
 import { type CallInput, invokeRoute } from './lifecycle/run-route.js'
 import { runLifecycle } from './mount-hooks.js'
@@ -19,8 +20,8 @@ import { buildOpenApi } from './openapi/document.js'
 import { addOpenApiPage, type OpenApiPageOptions } from './openapi/page.js'
 import type { OpenApiDocument, OpenApiInfo } from './openapi/types.js'
 import { type ErrorHandler, Package } from './package.js'
-import { type AppGate, compileAppGates, type SaddlePlugin } from './plugin.js'
-import type { Route, RouteGroup, RouteMatch } from './route.js'
+import { type AppGate, compileAppGates, type PluginOf } from './plugin.js'
+import type { Route, RouteMatch } from './route.js'
 import { Router, type RouterResult } from './router.js'
 import { type StateServices, stateServices } from './state/services.js'
 import { createEnvironment } from './templates.js'
@@ -28,20 +29,17 @@ import { takeUpgrade } from './websocket/handshake.js'
 import { websocketRoutes } from './websocket/index.js'
 import { SaddleWas } from './saddle-was.js'
 
-const MB = 1024 * 1024
+/** A plugin for Saddle apps (README "Plugins", plugin.ts). */
+export type SaddlePlugin = PluginOf<Saddle>
 
-/** What the app's merged router holds per rule: the rule's routes and the package prefix of their owner. */
-interface RouterEntry {
-  readonly group: RouteGroup
-  readonly prefix: string
-}
+const MB = 1024 * 1024
 
 /**
  * A Saddle app (README): routes whose arguments are filled by name, `was` in every handler, hooks,
  * packages, templates, uploads. Mount it on the engine (`skitai.mount('/', app)`) or test it in-process
  * with `skitai.testClient(app)`.
  */
-export class Saddle extends Package implements SkitaiApp, SaddleApp<SaddleWas> {
+export class Saddle extends Package implements SkitaiApp, LifecycleApp {
   readonly [SKITAI_APP] = true as const
   /** Name under which other apps find it (`was.apps[name]`, `'name:route'`). */
   name: string

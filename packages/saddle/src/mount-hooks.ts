@@ -1,4 +1,4 @@
-import type { Saddle } from './app.js'
+import type { SaddleApp } from './contract.js'
 import { isThenable } from './thenable.js'
 import { SaddleWas } from './saddle-was.js'
 
@@ -35,7 +35,7 @@ const registered = new Map<string, unknown>()
  * request objects keep their shape).
  */
 export class Wasc {
-  constructor(readonly app: Saddle) {}
+  constructor(readonly app: SaddleApp<SaddleWas>) {}
 
   register(name: string, obj: unknown): void {
     if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new Error(`wasc.register: '${name}' is not a valid name`)
@@ -56,7 +56,18 @@ export class Wasc {
  * Runs one lifecycle stage for the app and then its packages, in order; async hooks are awaited.
  * `beforeMount`/`umounted` get `wasc`, the others a `was` that has no request.
  */
-export async function runLifecycle(app: Saddle, name: LifecycleName): Promise<void> {
+/** An app or package with lifecycle hooks (`Package`). */
+interface LifecycleOwner {
+  lifecycleHooksOf(name: LifecycleName): readonly LifecycleHook[]
+}
+
+/** What running the lifecycle needs of the app (`Saddle`). */
+export interface MountedApp extends SaddleApp<SaddleWas>, LifecycleOwner {
+  readonly packages: readonly LifecycleOwner[]
+  idleWas(): SaddleWas
+}
+
+export async function runLifecycle(app: MountedApp, name: LifecycleName): Promise<void> {
   const arg = name === 'beforeMount' || name === 'umounted' ? new Wasc(app) : app.idleWas()
   for (const owner of [app, ...app.packages]) {
     for (const fn of owner.lifecycleHooksOf(name)) {

@@ -1,19 +1,30 @@
-import type { Saddle } from './app.js'
 import { bindBareDecorators } from './decorator-binding.js'
 import { type EventHandler, EventBus, joinBroadcast } from './events.js'
 import { type AfterHook, type BeforeHook, type FailedHook, HookSet, type TeardownHook } from './hooks.js'
 import { type LifecycleHook, type LifecycleName, LifecycleHooks } from './mount-hooks.js'
 import type { RouteHandler } from './route-types.js'
-import { createRoute, type Handler, type Route, type RouteGroup, type RouteOptions } from './route.js'
+import {
+  createRoute,
+  type ErrorHandler,
+  type GuardHandler,
+  type Handler,
+  type PermissionHandler,
+  type Route,
+  type RouteGroup,
+  type RouteOptions,
+  type RoutePackage,
+} from './route.js'
 import { Router } from './router.js'
 import type { SaddleWas } from './saddle-was.js'
 
-/** `app.errorHandler(code, fn)` / `defaultErrorHandler(fn)`: a custom error page. */
-export type ErrorHandler = (was: SaddleWas, error: import('./error-pages.js').ErrorInfo) => unknown
-/** `loginHandler` / `testpass`: undefined to continue, a response to stop. */
-export type GuardHandler = (was: SaddleWas) => unknown
-/** `permissionHandler(was, perms)`: undefined to continue, a response to stop. */
-export type PermissionHandler = (was: SaddleWas, permissions: readonly string[]) => unknown
+export type { ErrorHandler, GuardHandler, PermissionHandler }
+
+/** The app a package was added to, as the package uses it (`Saddle`). */
+export interface OwnerApp {
+  registerRouteName(route: Route): void
+  invalidateCompiled(): void
+  idleWas(): SaddleWas
+}
 
 /** Marks a handler wrapped by `testpassRequired(fn)` (read when routes are compiled). */
 export const TESTPASS: unique symbol = Symbol('saddle.testpass')
@@ -26,13 +37,13 @@ export type MethodDecorator = (value: Function, context: ClassMethodDecoratorCon
  * Package that can be mounted; `app.addPackage(pkg, { prefix, ns })` routes a package under the app
  * after the app's own routes, and the package inherits the app's settings.
  */
-export class Package {
+export class Package implements RoutePackage {
   /** Namespace for URL building (`'v1.owners'`); '' for none. Set by `addPackage`. */
   ns = ''
   /** URL prefix under the app ('' or '/v1'). Set by `addPackage`. */
   prefix = ''
   /** The app this package was added to (the app itself for a Saddle). */
-  protected ownerApp: Saddle | null = null
+  protected ownerApp: OwnerApp | null = null
   /** @internal */ readonly packageRouter = new Router<RouteGroup>()
   /** @internal */ readonly packageRoutes: Route[] = []
   /** @internal */ readonly hookSet = new HookSet()
@@ -206,7 +217,7 @@ export class Package {
   }
 
   /** @internal attach to an app (addPackage). */
-  attachTo(app: Saddle, prefix: string, ns: string): void {
+  attachTo(app: OwnerApp, prefix: string, ns: string): void {
     if (this.ownerApp !== null && this.ownerApp !== app) throw new Error('this package is already added to another app')
     this.ownerApp = app
     this.prefix = prefix

@@ -14,7 +14,6 @@
  * A gate or check returns undefined to go on, or a value that is written as the response (the handler
  * and hooks do not run); it may throw an HttpError (401 with `WWW-Authenticate`, 403, 400).
  */
-import type { Saddle } from './app.js'
 import type { Route, RouteCheck } from './route.js'
 import type { SaddleWas } from './saddle-was.js'
 
@@ -26,17 +25,26 @@ export type AppGate = (was: SaddleWas) => unknown
  */
 export const PLAIN_HTTP_ONLY: unique symbol = Symbol('saddle.plainHttpOnly')
 
-export interface SaddlePlugin {
+/**
+ * A plugin for apps of type `App`: `SaddlePlugin` (app.ts) is `PluginOf<Saddle>`; the built-in ones
+ * need only an object (`PluginOf<object>`). Generic so that this file need not import the app.
+ */
+export interface PluginOf<App> {
   /** Names the plugin in errors; a plugin is installed once per app. */
   readonly name: string
-  appGate?(app: Saddle): AppGate | null
-  originCheck?(route: Route, app: Saddle): RouteCheck | null
-  beforeBodyCheck?(route: Route, app: Saddle): RouteCheck | null
-  afterBodyCheck?(route: Route, app: Saddle): RouteCheck | null
+  appGate?(app: App): AppGate | null
+  originCheck?(route: Route, app: App): RouteCheck | null
+  beforeBodyCheck?(route: Route, app: App): RouteCheck | null
+  afterBodyCheck?(route: Route, app: App): RouteCheck | null
+}
+
+/** An app with plugins installed (`Saddle`). */
+export interface PluginHost<App> {
+  readonly installedPlugins: readonly PluginOf<App>[]
 }
 
 /** The app's gates, from its plugins in installation order. */
-export function compileAppGates(app: Saddle): AppGate[] {
+export function compileAppGates<App extends PluginHost<App>>(app: App): AppGate[] {
   const out: AppGate[] = []
   for (const p of app.installedPlugins) {
     const g = p.appGate?.(app) ?? null
@@ -47,7 +55,7 @@ export function compileAppGates(app: Saddle): AppGate[] {
 
 type CheckStage = 'originCheck' | 'beforeBodyCheck' | 'afterBodyCheck'
 
-function collect(stage: CheckStage, route: Route, app: Saddle): RouteCheck[] {
+function collect<App extends PluginHost<App>>(stage: CheckStage, route: Route, app: App): RouteCheck[] {
   const out: RouteCheck[] = []
   for (const p of app.installedPlugins) {
     const c = p[stage]?.(route, app) ?? null
@@ -57,9 +65,9 @@ function collect(stage: CheckStage, route: Route, app: Saddle): RouteCheck[] {
 }
 
 /** The route's checks by stage, for its plan (lifecycle/route-plan.ts). */
-export function collectRouteChecks(
+export function collectRouteChecks<App extends PluginHost<App>>(
   route: Route,
-  app: Saddle,
+  app: App,
 ): { origin: RouteCheck[]; beforeBody: RouteCheck[]; afterBody: RouteCheck[] } {
   return {
     origin: collect('originCheck', route, app),

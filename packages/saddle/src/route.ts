@@ -1,7 +1,9 @@
 import { type ArgBuilder, compileArgBuilder } from './arg-builder.js'
-import type { RoutePlan } from './lifecycle/route-plan.js'
-import type { Package } from './package.js'
-import { parseRule, type RuleInfo } from './router.js'
+import type { RouteInfo, RouteOwner } from './contract.js'
+import type { ErrorInfo } from './error-pages.js'
+import type { HookLayer, HookSet } from './hooks.js'
+import type { Step } from './lifecycle/run-until-answer.js'
+import { parseRule, type Router, type RuleInfo } from './router.js'
 import { type HandlerSignature, readSignature } from './signature.js'
 import type { SaddleWas } from './saddle-was.js'
 
@@ -47,8 +49,50 @@ export interface RouteOptions {
 /** A check run for a route before its hooks (auth, CORS, CSRF); non-undefined return = the response. */
 export type RouteCheck = (was: SaddleWas, route: Route) => unknown
 
+/** `app.errorHandler(code, fn)` / `defaultErrorHandler(fn)`: a custom error page. */
+export type ErrorHandler = (was: SaddleWas, error: ErrorInfo) => unknown
+/** `loginHandler` / `testpass`: undefined to continue, a response to stop. */
+export type GuardHandler = (was: SaddleWas) => unknown
+/** `permissionHandler(was, perms)`: undefined to continue, a response to stop. */
+export type PermissionHandler = (was: SaddleWas, permissions: readonly string[]) => unknown
+
+/** The app or package that registers routes, as its routes see it (`Package` implements it). */
+export interface RoutePackage extends RouteOwner {
+  /** @internal */ readonly packageRouter: Router<RouteGroup>
+  /** @internal */ readonly hookSet: HookSet
+  /** @internal */ readonly errorHandlersByStatus: ReadonlyMap<number, ErrorHandler>
+  /** @internal */ readonly fallbackErrorHandler: ErrorHandler | null
+  /** @internal */ readonly loginGuard: GuardHandler | null
+  /** @internal */ readonly permissionGuard: PermissionHandler | null
+}
+
+/** A stage of a route's plan: `undefined` to go on, anything else answers the request. */
+export type RouteStage = Step<Route>
+
+/** The precomputed per-route plan (lifecycle/route-plan.ts compiles it). */
+export interface RoutePlan {
+  /** The stages of an HTTP request, in order: checks, body and arguments, checks. */
+  readonly stages: readonly RouteStage[]
+  /** The same without the body stage: for `invokeRoute` (RPC), whose caller gives the values. */
+  readonly callStages: readonly RouteStage[]
+  /** The checks before the body (origin, then before-body) a WebSocket handshake goes through. */
+  readonly checksBeforeBody: readonly RouteStage[]
+  /** The core: hook layers around guards and the handler; its value is the answer whatever it is. */
+  readonly core: RouteStage
+  /** Hook layers, outermost (app) first; null when no layer has any hook. */
+  readonly layers: readonly HookLayer[] | null
+  /** loginRequired / permissionRequired / testpass guards run right before the handler; null when none. */
+  readonly guards: readonly RouteCheck[] | null
+  /** Whether the stages start with origin (CORS) checks, which act only on cross-origin requests. */
+  readonly originChecks: boolean
+  /** No hook layers, guards or checks other than origin checks: only arguments and the handler. */
+  readonly bare: boolean
+  /** `bare`, and the handler takes only URL variables: nothing to read from the request at all. */
+  readonly simple: boolean
+}
+
 /** One registered handler for one rule (and some or all methods). */
-export interface Route {
+export interface Route extends RouteInfo {
   readonly rule: RuleInfo
   /** The URL rule as given to `route()`, without the package prefix. */
   readonly path: string
@@ -70,7 +114,7 @@ export interface Route {
   readonly contentTypes: ReadonlySet<string> | null
   readonly optionalLastVar: boolean
   /** The app or package that registered it. */
-  readonly owner: Package
+  readonly owner: RoutePackage
   /** Set at compile time. */
   plan: RoutePlan | null
 }
@@ -146,7 +190,7 @@ export function normalizeMethods(list: string[] | undefined): readonly string[] 
  * the group of its rule (one group per rule, routes by method).
  */
 export function createRoute(
-  owner: Package,
+  owner: RoutePackage,
   path: string,
   options: RouteOptions,
   handler: Handler,

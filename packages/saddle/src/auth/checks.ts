@@ -1,5 +1,5 @@
 import { HttpError } from '@skitai/was'
-import type { SaddlePlugin } from '../plugin.js'
+import type { PluginOf } from '../plugin.js'
 import { EarlyResponse } from '../early-response.js'
 import type { Route, RouteCheck } from '../route.js'
 import { assertSecureKey } from '../state/iron.js'
@@ -34,7 +34,7 @@ import { lookupPassword, safeEqual } from './users.js'
  */
 
 /** The built-in security checks; the Saddle constructor installs them (`app.use(securityChecks)`). */
-export const securityChecks: SaddlePlugin = {
+export const securityChecks: PluginOf<object> = {
   name: 'security',
   appGate(app) {
     const sec = securityOf(app)

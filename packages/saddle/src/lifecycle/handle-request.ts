@@ -15,21 +15,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RequestContext } from '@skitai/engine'
 import { HttpError, wasStorage } from '@skitai/was'
-import type { Saddle } from '../app.js'
 import { RedirectResult } from '../response.js'
 import { detectRpc } from '../rpc/index.js'
 import { SaddleWas } from '../saddle-was.js'
 import { writeError, writeLastResort, writeResult } from '../writer.js'
-import { appOf } from './app-of.js'
+import { type AppStage, appOf, type LifecycleApp } from './app-of.js'
 import { runRoute } from './run-route.js'
 import { isThenable } from '../thenable.js'
-import { runUntilAnswer, type Step } from './run-until-answer.js'
+import { runUntilAnswer } from './run-until-answer.js'
 import { answerRpcCall, bareMountPointRedirect, classifyJsonBody } from './rpc-stage.js'
 
-/** A stage every request of an app goes through before its route is looked up. */
-export type AppStage = Step<undefined>
+export type { AppStage }
 
-export function handleRequest(app: Saddle, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
+export function handleRequest(app: LifecycleApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
   app.ensureCompiled()
   const was = new SaddleWas(app, req, res, ctx)
   // the engine tells this `was` when it answers in the app's place (engine `RequestHolder`)

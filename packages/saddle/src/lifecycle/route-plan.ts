@@ -9,45 +9,24 @@
  * A route with no hooks, checks or guards has no stage that can be asynchronous unless its request has
  * a body, so it is answered synchronously — `bare` and `simple` describe that, they select no code.
  */
-import type { Saddle } from '../app.js'
-import { collectRouteChecks, PLAIN_HTTP_ONLY } from '../plugin.js'
+import { collectRouteChecks, PLAIN_HTTP_ONLY, type PluginHost } from '../plugin.js'
 import { compileLayer, type HookLayer } from '../hooks.js'
 import { TESTPASS } from '../package.js'
-import type { Route, RouteCheck } from '../route.js'
+import type { Route, RouteCheck, RoutePackage, RoutePlan, RouteStage } from '../route.js'
 import { HttpError } from '@skitai/was'
 import { handlerScope } from '@skitai/engine'
 import type { SaddleWas } from '../saddle-was.js'
 import { routeOf } from './app-of.js'
 import { runLayers } from './hook-layers.js'
 import { isThenable } from '../thenable.js'
-import { runUntilAnswer, type Step } from './run-until-answer.js'
+import { runUntilAnswer } from './run-until-answer.js'
 
-/** A stage of a route's plan: `undefined` to go on, anything else answers the request. */
-export type RouteStage = Step<Route>
+export type { RoutePlan, RouteStage }
 
-/** The precomputed per-route plan. */
-export interface RoutePlan {
-  /** The stages of an HTTP request, in order: checks, body and arguments, checks. */
-  readonly stages: readonly RouteStage[]
-  /** The same without the body stage: for `invokeRoute` (RPC), whose caller gives the values. */
-  readonly callStages: readonly RouteStage[]
-  /** The checks before the body (origin, then before-body) a WebSocket handshake goes through. */
-  readonly checksBeforeBody: readonly RouteStage[]
-  /** The core: hook layers around guards and the handler; its value is the answer whatever it is. */
-  readonly core: RouteStage
-  /** Hook layers, outermost (app) first; null when no layer has any hook. */
-  readonly layers: readonly HookLayer[] | null
-  /** loginRequired / permissionRequired / testpass guards run right before the handler; null when none. */
-  readonly guards: readonly RouteCheck[] | null
-  /** Whether the stages start with origin (CORS) checks, which act only on cross-origin requests. */
-  readonly originChecks: boolean
-  /** No hook layers, guards or checks other than origin checks: only arguments and the handler. */
-  readonly bare: boolean
-  /** `bare`, and the handler takes only URL variables: nothing to read from the request at all. */
-  readonly simple: boolean
-}
+/** What compiling a route's plan needs of its app (`Saddle`): its plugins, hooks and guards. */
+export interface PlanningApp<App> extends PluginHost<App>, RoutePackage {}
 
-export function compilePlan(route: Route, app: Saddle): RoutePlan {
+export function compilePlan<App extends PlanningApp<App>>(route: Route, app: App): RoutePlan {
   const layers: HookLayer[] = []
   const appLayer = compileLayer(app.hookSet)
   if (appLayer !== null) layers.push(appLayer)
@@ -156,7 +135,7 @@ function invokeHandler(was: SaddleWas, route: Route): unknown {
 const callHandlerOf = (was: SaddleWas): unknown => callHandler(was, routeOf(was))
 
 /** loginRequired / permissionRequired / testpass → guards run right before the handler. */
-function compileGuards(route: Route, app: Saddle): RouteCheck[] | null {
+function compileGuards(route: Route, app: RoutePackage): RouteCheck[] | null {
   const out: RouteCheck[] = []
   const o = route.options
   const owner = route.owner

@@ -17,7 +17,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { RequestContext, UpgradeControl } from '@skitai/engine'
 import { HttpError } from '@skitai/was'
-import type { Saddle } from '../app.js'
+import type { LifecycleApp } from '../lifecycle/app-of.js'
 import { mergeArgs } from '../args.js'
 import { runLayers } from '../lifecycle/hook-layers.js'
 import { isThenable } from '../thenable.js'
@@ -37,7 +37,7 @@ const ACCEPTED: unique symbol = Symbol('saddle.wsAccepted')
  * which answers it as a plain request (404, or the route's own answer).
  */
 export function takeUpgrade(
-  app: Saddle,
+  app: LifecycleApp,
   req: IncomingMessage,
   _socket: Duplex,
   _head: Buffer,
@@ -56,7 +56,7 @@ export function takeUpgrade(
 }
 
 async function handshake(
-  app: Saddle,
+  app: LifecycleApp,
   route: Route,
   config: WsRouteConfig,
   params: Record<string, string | number>,

@@ -6,11 +6,11 @@
  * Required.
  */
 import { HttpError } from '@skitai/was'
-import { PLAIN_HTTP_ONLY, type SaddlePlugin } from '../plugin.js'
+import { PLAIN_HTTP_ONLY, type PluginOf } from '../plugin.js'
 import type { RouteCheck } from '../route.js'
 import { compileWsConfig } from './options.js'
 
-export const websocketRoutes: SaddlePlugin = {
+export const websocketRoutes: PluginOf<object> = {
   name: 'websocket',
   beforeBodyCheck(route) {
     if (route.options.websocket === undefined) return null

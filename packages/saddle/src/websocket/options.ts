@@ -3,7 +3,7 @@
  * compiled: a wrong spec, an unknown option or a handler that cannot serve the spec is an error at
  * mount time, not at the first connection.
  */
-import type { Route } from '../route.js'
+import type { RouteInfo } from '../contract.js'
 import type { SaddleWas } from '../saddle-was.js'
 
 export type WebSocketSpec = 'simple' | 'threadsafe' | 'session' | 'groupchat'
@@ -69,15 +69,18 @@ const KNOWN = new Set([
 const MB = 1024 * 1024
 const EVENT_USE = /\.\s*ws(?:hasevent|init|opened|closed)\s*\(/
 
-const configs = new WeakMap<Route, WsRouteConfig>()
+/** A route as its `websocket` option is checked (`Route`; route.ts imports this file's types). */
+type WsRoute = RouteInfo & { readonly handler: Function }
+
+const configs = new WeakMap<RouteInfo, WsRouteConfig>()
 
 /** The config of a WebSocket route (compiled with the app), or undefined for any other route. */
-export function wsConfigOf(route: Route): WsRouteConfig | undefined {
+export function wsConfigOf(route: RouteInfo): WsRouteConfig | undefined {
   return configs.get(route)
 }
 
 /** Checks and stores a route's `websocket` option; throws an Error naming the route and the problem. */
-export function compileWsConfig(route: Route): WsRouteConfig {
+export function compileWsConfig(route: WsRoute): WsRouteConfig {
   const o = (route.options.websocket ?? {}) as WebSocketOptions & Record<string, unknown>
   const where = `route '${route.path}': websocket`
   if (typeof o !== 'object' || o === null) throw new TypeError(`${where} must be an object of options`)
