@@ -286,8 +286,9 @@ main().catch((err) => {
 })
 
 /**
- * Sections other scripts write into RESULTS.md (bench/ts-idle-rss.mjs; bench/ws.mjs --write, kept when
- * this run did not measure WebSocket itself; the enableMetrics section), kept when the file is rewritten.
+ * Sections other scripts or hands write into RESULTS.md (bench/ts-idle-rss.mjs; the paired before/after
+ * runs; the enableMetrics cost; shutdown under load; bench/ws.mjs --write, kept when this run did not
+ * measure WebSocket itself), kept when the file is rewritten.
  */
 function keptSections(file, keepWebSocket, keepH2) {
   let text = ''
@@ -299,9 +300,11 @@ function keptSections(file, keepWebSocket, keepH2) {
   if (keepWebSocket && ws) out += `\n${ws[0]}\n`
   const h2 = text.match(/<!-- h2 -->[\s\S]*?<!-- \/h2 -->/)
   if (keepH2 && h2) out += `\n${h2[0]}\n`
-  // the cost of enableMetrics (bench/paired.mjs by hand, bench/RESULTS.md "Status page and metrics")
-  const metrics = text.match(/<!-- metrics -->[\s\S]*?<!-- \/metrics -->/)
-  if (metrics) out += `\n${metrics[0]}\n`
+  // sections measured by hand or by other scripts, each between its markers
+  for (const name of ['shutdown', 'metrics', 'paired-lifecycle']) {
+    const section = text.match(new RegExp(`<!-- ${name} -->[\\s\\S]*?<!-- /${name} -->`))
+    if (section) out += `\n${section[0]}\n`
+  }
   const m = text.match(/<!-- ts-idle-rss -->[\s\S]*?<!-- \/ts-idle-rss -->/)
   return m ? `${out}\n${m[0]}\n` : out
 }
