@@ -1,5 +1,6 @@
 import { csrfMatches, csrfToken, csrfTokenInput, takeSentToken } from '../auth/csrf.js'
 import { securityOf } from '../auth/settings.js'
+import type { StateServicesOf } from '../contract.js'
 import type { SaddleWas } from '../saddle-was.js'
 import { CookieJar } from './cookie.js'
 import { MessageBox } from './mbox.js'
@@ -13,28 +14,10 @@ import { makeToken, readToken, removeToken } from './tokens.js'
  */
 
 /** What `was`'s state members are made of; one object per app (`app.stateServices`). */
-export interface StateServices {
-  cookie(was: SaddleWas): CookieJar
-  session(was: SaddleWas): Session
-  mbox(was: SaddleWas): MessageBox
-  csrfToken(was: SaddleWas): string
-  csrfTokenInput(was: SaddleWas): string
-  /** Whether the request carries the session's token (header, or the loaded body's fields; never the query). */
-  csrfVerify(was: SaddleWas): boolean
-  mkjwt(was: SaddleWas, claims: Record<string, unknown>, ttlSeconds?: number): string
-  dejwt(was: SaddleWas, token: string): Record<string, unknown> | null
-  mktoken(was: SaddleWas, obj: unknown, timeoutSeconds: number, sessionKey?: string): Promise<string>
-  detoken(was: SaddleWas, token: string): unknown
-  rmtoken(was: SaddleWas, token: string): boolean
-  /**
-   * Runs right before the response headers are written — on success and on HttpError, skipped after an
-   * unhandled exception — when the request touched its cookies, session or messages.
-   */
-  commit(was: SaddleWas): void | Promise<void>
-}
+export type StateServices = StateServicesOf<SaddleWas>
 
 function settings(was: SaddleWas): { securekey?: string | null; sessionTimeout?: number } {
-  return was.app as unknown as { securekey?: string | null; sessionTimeout?: number }
+  return was.app
 }
 
 /** The session's view of the request, built when `was.session` is first touched. */

@@ -25,6 +25,15 @@ app.route('/x/<int:num>', (was, num) => {
   notAny(was.session.get, true)
   was.session.get('user')
   was.response.status(201, 'Created')
+  // was.app / was.route / was.websocket are typed by saddle's contract (SaddleApp, RouteInfo, SaddleWebSocket)
+  const appName: string = was.app.name
+  const url: string = was.app.buildUrl('x', 1)
+  const other: string | undefined = was.apps.other?.basePath
+  const routeName: string | undefined = was.route?.fullName
+  const sent: boolean = was.websocket.send('hi')
+  void [appName, url, other, routeName, sent]
+  // @ts-expect-error: the app's name is read-only through was.app
+  was.app.name = 'renamed'
   // @ts-expect-error: SaddleRequest has no `nope`
   was.request.nope
   // @ts-expect-error: a status is a number
