@@ -542,7 +542,7 @@ export class Engine implements EngineLike, ErrorReporter {
     // more than one worker, or the reloader: this process becomes the master (cluster/master.ts)
     if (this.argv !== null && cluster.isPrimary && (workers > 1 || devel || this.wantsReloader())) {
       await this.redis?.backend.close() // the workers talk to Redis; the master does not serve
-      await new Master({
+      const up = await new Master({
         name: options.name ?? scriptName(),
         workers,
         script: process.argv[1] as string,
@@ -555,6 +555,9 @@ export class Engine implements EngineLike, ErrorReporter {
         log: (level, m) => this.log.serverLog(level, m),
         flush: () => this.log.flush(),
       }).start()
+      // `skitai serve.ts start --workers N` waits for this (daemon.ts)
+      if (up > 0) reportListening(`${scheme}://${address}:${port}`)
+      else reportListenFailure(`no worker could listen on ${address}:${port}`)
       return port
     }
     this.installSignals()

@@ -16,6 +16,7 @@ import { compilePlan } from './lifecycle/route-plan.js'
 import { type CallInput, invokeRoute } from './lifecycle/run-route.js'
 import { runLifecycle } from './mount-hooks.js'
 import { buildUrlFor } from './url-builder.js'
+import { releaseAbandoned } from './lifecycle/abandon.js'
 import { buildOpenApi } from './openapi/document.js'
 import { addOpenApiPage, type OpenApiPageOptions } from './openapi/page.js'
 import type { OpenApiDocument, OpenApiInfo } from './openapi/types.js'
@@ -287,6 +288,11 @@ export class Saddle extends Package implements SkitaiApp, LifecycleApp {
   }
 
   /** The server's status report (`was.status()`, README "Status page and metrics"). */
+  /** @internal the engine answered for a request of this app (lifecycle/abandon.ts). */
+  releaseAbandoned(was: SaddleWas, reason: unknown): Promise<void> {
+    return releaseAbandoned(was, reason)
+  }
+
   serverStatus(): Promise<unknown> {
     const engine = this._mountInfo?.engine
     if (engine?.status === undefined)

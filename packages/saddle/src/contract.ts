@@ -138,6 +138,10 @@ export interface SaddleApp<W = unknown> {
   ensureCompiled(): void
   /** @internal `app.on` handlers (`was.emit`) */
   readonly eventBus: { emit(was: W, name: string, args: unknown[]): Promise<void> }
+  /** The engine's status figures (`was.status()`), summed over every worker. */
+  serverStatus(): Promise<unknown>
+  /** @internal the engine answered in the app's place: run what the request still owes (lifecycle/abandon.ts) */
+  releaseAbandoned(was: W, reason: unknown): Promise<void>
 }
 
 /** The connection of a WebSocket route: `was.websocket` (README "WebSocket routes"). */

@@ -10,8 +10,6 @@ import { broadcast } from './events.js'
 import { baseurlFor, buildUrlFor, partialFor } from './url-builder.js'
 import { SaddleRequest } from './request.js'
 import { SaddleResponse } from './response.js'
-import type { HookLayer } from './hooks.js'
-import { releaseAbandoned } from './lifecycle/abandon.js'
 import type { CookieJar } from './state/cookie.js'
 import type { MessageBox } from './state/mbox.js'
 import type { Session } from './state/session.js'
@@ -19,6 +17,11 @@ import { renderOrApi, renderTemplate } from './templates.js'
 import type { UploadedFile } from './upload.js'
 
 type Fn = (...args: any[]) => unknown
+
+/** A hook layer as `was` keeps it while its teardown is owed (hooks.ts `HookLayer` is one). */
+export interface OwedTeardown {
+  readonly teardown: readonly ((was: SaddleWas) => unknown)[] | null
+}
 
 /** The `was` of a `temp.bind` kind. */
 export type TempEvent = 'ok' | 'except' | 'end'
@@ -87,7 +90,7 @@ export class SaddleWas extends Was implements WasScope {
   /** the WebSocket event being handled: 0 a message, 1 init, 2 open, 3 close */
   #wsEvent: number
   /** hook layers entered whose teardown has not started yet, innermost last (lifecycle/hook-layers.ts) */
-  #pendingTeardowns: HookLayer[] | null
+  #pendingTeardowns: OwedTeardown[] | null
   /** @internal the engine answered for this request (lifecycle/abandon.ts): the rest of its walk is ignored */
   abandoned: boolean
 
@@ -417,12 +420,12 @@ export class SaddleWas extends Was implements WasScope {
   }
 
   /** @internal a hook layer with teardown hooks was entered (its teardown is now owed) */
-  enterTeardownLayer(layer: HookLayer): void {
+  enterTeardownLayer(layer: OwedTeardown): void {
     if (!this.abandoned) (this.#pendingTeardowns ??= []).push(layer)
   }
 
   /** @internal whether the layer's teardown is still owed; if so it is no longer (the caller runs it) */
-  leaveTeardownLayer(layer: HookLayer): boolean {
+  leaveTeardownLayer(layer: OwedTeardown): boolean {
     const owed = this.#pendingTeardowns
     const at = owed === null ? -1 : owed.lastIndexOf(layer)
     if (at < 0) return false
@@ -431,7 +434,7 @@ export class SaddleWas extends Was implements WasScope {
   }
 
   /** @internal the teardowns still owed, innermost last; none are owed afterwards */
-  takePendingTeardowns(): HookLayer[] | null {
+  takePendingTeardowns(): OwedTeardown[] | null {
     const owed = this.#pendingTeardowns
     this.#pendingTeardowns = null
     return owed
@@ -441,7 +444,7 @@ export class SaddleWas extends Was implements WasScope {
   abandon(reason: unknown): void {
     if (this.abandoned) return
     this.abandoned = true
-    void releaseAbandoned(this, reason)
+    void this.app.releaseAbandoned(this, reason)
   }
 
   /** Ends the request's resources: uncollected backend calls, unsaved temporary uploads. */

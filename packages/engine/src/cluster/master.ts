@@ -58,8 +58,8 @@ export class Master {
     this.slots = new Array(o.workers).fill(null)
   }
 
-  /** Fork the workers; resolves once each has listened or died once. */
-  async start(): Promise<void> {
+  /** Fork the workers; resolves once each has listened or died once, with how many are up. */
+  async start(): Promise<number> {
     process.title = `skitai/${this.o.name}: master`
     cluster.setupPrimary({
       exec: BIN,
@@ -79,6 +79,7 @@ export class Master {
       `skitai: ${up > 0 ? this.o.listening : 'no worker could start'} — master pid ${process.pid}, ${up} of ${this.o.workers} worker(s) up: ${first.map((h) => h.pid).join(' ')}`,
     )
     await this.o.flush()
+    return up
   }
 
   /** The current slot holders. */

@@ -4,7 +4,6 @@
  * document's `servers`). A rule taken by the app and by a package is the app's, as in the router. Not
  * listed: WebSocket routes (OpenAPI does not describe them) and routes with the option `openapi: false`.
  */
-import type { Saddle } from '../app.js'
 import type { Package } from '../package.js'
 import type { Route } from '../route.js'
 import type { RuleInfo } from '../router.js'
@@ -21,7 +20,14 @@ function documented(route: Route): boolean {
   return route.options.openapi !== false && route.options.websocket === undefined
 }
 
-export function buildOpenApi(app: Saddle, info?: Partial<OpenApiInfo>): OpenApiDocument {
+/** The app as the document reads it (`Saddle` is one; named so without importing app.ts). */
+export interface DocumentedApp extends Package {
+  readonly name: string
+  readonly basePath: string
+  readonly packages: readonly Package[]
+}
+
+export function buildOpenApi(app: DocumentedApp, info?: Partial<OpenApiInfo>): OpenApiDocument {
   const security = new SecurityCollector(app)
   const paths: Record<string, Record<string, OpenApiOperation>> = {}
   const pathOwner = new Map<string, Package>()

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { HttpError } from '@skitai/was'
-import type { Saddle } from '../app.js'
+import type { DocumentedApp } from './document.js'
 
 export interface OpenApiPageOptions {
   /** The document's URL, a path of this app (its mount point is prefixed) or an absolute URL. Default '/openapi.json'. */
@@ -57,7 +57,7 @@ const INIT_JS = `const root = document.getElementById('swagger-ui')
 window.ui = SwaggerUIBundle({ url: root.dataset.spec, domNode: root, deepLinking: true })
 `
 
-export function addOpenApiPage(app: Saddle, path: string, options: OpenApiPageOptions = {}): void {
+export function addOpenApiPage(app: DocumentedApp, path: string, options: OpenApiPageOptions = {}): void {
   const base = path.replace(/\/+$/, '')
   if (!base.startsWith('/')) throw new Error(`openapiPage: the path must start with '/', got ${JSON.stringify(path)}`)
   if (/[<>]/.test(base)) throw new Error(`openapiPage: the path may not have URL variables: ${path}`)
