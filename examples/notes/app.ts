@@ -39,7 +39,7 @@ app.route(
 app.addPackage(await import('./api/v1.ts'), { prefix: '/api/v1', ns: 'api' })
 
 // README "OpenAPI": the document of these routes, and a page to browse it at /docs
-app.route('/openapi.json', { methods: ['GET'], openapi: false }, (was) =>
-  was.app.openapi({ title: 'Notes', version: '1.0.0', description: 'The notes example of Skitai' }),
+app.route('/openapi.json', { methods: ['GET'], openapi: false }, () =>
+  app.openapi({ title: 'Notes', version: '1.0.0', description: 'The notes example of Skitai' }),
 )
 app.openapiPage('/docs', { spec: '/openapi.json' })

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import { createServer as createH2, type Http2Server, type ServerHttp2Session } from 'node:http2'
 import type { Socket } from 'node:net'
+import { lingerClose } from './drain-socket.js'
 import type { EngineCore } from './engine-core.js'
 import { guardH2Session, guardStreams, type H2Limits } from './http2-limits.js'
 import { SkitaiH2Request, SkitaiH2Response } from './http2-response.js'
@@ -75,9 +76,16 @@ export class H2Side {
     this.server.emit('connection', socket)
   }
 
-  /** Graceful: GOAWAY to every session (streams in flight finish); `force` destroys them. */
+  /**
+   * Graceful: GOAWAY to every session (streams in flight finish), and a lingering close of connections
+   * that have sent nothing yet (drain-socket.ts: a FIN, not the RST of bytes left unread); `force`
+   * destroys both.
+   */
   closeSessions(force: boolean): void {
-    for (const s of this.undecided) s.destroy()
+    for (const s of this.undecided) {
+      if (force) s.destroy()
+      else lingerClose(s)
+    }
     for (const s of this.sessions) {
       if (force) s.destroy()
       else s.close()

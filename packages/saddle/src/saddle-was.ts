@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { RequestContext } from '@skitai/engine'
 import { type Cluster, Was } from '@skitai/was'
 import { ApiResult, FaultResult } from './api.js'
-import type { RouteInfo, RpcKind, SaddleApp, SaddleWebSocket, WasScope } from './contract.js'
+import type { RouteInfo, RpcKind, SaddleApp, SaddleWebSocket } from './contract.js'
 import { broadcast } from './events.js'
 import { baseurlFor, buildUrlFor, partialFor } from './url-builder.js'
 import { SaddleRequest } from './request.js'
@@ -55,8 +55,10 @@ export class TempBag {
 /**
  * The handler context (README "`was` in a handler"). One fixed shape — every field is assigned in the constructor — and
  * everything costly is lazy: request views, response, g, temp, cookies, session.
+ * It is a `WasScope` (contract.ts) by its shape, not by an `implements` clause: the internal members
+ * are stripped from the published typings, which would make that clause fail there.
  */
-export class SaddleWas extends Was implements WasScope {
+export class SaddleWas extends Was {
   readonly app: SaddleApp<SaddleWas>
   /** The matched route, once known. */
   route: RouteInfo | null
