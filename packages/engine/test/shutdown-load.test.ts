@@ -43,6 +43,9 @@ for (const [pipelining, path] of [
       await sleep(1500)
       // requests autocannon writes from here on count as sent after the signal
       Atomics.store(new Int32Array(signalled), 0, 1)
+      // a request written just before the mark may still sit in the kernel's buffers; give it time to reach
+      // the server, so that "sent before the signal" means the server had it when SIGTERM came
+      await sleep(100)
       const code = await s.terminate()
       worker.postMessage('stop')
       const r = await tally
