@@ -13,12 +13,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { cpuPlan, pinned, pinSelf } from './lib/cpus.mjs'
 import { freePort, sleep } from './lib/procs.mjs'
 
 let rounds = 3
 let requests = 100_000
 let duration = 5
 const serverScript = new URL('./servers/h2.mjs', import.meta.url).pathname
+// as in the main bench (bench/lib/cpus.mjs): the server under test on CPU 1, the load generators
+// (h2load, autocannon in this process) on CPU 0, so that they do not take turns on one core
+const cpus = cpuPlan()
+const loadCpu = cpus.taskset ? cpus.bench : null
 
 let certDir = ''
 function makeCert() {
@@ -48,7 +53,8 @@ function makeCert() {
 
 async function withServer(kind, tls, env, fn) {
   const port = await freePort()
-  const child = spawn(process.execPath, [serverScript, kind, String(port), ...(tls ? [certDir] : [])], {
+  const [cmd, args] = pinned(cpus.server, [serverScript, kind, String(port), ...(tls ? [certDir] : [])])
+  const child = spawn(cmd, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -78,9 +84,15 @@ async function withServers(kinds, tls, fn) {
   return run(0)
 }
 
+/** h2load pinned to the load generator's CPU (when there is taskset). */
+function h2loadCommand(args) {
+  return loadCpu === null ? ['h2load', args] : ['taskset', ['-c', String(loadCpu), 'h2load', ...args]]
+}
+
 /** One h2load run: req/s, and the failed/errored counts from its summary. */
 function h2load(url, clients, streams) {
-  const out = execFileSync('h2load', ['-n', String(requests), '-c', String(clients), '-m', String(streams), url], {
+  const [cmd, args] = h2loadCommand(['-n', String(requests), '-c', String(clients), '-m', String(streams), url])
+  const out = execFileSync(cmd, args, {
     encoding: 'utf8',
     timeout: 300_000,
   })
@@ -113,9 +125,11 @@ export async function runH2Bench({ quick = false } = {}) {
     duration = 1
   }
   makeCert()
+  if (loadCpu !== null) pinSelf(loadCpu)
   console.log('\n== HTTP/2 and TLS (bench/h2.mjs)')
   const results = {
     date: Date.now(),
+    pinned: loadCpu !== null,
     rounds,
     requests,
     duration,
@@ -154,11 +168,16 @@ export async function runH2Bench({ quick = false } = {}) {
   // -n 20000 -c 50 -m 10 as asked for the 0-error check, over both transports
   for (const tls of [false, true]) {
     const r = await withServer('saddle', tls, {}, async (port) => {
-      return execFileSync(
-        'h2load',
-        ['-n', '20000', '-c', '50', '-m', '10', `${tls ? 'https' : 'http'}://127.0.0.1:${port}/json`],
-        { encoding: 'utf8' },
-      )
+      const [cmd, args] = h2loadCommand([
+        '-n',
+        '20000',
+        '-c',
+        '50',
+        '-m',
+        '10',
+        `${tls ? 'https' : 'http'}://127.0.0.1:${port}/json`,
+      ])
+      return execFileSync(cmd, args, { encoding: 'utf8' })
     })
     const m = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(r)
     results.zeroErrors.push({ transport: tls ? 'h2 (TLS)' : 'h2c', line: m?.[0] })
@@ -240,7 +259,7 @@ export function h2Markdown(out) {
     '<!-- h2 -->',
     '## HTTP/2 and TLS (bench/h2.mjs)',
     '',
-    `${new Date(out.date).toISOString()}, Node ${process.version}; the compared servers side by side, rounds interleaved, best of ${out.rounds} rounds; h2load -n ${out.requests} -c 100 -m 10, autocannon 50 connections for ${out.duration} s; written by \`npm run bench\` or \`node bench/h2.mjs --write\` (under \`flock /work/notes/bench.lock\`). Other work shared the machine's 2 cores during the run: compare the ratios, not the absolute figures. Command lines: \`h2load -n ${out.requests} -c 100 -m 10 http://127.0.0.1:PORT/\` (\`https://\` for h2 with TLS, negotiated by ALPN), autocannon \`-c 50 -d ${out.duration} https://127.0.0.1:PORT/\`.`,
+    `${new Date(out.date).toISOString()}, Node ${process.version}; the compared servers side by side, rounds interleaved, best of ${out.rounds} rounds; ${out.pinned ? 'servers pinned to CPU 1, h2load and autocannon to CPU 0; ' : ''}h2load -n ${out.requests} -c 100 -m 10, autocannon 50 connections for ${out.duration} s; written by \`npm run bench\` or \`node bench/h2.mjs --write\` (under \`flock /work/notes/bench.lock\`). Other work shared the machine's 2 cores during the run: compare the ratios, not the absolute figures. Command lines: \`h2load -n ${out.requests} -c 100 -m 10 http://127.0.0.1:PORT/\` (\`https://\` for h2 with TLS, negotiated by ALPN), autocannon \`-c 50 -d ${out.duration} https://127.0.0.1:PORT/\`.`,
     '',
     '| h2load -c 100 -m 10 | path | Saddle | Fastify | node:http2 | Saddle / Fastify | Saddle / node:http2 |',
     '|---|---|---|---|---|---|---|',

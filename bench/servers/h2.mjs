@@ -51,6 +51,14 @@ if (kind === 'saddle') {
   skitai.mount('/', app)
   skitai.setKeepAlive(120)
   await skitai.listen({ address: '127.0.0.1', port })
+} else if (kind === 'engine-node') {
+  const skitai = (await import('@skitai/engine')).default
+  if (tls !== null) skitai.enableSsl(join(certDir, 'cert.pem'), join(certDir, 'key.pem'))
+  skitai.enableAccessLog(false)
+  skitai.pref().maxInFlightPerAddress = 0
+  skitai.mount('/', listener)
+  skitai.setKeepAlive(120)
+  await skitai.listen({ address: '127.0.0.1', port })
 } else if (kind === 'fastify') {
   const Fastify = (await import('fastify')).default
   const app = Fastify(tls === null ? { http2: true } : { http2: true, https: { ...tls, allowHTTP1: true } })

@@ -39,6 +39,19 @@ export class AddressTable {
     return within
   }
 
+  /**
+   * A TLS connection: node counts the TCP socket ('connection') but hands the requests the TLSSocket
+   * wrapped around it ('secureConnection'), so the record is carried over; without it the per-address
+   * caps would not apply over TLS.
+   */
+  adopt(tlsSocket: Socket & { _parent?: Socket | null }): void {
+    const raw = tlsSocket._parent as Tracked | null | undefined
+    if (raw == null) return
+    const t = tlsSocket as Tracked
+    t[kRecord] = raw[kRecord]
+    if (raw[kOverCap] === true) t[kOverCap] = true
+  }
+
   /** The connection closed. */
   close(socket: Socket): void {
     const r = (socket as Tracked)[kRecord]

@@ -1,4 +1,10 @@
-import { constants, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2'
+import {
+  constants,
+  type Http2Server,
+  type Http2Session,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2'
 import type { EngineCore } from './engine-core.js'
 
 /**
@@ -68,8 +74,7 @@ type StreamListener = (stream: ServerHttp2Stream, headers: object, flags: number
 /**
  * Put the checks in front of node's own 'stream' listener (the one that builds the compatibility
  * request): a header list over `maxHeaderListSize` (counted as RFC 9113 §6.5.2 does: name + value + 32
- * per field; nghttp2 only advertises the setting) is answered 431 without reaching the mounts, and each
- * stream is watched for a client reset.
+ * per field; nghttp2 only advertises the setting) is answered 431 without reaching the mounts.
  */
 export function guardStreams(server: Http2Server<any, any, any, any>, limits: H2Limits): void {
   const compat = server.listeners('stream')[0] as StreamListener
@@ -78,7 +83,6 @@ export function guardStreams(server: Http2Server<any, any, any, any>, limits: H2
   server.on(
     'stream',
     function onStream(this: unknown, stream: ServerHttp2Stream, headers: object, flags: number, rawHeaders: string[]) {
-      stream.once('aborted', onAborted)
       let size = 0
       for (let i = 0; i < rawHeaders.length; i++) size += (rawHeaders[i] as string).length
       size += 16 * rawHeaders.length
@@ -103,8 +107,12 @@ function refuseHeaders(stream: ServerHttp2Stream, size: number, max: number): vo
   stream.end(body)
 }
 
-function onAborted(this: ServerHttp2Stream): void {
-  const s = this.session as GuardedSession | undefined
+/**
+ * A request's stream was reset by the client before its response was complete (SkitaiH2Request's
+ * 'aborted', http2-response.ts: seen through `emit`, so no listener is added per stream).
+ */
+export function streamAborted(session: Http2Session | undefined): void {
+  const s = session as GuardedSession | undefined
   if (s?.[kGuard] !== undefined) onReset(s, s[kGuard].limits, s[kGuard].engine)
 }
 
@@ -121,7 +129,14 @@ function onReset(s: GuardedSession, limits: H2Limits, engine: EngineCore): void 
       'warn',
       `http2: ${s.socket?.remoteAddress ?? '-'} reset more than ${limits.maxResetsPerSecond} streams in a second (rapid reset): closing the session`,
     )
-    s.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM)
-    s.destroy()
+    // not from inside the reset being processed: node:http2 can abort the process on a session destroyed
+    // in the middle of nghttp2's callbacks (nodejs/node#38964, `current_nghttp2_memory_ >= previous_size`)
+    setImmediate(calmDown, s)
   }
+}
+
+function calmDown(s: ServerHttp2Session): void {
+  if (s.destroyed) return
+  s.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM)
+  s.destroy()
 }

@@ -1,10 +1,24 @@
 import { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
-import { byteLength } from './response.js'
+import type { Socket } from 'node:net'
+import { streamAborted } from './http2-limits.js'
+import { byteLength, responseClosed } from './response.js'
 
 /** Request class of the HTTP/2 side (its own class, the base of Express's HTTP/2 variants in http2-listener.ts). */
 export class SkitaiH2Request extends Http2ServerRequest {
   /** The client's address, kept for the access log (written after the stream, and its socket proxy, closed). */
   declare skitaiIp: string | undefined
+  /** The session's socket (`req.socket` is a Proxy node builds per stream; see SkitaiRequest in incoming.ts). */
+  declare skitaiSocket: Socket | null
+}
+const reqProto = SkitaiH2Request.prototype as any
+reqProto.skitaiIp = undefined
+reqProto.skitaiSocket = null
+const h2RequestEmit = Http2ServerRequest.prototype.emit
+/** A client reset of the stream (its request's 'aborted') counts toward the rapid-reset rule, http2-limits.ts. */
+reqProto.emit = function emit(this: SkitaiH2Request, event: string | symbol): boolean {
+  if (event === 'aborted') streamAborted(this.stream.session)
+  // biome-ignore lint/complexity/noArguments: forwards emit's arguments as they came, without a rest array
+  return h2RequestEmit.apply(this, arguments as any)
 }
 
 const h2Write = Http2ServerResponse.prototype.write
@@ -28,6 +42,16 @@ export class SkitaiH2Response extends Http2ServerResponse {
 const proto = SkitaiH2Response.prototype as any
 proto.skitaiBodyBytes = 0
 proto.skitaiHeadTime = 0
+proto.skitaiCtx = null
+const h2ResponseEmit = Http2ServerResponse.prototype.emit
+/** Its 'close' closes the request's bookkeeping (response.ts `reportsClose`): no listener per response. */
+function closingH2Emit(this: SkitaiH2Response, event: string | symbol): boolean {
+  if (event === 'close') responseClosed(this as any)
+  // biome-ignore lint/complexity/noArguments: forwards emit's arguments as they came, without a rest array
+  return h2ResponseEmit.apply(this, arguments as any)
+}
+;(closingH2Emit as any).skitaiReportsClose = true
+proto.emit = closingH2Emit
 proto.write = function write(this: SkitaiH2Response, chunk: any, encoding?: any, cb?: any): boolean {
   if (chunk != null && typeof chunk !== 'function') this.skitaiBodyBytes += byteLength(chunk, encoding)
   return (h2Write as any).call(this, chunk, encoding, cb)

@@ -1,5 +1,6 @@
 import { IncomingMessage } from 'node:http'
 import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { responseClosed } from './response.js'
 
 const nodeEmit = IncomingMessage.prototype.emit
@@ -14,9 +15,15 @@ const nodeEmit = IncomingMessage.prototype.emit
  */
 export class SkitaiRequest extends IncomingMessage {
   declare skitaiRes: ServerResponse | null
+  /**
+   * The connection, when `req.socket` is not it: an HTTP/2 request's `socket` is a Proxy node builds per
+   * stream, so http2-server.ts puts the session's socket here (null on HTTP/1.1, where `req.socket` is it).
+   */
+  declare skitaiSocket: Socket | null
 }
-// a prototype default instead of a class field, for the same reason as SkitaiResponse's (response.ts)
+// prototype defaults instead of class fields, for the same reason as SkitaiResponse's (response.ts)
 ;(SkitaiRequest.prototype as any).skitaiRes = null
+;(SkitaiRequest.prototype as any).skitaiSocket = null
 
 ;(SkitaiRequest.prototype as any).emit = closingRequestEmit
 

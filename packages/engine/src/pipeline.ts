@@ -95,17 +95,18 @@ function serveRequest(engine: EngineCore, req: IncomingMessage, res: Res, awaiti
   ;(res as ServerResponse & { _keepAliveTimeout: number })._keepAliveTimeout = engine.keepAliveMs
   // numbered per connection: a response whose number is not the newest has pipelined requests behind it
   // (write-coalescing.ts)
-  const socket = req.socket as Partial<CoalescingSocket>
+  const conn = (req as SkitaiRequest).skitaiSocket ?? req.socket
+  const socket = conn as Partial<CoalescingSocket>
   if (socket.skitaiSeq !== undefined) res.skitaiSeq = ++socket.skitaiSeq
   engine.inFlight++
-  const address = recordOf(req.socket)
+  const address = recordOf(conn)
   if (address !== undefined) {
     address.inFlight++
     ctx.address = address
   }
   if (!reportsClose(res)) res.on('close', onResponseClose)
   else (req as SkitaiRequest).skitaiRes = res
-  if (address !== undefined && overAddressCap(engine, req, res, address.inFlight)) return
+  if (address !== undefined && overAddressCap(engine, req, res, conn, address.inFlight)) return
   if (engine.inFlight > prefs.maxInFlight) {
     sendError(req, res, 503, 'the server is over capacity: try again later', {
       headers: { 'Retry-After': String(engine.retryAfter) },
@@ -135,10 +136,16 @@ function serveRequest(engine: EngineCore, req: IncomingMessage, res: Res, awaiti
  * One client address over its share (README "Limits"): a connection opened beyond
  * `maxConnectionsPerAddress` (429, closed), or more than `maxInFlightPerAddress` requests in flight (429).
  */
-function overAddressCap(engine: EngineCore, req: IncomingMessage, res: ServerResponse, inFlight: number): boolean {
+function overAddressCap(
+  engine: EngineCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  conn: Socket,
+  inFlight: number,
+): boolean {
   const prefs = engine.prefs
   let message: string
-  if (isOverConnectionCap(req.socket))
+  if (isOverConnectionCap(conn))
     message = `too many connections from your address: the limit is ${prefs.maxConnectionsPerAddress}`
   else if (prefs.maxInFlightPerAddress > 0 && inFlight > prefs.maxInFlightPerAddress)
     message = `too many requests in flight from your address: the limit is ${prefs.maxInFlightPerAddress}`

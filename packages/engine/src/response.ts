@@ -64,9 +64,13 @@ function closingEmit(this: SkitaiResponse, event: string | symbol): boolean {
   return nodeEmit.apply(this, arguments as any)
 }
 
-/** Whether `res` reports its own close (a SkitaiResponse); other responses (inject) need a listener. */
+/**
+ * Whether `res` reports its own close (a SkitaiResponse, or SkitaiH2Response in http2-response.ts, whose
+ * `emit` calls `responseClosed`); other responses (inject) need a listener.
+ */
 export function reportsClose(res: ServerResponse): boolean {
-  return (res as any).emit === closingEmit
+  const emit = (res as any).emit
+  return emit === closingEmit || emit.skitaiReportsClose === true
 }
 
 /** The response is done (finished or cut): count it out, close its `was`, write the log line. */

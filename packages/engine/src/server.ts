@@ -93,11 +93,16 @@ export function createHttpServer(engine: EngineCore, t: ServerSettings): Server 
       count(socket)
       if (tls === null) http1Setup(socket)
     })
-    if (tls !== null) server.on('secureConnection', (socket: Socket) => http1Setup(socket))
+    if (tls !== null)
+      server.on('secureConnection', (socket: Socket) => {
+        engine.addresses.adopt(socket)
+        http1Setup(socket)
+      })
   }
   if (t.http2 !== null) {
     const h2 = new H2Side(engine, t.http2, t.keepAliveMs > 0 ? t.keepAliveMs + KEEP_ALIVE_GRACE_MS : 0)
     ;(server as SweptServer)[kH2] = h2
+    server.once('close', () => h2.stop())
     if (tls === null) {
       server.on('connection', count)
       // silent connections: the sooner of the keep-alive time (plus its grace) and the headers timeout

@@ -1,0 +1,137 @@
+// HTTP/2 sessions (README "HTTP/2 and TLS"): an idle session is closed with GOAWAY after the keep-alive
+// time and a busy one is not; the per-address caps (README "Limits") count HTTP/2 streams and TLS
+// connections like plain HTTP/1.1 ones.
+import assert from 'node:assert/strict'
+import { connect as h2connect, type ClientHttp2Session } from 'node:http2'
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https'
+import { test } from 'node:test'
+import { quietEngine, sleep } from './helpers.js'
+import { makeCert } from './tls-cert.js'
+
+function slowApp(req: any, res: any): void {
+  if (req.url.startsWith('/slow')) setTimeout(() => res.end('slow'), 400)
+  else res.end('ok')
+}
+
+/** One GET on an open session: status and body. */
+function get(s: ClientHttp2Session, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const r = s.request({ ':path': path })
+    let body = ''
+    let status = 0
+    r.on('response', (h) => {
+      status = Number(h[':status'])
+    })
+    r.setEncoding('utf8')
+    r.on('data', (d) => {
+      body += d
+    })
+    r.on('end', () => resolve({ status, body }))
+    r.on('error', reject)
+  })
+}
+
+test('an idle h2c session gets GOAWAY after the keep-alive time (plus its grace); a busy one stays open', async () => {
+  const engine = quietEngine()
+  engine.setKeepAlive(1)
+  engine.mount('/', slowApp)
+  const port = await engine.listen({ port: 0 })
+  try {
+    const idle = h2connect(`http://127.0.0.1:${port}`)
+    idle.on('error', () => {})
+    const busy = h2connect(`http://127.0.0.1:${port}`)
+    busy.on('error', () => {})
+    assert.equal((await get(idle, '/')).body, 'ok')
+    const lastRequest = performance.now()
+    const idleClosed = new Promise<number>((resolve) => idle.once('close', () => resolve(performance.now())))
+    let busyClosed = false
+    busy.once('close', () => {
+      busyClosed = true
+    })
+    // the busy session asks every 300 ms for 3 s: longer than the idle time, never idle that long
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await get(busy, '/')).status, 200)
+      await sleep(300)
+    }
+    const closedAt = await idleClosed
+    const idleFor = closedAt - lastRequest
+    // keep-alive 1 s + 1 s grace, swept every 500 ms
+    assert.ok(idleFor >= 1900 && idleFor < 3200, `idle session closed after ${Math.round(idleFor)} ms`)
+    assert.equal(busyClosed, false, 'the busy session was closed')
+    assert.equal((await get(busy, '/')).body, 'ok')
+    busy.close()
+  } finally {
+    await engine.close(1)
+  }
+})
+
+test('a stream in flight when an idle sweep closes its session still gets its answer (GOAWAY is graceful)', async () => {
+  const engine = quietEngine()
+  engine.setKeepAlive(1)
+  engine.mount('/', (req: any, res: any) => {
+    // answers after the session has been quiet (no new request) for longer than the idle time
+    if (req.url === '/long') setTimeout(() => res.end('late'), 2600)
+    else res.end('ok')
+  })
+  const port = await engine.listen({ port: 0 })
+  try {
+    const s = h2connect(`http://127.0.0.1:${port}`)
+    s.on('error', () => {})
+    const r = await get(s, '/long')
+    assert.deepEqual(r, { status: 200, body: 'late' })
+    s.close()
+  } finally {
+    await engine.close(1)
+  }
+})
+
+test('maxInFlightPerAddress counts HTTP/2 streams: the third stream in flight from one address gets 429', async () => {
+  const engine = quietEngine()
+  engine.pref().maxInFlightPerAddress = 2
+  engine.mount('/', slowApp)
+  const port = await engine.listen({ port: 0 })
+  try {
+    const s = h2connect(`http://127.0.0.1:${port}`)
+    s.on('error', () => {})
+    const answers = await Promise.all([get(s, '/slow/1'), get(s, '/slow/2'), get(s, '/slow/3')])
+    const statuses = answers.map((a) => a.status).sort()
+    assert.deepEqual(statuses, [200, 200, 429])
+    assert.match(answers.find((a) => a.status === 429)!.body, /too many requests in flight from your address/)
+    // once they are answered the address may send again
+    assert.equal((await get(s, '/')).status, 200)
+    s.close()
+  } finally {
+    await engine.close(1)
+  }
+})
+
+test('the per-address caps apply over TLS too: HTTPS/1.1 connections and h2 streams', async () => {
+  const c = makeCert()
+  const engine = quietEngine()
+  engine.enableSsl(c.cert, c.key)
+  engine.pref().maxInFlightPerAddress = 2
+  engine.mount('/', slowApp)
+  const port = await engine.listen({ port: 0 })
+  const agent = new HttpsAgent({ keepAlive: true, maxSockets: 10, rejectUnauthorized: false })
+  try {
+    const one = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const r = httpsRequest({ host: '127.0.0.1', port, path, agent, rejectUnauthorized: false }, (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        })
+        r.on('error', reject)
+        r.end()
+      })
+    const https1 = await Promise.all([one('/slow/a'), one('/slow/b'), one('/slow/c')])
+    assert.deepEqual(https1.sort(), [200, 200, 429], 'HTTPS/1.1')
+    const s = h2connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false })
+    s.on('error', () => {})
+    const h2 = await Promise.all([get(s, '/slow/1'), get(s, '/slow/2'), get(s, '/slow/3')])
+    assert.deepEqual(h2.map((a) => a.status).sort(), [200, 200, 429], 'h2 over TLS')
+    s.close()
+  } finally {
+    agent.destroy()
+    await engine.close(1)
+  }
+})
