@@ -25,8 +25,8 @@ export interface OwedTeardown {
 
 /**
  * The handler context (README "`was` in a handler"). One fixed shape — every field is assigned in the constructor
- * (the WebSocket slots in `WebSocketWas`'s, websocket-was.ts) — and everything costly is lazy: request views,
- * response, g, temp, cookies, session.
+ * (the WebSocket slots in the constructor of `WebSocketWas`, websocket-was.ts) — and everything costly is lazy:
+ * request views, response, g, temp, cookies, session.
  * It is a `WasScope` (contract.ts) by its shape, not by an `implements` clause: the internal members
  * are stripped from the published typings, which would make that clause fail there.
  */
