@@ -29,7 +29,8 @@ export { FileResult, RedirectResult, SaddleResponse } from './response.js'
 export type { Handler, Route, RouteMatch, RouteOptions } from './route.js'
 export type { RouteHandler, RuleVarNames, RuleVars } from './route-types.js'
 export { sanitizeFilename, type SaveOptions, UploadedFile } from './upload.js'
-export { SaddleWas, TempBag } from './saddle-was.js'
+export { SaddleWas } from './saddle-was.js'
+export { TempBag } from './temp-bag.js'
 export {
   LocalRooms,
   type RoomMember,

@@ -3,9 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RequestContext } from '@skitai/engine'
-import { type Cluster, Was } from '@skitai/was'
+import type { Cluster } from '@skitai/was'
 import { ApiResult, FaultResult } from './api.js'
-import type { RouteInfo, RpcKind, SaddleApp, SaddleWebSocket } from './contract.js'
+import type { RouteInfo, RpcKind, SaddleApp } from './contract.js'
 import { broadcast } from './events.js'
 import { baseurlFor, buildUrlFor, partialFor } from './url-builder.js'
 import { SaddleRequest } from './request.js'
@@ -14,51 +14,23 @@ import type { CookieJar } from './state/cookie.js'
 import type { MessageBox } from './state/mbox.js'
 import type { Session } from './state/session.js'
 import { renderOrApi, renderTemplate } from './templates.js'
+import { TempBag } from './temp-bag.js'
 import type { UploadedFile } from './upload.js'
-
-type Fn = (...args: any[]) => unknown
+import { WebSocketWas } from './websocket-was.js'
 
 /** A hook layer as `was` keeps it while its teardown is owed (hooks.ts `HookLayer` is one). */
 export interface OwedTeardown {
   readonly teardown: readonly ((was: SaddleWas) => unknown)[] | null
 }
 
-/** The `was` of a `temp.bind` kind. */
-export type TempEvent = 'ok' | 'except' | 'end'
-
-/** `was.temp`: a request-scoped bag plus one-request callbacks (`bind`). */
-export class TempBag {
-  #ok: Fn[] | null = null
-  #except: Fn[] | null = null
-  #end: Fn[] | null = null;
-  [key: string]: unknown
-
-  /** `ok(was, response)` after success, `except(was, error)` after a failure, `end(was)` always. */
-  bind(event: TempEvent, fn: Fn): void {
-    if (event === 'ok') (this.#ok ??= []).push(fn)
-    else if (event === 'except') (this.#except ??= []).push(fn)
-    else if (event === 'end') (this.#end ??= []).push(fn)
-    else throw new Error(`was.temp.bind: unknown event '${event}' (ok, except or end)`)
-  }
-
-  /**
-   * @internal The callbacks bound for this request's outcome — `ok` (or `except`) first, then `end` —
-   * taken once: the bag forgets them (lifecycle/run-route.ts `withTempCallbacks`).
-   */
-  takeCallbacks(ok: boolean): [first: Fn[] | null, end: Fn[] | null] {
-    const taken: [Fn[] | null, Fn[] | null] = [ok ? this.#ok : this.#except, this.#end]
-    this.#ok = this.#except = this.#end = null
-    return taken
-  }
-}
-
 /**
- * The handler context (README "`was` in a handler"). One fixed shape — every field is assigned in the constructor — and
- * everything costly is lazy: request views, response, g, temp, cookies, session.
+ * The handler context (README "`was` in a handler"). One fixed shape — every field is assigned in the constructor
+ * (the WebSocket slots in the constructor of `WebSocketWas`, websocket-was.ts) — and everything costly is lazy:
+ * request views, response, g, temp, cookies, session.
  * It is a `WasScope` (contract.ts) by its shape, not by an `implements` clause: the internal members
  * are stripped from the published typings, which would make that clause fail there.
  */
-export class SaddleWas extends Was {
+export class SaddleWas extends WebSocketWas {
   readonly app: SaddleApp<SaddleWas>
   /** The matched route, once known. */
   route: RouteInfo | null
@@ -87,10 +59,6 @@ export class SaddleWas extends Was {
   #session: Session | null
   #mbox: MessageBox | null
   #csrfToken: string | null
-  /** the connection of a WebSocket route (websocket/session.ts), else null */
-  #ws: SaddleWebSocket | null
-  /** the WebSocket event being handled: 0 a message, 1 init, 2 open, 3 close */
-  #wsEvent: number
   /** hook layers entered whose teardown has not started yet, innermost last (lifecycle/hook-layers.ts) */
   #pendingTeardowns: OwedTeardown[] | null
   /** @internal the engine answered for this request (lifecycle/abandon.ts): the rest of its walk is ignored */
@@ -117,41 +85,8 @@ export class SaddleWas extends Was {
     this.#session = null
     this.#mbox = null
     this.#csrfToken = null
-    this.#ws = null
-    this.#wsEvent = 0
     this.#pendingTeardowns = null
     this.abandoned = false
-  }
-
-  /** The connection of a WebSocket route: `send(data, clientId?)`, `sendAll`, `close`, `clients`. */
-  get websocket(): SaddleWebSocket {
-    if (this.#ws === null) throw new Error('was.websocket is only available in a WebSocket route')
-    return this.#ws
-  }
-
-  /** The handshake is being checked (the handler is called before the 101). */
-  wsinit(): boolean {
-    return this.#wsEvent === 1
-  }
-
-  /** The connection has just opened (a returned value is sent). */
-  wsopened(): boolean {
-    return this.#wsEvent === 2
-  }
-
-  /** The connection has closed. */
-  wsclosed(): boolean {
-    return this.#wsEvent === 3
-  }
-
-  /** The handler was called for an event (init, open, close), not for a message. */
-  wshasevent(): boolean {
-    return this.#wsEvent !== 0
-  }
-
-  /** The connection's numeric client id (from 0, per process); -1 outside WebSocket routes. */
-  wsclient(): number {
-    return this.#ws === null ? -1 : this.#ws.clientId
   }
 
   /** `app.config.defaultRequestType` when set, else the server-wide default (was README). */
@@ -370,16 +305,6 @@ export class SaddleWas extends Was {
 
   get sessionIfUsed(): Session | null {
     return this.#session
-  }
-
-  /** @internal the connection of the WebSocket route being handled */
-  attachWebSocket(ws: SaddleWebSocket): void {
-    this.#ws = ws
-  }
-
-  /** @internal the WebSocket event being handled: 0 a message, 1 init, 2 open, 3 close */
-  setWsEvent(kind: number): void {
-    this.#wsEvent = kind
   }
 
   /** A path for a new temporary file (not created). */
