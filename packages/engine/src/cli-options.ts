@@ -93,6 +93,12 @@ export function makeOption(short: string | undefined | null, long: string, help 
   return { short: short ?? undefined, long: name, help, takesValue, valueName }
 }
 
+/** `addOption`: a script's option joins the others once (a long name given twice is an error). */
+export function addOption(options: OptionSpec[], spec: OptionSpec): void {
+  if (options.some((s) => s.long === spec.long)) throw new Error(`addOption: ${spec.long} is defined twice`)
+  options.push(spec)
+}
+
 export function parseArgs(argv: readonly string[], custom: readonly OptionSpec[] = []): ParsedArgs {
   const out: ParsedArgs = {
     port: undefined,

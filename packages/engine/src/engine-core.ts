@@ -9,9 +9,9 @@ import type { WsHub } from './ws-hub.js'
 
 /**
  * What the request path (pipeline.ts, server.ts, deadlines.ts, the HTTP/2 and WebSocket files, the test
- * client) reads and calls on the engine. The `Engine` class (engine.ts) has all of it; those files take
- * this interface rather than the class because engine.ts imports them — a type import of the class would
- * close an import cycle (ARCHITECTURE.md, "Dependency rules").
+ * client) reads and calls on the engine. The `Engine` class (engine.ts, its fields in engine-state.ts) has
+ * all of it; those files take this interface rather than the class because engine.ts imports them — a
+ * type import of the class would close an import cycle (ARCHITECTURE.md, "Dependency rules").
  */
 export interface EngineCore extends ServingEngine {
   readonly mounts: MountTable

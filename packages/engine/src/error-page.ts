@@ -75,6 +75,29 @@ export function renderFailure(
   })
 }
 
+/**
+ * The engine answers for a handler that failed (threw, rejected, missed its deadline, let an error
+ * escape): the error page, then the app still holding the request is told once (`holder.abandon`).
+ */
+export function answerFailure(
+  log: AccessLog,
+  debug: boolean,
+  err: unknown,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: EngineRequestContext | null,
+): void {
+  writeError(res, renderFailure(log, debug, err, req, ctx))
+  const holder = ctx?.holder ?? null
+  if (holder === null) return
+  ctx!.holder = null
+  try {
+    holder.abandon(err)
+  } catch (e) {
+    log.appError(e, ctx!.gtxnid, 'releasing an abandoned request')
+  }
+}
+
 export interface ErrorOptions {
   error?: unknown
   debug?: boolean

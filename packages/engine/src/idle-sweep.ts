@@ -1,7 +1,7 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { checkDeadlines } from './deadlines.js'
 import type { EngineCore } from './engine-core.js'
-import { handleTimeout } from './pipeline.js'
 
 /**
  * The request timeout (README "HTTP, limits and timeouts": idle time between data events) and the keep-alive timeout as one
@@ -101,4 +101,20 @@ function sweep(sockets: Set<Socket>, requestMs: number, keepAliveMs: number, eng
       else s.destroy()
     }
   }
+}
+
+/**
+ * A socket was idle for the request timeout (or the keep-alive timeout ran out). Drop it when the client
+ * is the slow side: sending its request body, not reading our response, or idle between requests. Keep
+ * it when the request is complete and only the handler is still working (that is not the client's fault).
+ */
+export function handleTimeout(socket: Socket): void {
+  const req = (socket as any).parser?.incoming as IncomingMessage | undefined
+  const res = (socket as any)._httpMessage as ServerResponse | null | undefined
+  if (req !== undefined && req !== null && !req.complete) {
+    socket.destroy()
+    return
+  }
+  if (res !== undefined && res !== null && !res.writableEnded && socket.writableLength === 0) return
+  socket.destroy()
 }

@@ -55,6 +55,19 @@ export interface Prefs {
   bodyRateGraceSeconds: number
 }
 
+/** The engine's preferences before the serve script changes any (`pref()`). */
+export function defaultPrefs(): Prefs {
+  return {
+    maxClientBodySize: 64 * 1024 * 1024,
+    maxInFlight: 10000,
+    coalescePipelinedWrites: true,
+    maxConnectionsPerAddress: 1000,
+    maxInFlightPerAddress: 500,
+    minBodyRate: 512,
+    bodyRateGraceSeconds: 10,
+  }
+}
+
 /** `{ host }` of mount(): one name or several, trimmed and lower-cased; null for no host. */
 export function normalizeHosts(host: MountOptions['host']): readonly string[] | null {
   if (host === undefined) return null

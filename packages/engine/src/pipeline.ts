@@ -1,7 +1,7 @@
-import { IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { isOverConnectionCap, recordOf } from './address-caps.js'
-import { contentLengthOf, guardChunkedBody, refuse, tooLarge } from './body.js'
+import { guardChunkedBody, refuse, tooLarge } from './body.js'
 import { startBodyClock } from './deadlines.js'
 import type { EngineCore } from './engine-core.js'
 import { sendError } from './error-page.js'
@@ -9,15 +9,16 @@ import { type AppTarget, type MountEntry, matchEntry } from './mounts.js'
 import { isPastLastAnswer } from './drain-socket.js'
 import { EngineRequestContext } from './request-context.js'
 import type { SkitaiRequest } from './incoming.js'
-import { reportsClose, responseClosed, SkitaiResponse } from './response.js'
+import { reportsClose, responseClosed, type SkitaiResponse } from './response.js'
 import { scanHead } from './request-head.js'
 import { ltxnIdOf } from './txn.js'
-import { type CoalescingSocket, stopCoalescing } from './write-coalescing.js'
-import { WebSocketUpgrade } from './ws-upgrade.js'
+import type { CoalescingSocket } from './write-coalescing.js'
 
 /**
  * The per-request path: socket → mount table → target, and the response's 'close' for bookkeeping.
  * Module-level functions with the engine passed in: no closures per request on the common path.
+ * The events around it have files of their own: upgrades and CONNECT (upgrade-request.ts),
+ * `Expect: 100-continue` (expect-continue.ts), requests node could not parse (client-errors.ts).
  */
 
 type Res = ServerResponse & Partial<Pick<SkitaiResponse, 'skitaiCtx' | 'skitaiHeadTime' | 'skitaiSeq'>>
@@ -234,199 +235,14 @@ function onResponseClose(this: Res): void {
 }
 
 /**
- * An `Upgrade` request (WebSocket, h2c …). A target that can upgrade (a Skitai app with `upgrade`, an
- * '@alias' proxy) gets the socket; otherwise the request is answered as a plain HTTP request on that
- * socket — as Node would without an 'upgrade' listener — and the connection is closed afterwards.
- */
-export function handleUpgrade(engine: EngineCore, req: IncomingMessage, socket: Socket, head: Buffer): void {
-  stopCoalescing(socket)
-  socket.on('error', ignoreError)
-  let url = req.url as string
-  if (url.charCodeAt(0) !== 47) url = originForm(url) ?? '/'
-  req.url = url
-  const q = url.indexOf('?')
-  const path = q < 0 ? url : url.slice(0, q)
-  const mounts = engine.mounts
-  const entry = mounts.rootOnly ?? matchEntry(mounts.tableForHost(req.headers.host), path)
-  const target = entry?.app ?? null
-  const upgrade = target?.upgrade ?? null
-  if (entry !== null && upgrade !== null && !engine.closing) {
-    const point = entry.point
-    // a WebSocket handshake to an app is logged (a refusal as a request, an accepted one per session)
-    const ws = target!.kind === 'skitai' && isWebSocketUpgrade(req)
-    const logged = ws && engine.log.isLogged(path)
-    const ctx = new EngineRequestContext(
-      point,
-      point.length === 0 ? path : path.slice(point.length),
-      q < 0 ? '' : url.slice(q + 1),
-      first(req.headers['x-gtxn-id']),
-      ltxnIdOf(first(req.headers['x-ltxn-id'])),
-      performance.now(),
-      engine.prefs.maxClientBodySize,
-      0,
-      false,
-      req.headers.origin !== undefined,
-      undefined,
-      false,
-      engine,
-      logged,
-    )
-    try {
-      const control = ws ? new WebSocketUpgrade(engine, req, socket, head, ctx) : undefined
-      if (upgrade(req, socket, head, ctx, control)) {
-        engine.trackUpgraded(socket)
-        return
-      }
-    } catch (e) {
-      engine.log.appError(e, `${ctx.gtxnid}/${ctx.ltxnid}`, `upgrade ${req.method} ${url}`)
-      if (socket.writable)
-        socket.end('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
-      socket.destroy()
-      return
-    }
-    if ((socket as any).destroyed || !socket.writable) return
-  }
-  if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
-    // the parser has let go of this socket: a body cannot be read any more
-    socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
-    return
-  }
-  answerOnSocket(engine, req, socket)
-}
-
-/**
- * `CONNECT host:port` (a forward-proxy tunnel, which Skitai is not): without a 'connect' listener Node
- * would drop the connection without a word; answer 405 through the pipeline (logged) and close.
- */
-export function handleConnect(engine: EngineCore, req: IncomingMessage, socket: Socket): void {
-  stopCoalescing(socket)
-  socket.on('error', ignoreError)
-  answerOnSocket(engine, req, socket)
-}
-
-/** Answer a request whose socket Node has let go of (upgrade, CONNECT) as plain HTTP, then close. */
-function answerOnSocket(engine: EngineCore, req: IncomingMessage, socket: Socket): void {
-  const res = new SkitaiResponse(req)
-  res.shouldKeepAlive = false
-  res.assignSocket(socket)
-  res.on('finish', endUpgradeSocket)
-  handleRequest(engine, req, res)
-}
-
-/** The response is written: close the connection (its 'close' closes the response, for the log). */
-function endUpgradeSocket(this: ServerResponse): void {
-  this.socket?.end()
-}
-
-function ignoreError(): void {}
-
-function isWebSocketUpgrade(req: IncomingMessage): boolean {
-  const u = req.headers.upgrade
-  return u !== undefined && u.toLowerCase() === 'websocket'
-}
-
-function first(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v
-}
-
-/**
  * `http://host/path?q` (absolute form) → `/path?q`; anything else that is not origin form, and an absolute
  * form whose authority is not a valid host (`http://[::1`), → null.
  */
-function originForm(url: string): string | null {
+export function originForm(url: string): string | null {
   const m = /^https?:\/\/[^/?#]*/i.exec(url)
   if (m === null) return null
   // absolute form is rare (proxies, some clients): the WHATWG parser checks the authority
   if (!URL.canParse(m[0])) return null
   const rest = url.slice(m[0].length)
   return rest.length === 0 || rest.charCodeAt(0) === 63 ? `/${rest}` : rest
-}
-
-/** `Expect: 100-continue`: send 100 and go on, unless the declared body is over the limit (413, no 100). */
-export function handleCheckContinue(engine: EngineCore, req: IncomingMessage, res: ServerResponse): void {
-  if (contentLengthOf(req) > engine.prefs.maxClientBodySize) {
-    handleRequest(engine, req, res, true)
-    return
-  }
-  continueOnRead(req, res)
-  handleRequest(engine, req, res)
-}
-
-const nodeRead = (IncomingMessage.prototype as any)._read as (n: number) => void
-
-/**
- * Send `100 Continue` only when someone starts reading the body: an app that refuses it first (its own
- * lower limit, a failed auth check) answers instead of the 100, and the client never sends the body.
- */
-function continueOnRead(req: IncomingMessage, res: ServerResponse): void {
-  const r = req as IncomingMessage & { _read: (n: number) => void }
-  r._read = function readAfterContinue(this: IncomingMessage, n: number): void {
-    r._read = nodeRead
-    if (!res.headersSent && !res.writableEnded) res.writeContinue()
-    nodeRead.call(this, n)
-  }
-}
-
-const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
-  HPE_HEADERS_TIMEOUT: [408, 'Request Timeout'],
-}
-
-/** A request Node could not parse: 400 (431, 408) with the reason, then the connection is closed. */
-export function handleClientError(
-  engine: EngineCore,
-  err: Error & { code?: string; reason?: string },
-  socket: Socket,
-): void {
-  const busy = (socket as any)._httpMessage as ServerResponse | null | undefined
-  const why = (err.reason ?? err.message ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
-  const gone = err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || !socket.writable
-  if (!gone && busy && !busy.headersSent && busy.req && !busy.req.complete) {
-    // the body of the request being handled is malformed (a bad chunk size …): that request gets the 400
-    engine.log.serverLog('warn', `client error from ${socket.remoteAddress ?? '-'}: ${err.code ?? ''} ${why}`)
-    sendError(busy.req, busy, 400, `bad request body: ${why}`, { close: true })
-    // the parser is dead, so the body never ends: the request is aborted (its readers clean up, the
-    // upload's temporary files go) once the 400 had time to leave
-    setTimeout(abortRequest, 2000, socket, busy.req).unref()
-    return
-  }
-  // a client gone mid-body, or a response pending on this connection (a raw 400 would be read as its
-  // answer): just close; the request in progress is aborted with it
-  if (gone || busy) {
-    socket.destroy()
-    return
-  }
-  const [status, reason] = CLIENT_ERROR_STATUS[err.code ?? ''] ?? [400, 'Bad Request']
-  const body = `${status} ${reason}: ${why}\n`
-  engine.log.serverLog('warn', `client error from ${socket.remoteAddress ?? '-'}: ${err.code ?? ''} ${why}`)
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  )
-  setTimeout(destroySocket, 2000, socket).unref()
-}
-
-function destroySocket(socket: Socket): void {
-  socket.destroy()
-}
-
-function abortRequest(socket: Socket, req: IncomingMessage): void {
-  if (!req.destroyed) req.destroy()
-  socket.destroy()
-}
-
-/**
- * A socket was idle for the request timeout (or the keep-alive timeout ran out). Drop it when the client
- * is the slow side: sending its request body, not reading our response, or idle between requests. Keep
- * it when the request is complete and only the handler is still working (that is not the client's fault).
- */
-export function handleTimeout(socket: Socket): void {
-  const req = (socket as any).parser?.incoming as IncomingMessage | undefined
-  const res = (socket as any)._httpMessage as ServerResponse | null | undefined
-  if (req !== undefined && req !== null && !req.complete) {
-    socket.destroy()
-    return
-  }
-  if (res !== undefined && res !== null && !res.writableEnded && socket.writableLength === 0) return
-  socket.destroy()
 }

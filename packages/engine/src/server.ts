@@ -3,17 +3,13 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { EngineCore } from './engine-core.js'
-import {
-  handleCheckContinue,
-  handleClientError,
-  handleConnect,
-  handleRequest,
-  handleTimeout,
-  handleUpgrade,
-} from './pipeline.js'
+import { handleClientError } from './client-errors.js'
+import { handleCheckContinue } from './expect-continue.js'
+import { handleRequest } from './pipeline.js'
+import { handleConnect, handleUpgrade } from './upgrade-request.js'
 import { H2Side, sniffPlainConnections, splitTlsConnections } from './http2-server.js'
 import type { H2Limits } from './http2-limits.js'
-import { IdleSweep, KEEP_ALIVE_GRACE_MS } from './idle-sweep.js'
+import { handleTimeout, IdleSweep, KEEP_ALIVE_GRACE_MS } from './idle-sweep.js'
 import { readTlsFiles, type TlsFiles } from './tls.js'
 import { SkitaiRequest } from './incoming.js'
 import { SkitaiResponse } from './response.js'

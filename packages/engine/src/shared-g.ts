@@ -40,6 +40,16 @@ export class SharedG {
     })
   }
 
+  /** `registerG('A', 'B')`, `registerG({ A: 0 })`: names, or names with their initial values. */
+  registerAll(names: ReadonlyArray<string | Record<string, unknown>>): void {
+    if (names.length === 0) throw new TypeError('registerG: give at least one name')
+    for (const n of names) {
+      if (typeof n === 'string') this.register([n])
+      else if (n !== null && typeof n === 'object') for (const [k, v] of Object.entries(n)) this.register([k], v)
+      else throw new TypeError(`registerG: give names or { NAME: initial }, got ${String(n)}`)
+    }
+  }
+
   register(names: readonly string[], initial?: unknown): void {
     for (const name of names) {
       if (typeof name !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(name))

@@ -25,6 +25,11 @@ export function isFetchHandler(x: unknown): x is FetchHandler {
   return typeof x === 'object' && x !== null && typeof (x as any).fetch === 'function'
 }
 
+/** `{ port, host?, https? }`: a server already running (`testClient({ port })`), not an app to mount. */
+export function isServerAddress(x: any): x is { port: number; host?: string; https?: boolean } {
+  return typeof x === 'object' && x !== null && !isSkitaiApp(x) && !isFetchHandler(x) && typeof x.port === 'number'
+}
+
 /** Turn an app into the engine's target; throws a clear error for anything else. */
 export function toAppTarget(x: unknown, source: string, reporter: ErrorReporter): AppTarget {
   if (isSkitaiApp(x)) return new SkitaiTarget(x)

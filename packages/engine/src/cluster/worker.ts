@@ -10,7 +10,7 @@ import { type CriticalPoint, reportCpu } from './critical-point.js'
 import { ClusterSharedState } from './ipc-shared-state.js'
 import { CTL, type CtlMessage, ENV_NAME, ENV_WORKER_ID, isCtlMessage } from './messages.js'
 
-/** What the worker needs of the engine (engine.ts imports this file: no import of the class). */
+/** What the worker needs of the engine (engine.ts and engine-run.ts import this file: no import of the class). */
 export interface WorkerEngine {
   readonly log: AccessLog
   close(graceSeconds?: number): Promise<void>
