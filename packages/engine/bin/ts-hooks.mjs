@@ -28,7 +28,8 @@ const TS_FILE = /\.(ts|mts|tsx)$/
 const DECLARATION = /\.d\.(m|c)?ts$/
 const JS_FILE = /\.(js|jsx)$/
 const PATH_LIKE = /^(\.{1,2}\/|\/|file:)/
-const IDLE_MS = 500
+// the compiler process exits after this long without work (SKITAI_TS_IDLE_MS: for the loader's tests)
+const IDLE_MS = Number(process.env.SKITAI_TS_IDLE_MS) > 0 ? Number(process.env.SKITAI_TS_IDLE_MS) : 500
 
 // ---- resolve -----------------------------------------------------------------------------------------
 
@@ -127,15 +128,20 @@ async function compile(path, source) {
   return code
 }
 
+/**
+ * The compiler process now in use, with the compiles sent to it. Each process has its own pending map:
+ * one that idled out may still be exiting while a new one already takes compiles, and its exit must fail
+ * only the compiles it was given.
+ */
 let compiler = null
 let nextId = 0
-const pending = new Map()
 let idleTimer = null
 
 function startCompiler() {
   const env = { ...process.env }
   delete env.NODE_OPTIONS // never load these hooks into the compiler itself
   const child = spawn(process.execPath, [compilerScript], { stdio: ['pipe', 'pipe', 'inherit'], env })
+  const self = { child, pending: new Map() }
   let buffered = ''
   child.stdout.setEncoding('utf8')
   child.stdout.on('data', (chunk) => {
@@ -145,30 +151,30 @@ function startCompiler() {
       const reply = JSON.parse(buffered.slice(0, nl))
       buffered = buffered.slice(nl + 1)
       nl = buffered.indexOf('\n')
-      const job = pending.get(reply.id)
+      const job = self.pending.get(reply.id)
       if (job === undefined) continue
-      pending.delete(reply.id)
+      self.pending.delete(reply.id)
       if (reply.error !== undefined) job.reject(new SyntaxError(`TypeScript: ${reply.error}`))
       else job.resolve(reply.code)
     }
-    if (pending.size === 0) scheduleIdle()
+    if (self.pending.size === 0 && compiler === self) scheduleIdle()
   })
   child.on('exit', (code, signal) => {
-    if (compiler === child) compiler = null
-    for (const [id, job] of pending) {
-      pending.delete(id)
+    if (compiler === self) compiler = null
+    for (const [id, job] of self.pending) {
+      self.pending.delete(id)
       job.reject(new Error(`the TypeScript compiler process ended (code ${code}, signal ${signal})`))
     }
   })
   // not unref'd: while a compile is pending, this child is what keeps the process waiting for it
-  return child
+  return self
 }
 
 function scheduleIdle() {
   clearTimeout(idleTimer)
   idleTimer = setTimeout(() => {
-    if (pending.size === 0 && compiler !== null) {
-      compiler.stdin.end()
+    if (compiler !== null && compiler.pending.size === 0) {
+      compiler.child.stdin.end()
       compiler = null
     }
   }, IDLE_MS)
@@ -178,9 +184,10 @@ function scheduleIdle() {
 function compileInChild(path, source) {
   clearTimeout(idleTimer)
   compiler ??= startCompiler()
+  const c = compiler
   const id = nextId++
   return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject })
-    compiler.stdin.write(`${JSON.stringify({ id, path, source })}\n`)
+    c.pending.set(id, { resolve, reject })
+    c.child.stdin.write(`${JSON.stringify({ id, path, source })}\n`)
   })
 }

@@ -177,3 +177,27 @@ skitai.run({ address: '127.0.0.1', port: 1 })
     assert.ok(diff < 25, `hello.ts idles ${diff.toFixed(1)} MB above hello.js`)
   })
 })
+
+test('a compile asked for while the idle compiler process is exiting goes to a new process and succeeds', async () => {
+  // the compiler idles out after SKITAI_TS_IDLE_MS; imports spaced around that time land in the moment
+  // the old process is ending (its exit used to fail the compile already sent to the new one)
+  const dir = mkdtempSync(join(tmp, 'idle-'))
+  const count = 12
+  for (let i = 0; i < count; i++) writeFileSync(join(dir, `m${i}.ts`), `export const n: number = ${i}\n`)
+  writeFileSync(
+    join(dir, 'main.mjs'),
+    `const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+let sum = 0
+for (let i = 0; i < ${count}; i++) {
+  await sleep(20 + (i % 8))
+  sum += (await import('./m' + i + '.ts')).n
+}
+console.log('sum', sum)
+`,
+  )
+  const { stdout } = await run(process.execPath, ['--import', REGISTER, join(dir, 'main.mjs')], {
+    cwd: dir,
+    env: { ...env, SKITAI_TS_CACHE: 'off', SKITAI_TS_IDLE_MS: '20' },
+  })
+  assert.equal(stdout.trim(), `sum ${(count * (count - 1)) / 2}`)
+})
