@@ -1,4 +1,4 @@
-// HTTP/2 sessions (README "HTTP/2 and TLS"): an idle session is closed with GOAWAY after the keep-alive
+// HTTP/2 sessions and responses (README "HTTP/2 and TLS"): an idle session is closed with GOAWAY after the keep-alive
 // time and a busy one is not; the per-address caps (README "Limits") count HTTP/2 streams and TLS
 // connections like plain HTTP/1.1 ones.
 import assert from 'node:assert/strict'
@@ -132,6 +132,37 @@ test('the per-address caps apply over TLS too: HTTPS/1.1 connections and h2 stre
     s.close()
   } finally {
     agent.destroy()
+    await engine.close(1)
+  }
+})
+
+test('h2 answers carry a current Date header; one the app sets (writeHead or setHeader) wins', async () => {
+  const engine = quietEngine()
+  engine.mount('/', (req: any, res: any) => {
+    if (req.url === '/own-head') res.writeHead(200, { date: 'Tue, 01 Jan 2030 00:00:00 GMT' })
+    else if (req.url === '/own-set') {
+      res.setHeader('Date', 'Wed, 02 Jan 2030 00:00:00 GMT')
+      res.writeHead(200)
+    } else res.writeHead(200, { 'content-type': 'text/plain' })
+    res.end('x')
+  })
+  const port = await engine.listen({ port: 0 })
+  try {
+    const s = h2connect(`http://127.0.0.1:${port}`)
+    s.on('error', () => {})
+    const dateOf = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const r = s.request({ ':path': path })
+        r.on('response', (h) => resolve(String(h.date)))
+        r.on('error', reject)
+        r.resume()
+      })
+    const d = await dateOf('/')
+    assert.ok(Math.abs(Date.parse(d) - Date.now()) < 2000, `Date ${d}`)
+    assert.equal(await dateOf('/own-head'), 'Tue, 01 Jan 2030 00:00:00 GMT')
+    assert.equal(await dateOf('/own-set'), 'Wed, 02 Jan 2030 00:00:00 GMT')
+    s.close()
+  } finally {
     await engine.close(1)
   }
 })
