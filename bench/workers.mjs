@@ -7,9 +7,11 @@
 // (and PSS) of the single process and of master + each worker; (3) SIGHUP and SIGTERM under load with
 // the failed requests counted per connection (packages/engine/test/fixtures/shutdown/load-worker.mjs).
 //   node bench/workers.mjs [--quick] [--write] [--duration s] [--rounds n] [--connections n]
-//                          [--only throughput,rss,signals] [--source]
+//                          [--only throughput,rss,signals] [--source] [--busy n]
 // --write replaces the section between the `workers` markers of bench/RESULTS.md (run it under
-// `flock /work/notes/bench.lock`); --quick takes seconds and writes nothing.
+// `flock /work/notes/bench.lock`); --quick takes seconds and writes nothing; --busy n runs the signal
+// scenarios beside n CPU-bound processes (a loaded machine: the retiring workers' event loops stall).
+import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -29,7 +31,16 @@ const ROUTES = [
 const PARTS = ['throughput', 'rss', 'signals']
 
 function parseOptions(argv) {
-  const o = { quick: false, write: false, source: false, duration: 8, rounds: 2, connections: 100, only: PARTS }
+  const o = {
+    quick: false,
+    write: false,
+    source: false,
+    duration: 8,
+    rounds: 2,
+    connections: 100,
+    only: PARTS,
+    busy: 0,
+  }
   const given = new Set()
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
@@ -45,6 +56,7 @@ function parseOptions(argv) {
     else if (arg === '--duration') o.duration = number()
     else if (arg === '--rounds') o.rounds = Math.round(number())
     else if (arg === '--connections') o.connections = Math.round(number())
+    else if (arg === '--busy') o.busy = Math.round(number())
     else if (arg === '--only') {
       o.only = String(argv[++i] ?? '')
         .split(',')
@@ -241,7 +253,7 @@ async function sighup(pipelining) {
     }
     const t = tally
     console.log(
-      `SIGHUP p${pipelining}: ${t.answered} answered, autocannon errors ${t.autocannon.errors} + non-2xx ${t.autocannon.non2xx}; unanswered (no close said) ${t.unansweredBeforeSignal}, written after a Connection: close answer ${t.unansweredAfterClose}, refused ${t.refusedConnects}, resets ${t.resets} (${t.resetsOpenedAfterSignal} opened after the window), cut ${t.partialAnswers}; ${r.replaced} replaced in ${r.replacedMs} ms; pids ${before} → ${after}`,
+      `SIGHUP p${pipelining}: ${t.answered} answered, autocannon errors ${t.autocannon.errors} + non-2xx ${t.autocannon.non2xx}; unanswered (no close said) ${t.unansweredBeforeSignal} (at a FIN without close: ${t.unansweredAtFin} on ${t.finWithoutClose} connection(s), ms since last answer / last write ${JSON.stringify(t.finGaps)}), written after a Connection: close answer ${t.unansweredAfterClose}, refused ${t.refusedConnects}, resets ${t.resets} (${t.resetsOpenedAfterSignal} opened after the window), cut ${t.partialAnswers}; ${r.replaced} replaced in ${r.replacedMs} ms; pids ${before} → ${after}`,
     )
     return r
   } finally {
@@ -275,7 +287,7 @@ async function sigterm(pipelining) {
     }
     const t = tally
     console.log(
-      `SIGTERM p${pipelining}: sent before ${t.sentBeforeSignal}, unanswered of those ${t.unansweredBeforeSignal}, cut ${t.partialAnswers}, resets ${t.resets} (${t.resetsOpenedAfterSignal} opened after the signal); exit ${r.code} after ${r.exitMs?.toFixed(0)} ms; autocannon errors ${t.autocannon.errors} (after the exit: refused reconnects)`,
+      `SIGTERM p${pipelining}: sent before ${t.sentBeforeSignal}, unanswered of those ${t.unansweredBeforeSignal} (at a FIN without close: ${t.unansweredAtFin} on ${t.finWithoutClose} connection(s), ms since last answer / last write ${JSON.stringify(t.finGaps.slice(0, 5))}), cut ${t.partialAnswers}, resets ${t.resets} (${t.resetsOpenedAfterSignal} opened after the signal, ${t.resetsNeverAnswered} never answered); exit ${r.code} after ${r.exitMs?.toFixed(0)} ms; autocannon errors ${t.autocannon.errors} (after the exit: refused reconnects)`,
     )
     return r
   } finally {
@@ -300,8 +312,15 @@ if (opts.only.includes('throughput')) out.throughput = await throughput()
 if (opts.only.includes('rss')) out.rss = await idleRss()
 if (opts.only.includes('signals')) {
   out.signals = []
-  for (const pipelining of [1, 10]) out.signals.push(await sighup(pipelining))
-  for (const pipelining of [1, 10]) out.signals.push(await sigterm(pipelining))
+  // CPU-bound loops that end by themselves when this process is gone (their parent pid changes)
+  const spin = `for (let i = 0; ; i++) if (i % 1e7 === 0 && process.ppid !== ${process.pid}) process.exit()`
+  const busy = Array.from({ length: opts.busy }, () => spawn(process.execPath, ['-e', spin], { stdio: 'ignore' }))
+  try {
+    for (const pipelining of [1, 10]) out.signals.push(await sighup(pipelining))
+    for (const pipelining of [1, 10]) out.signals.push(await sigterm(pipelining))
+  } finally {
+    for (const b of busy) b.kill('SIGKILL')
+  }
 }
 out.loadavgAfter = loadavg().map((x) => Number(x.toFixed(2)))
 

@@ -64,25 +64,56 @@ function rssTable(rss) {
 
 function signalTables(signals) {
   const hup = [
-    '| pipelining | answered | failed: autocannon errors + non-2xx | unanswered (no `Connection: close` before) | written after a `Connection: close` answer | refused connections | resets (of them opened after the window) | cut mid-answer | replaced in | every worker pid changed |',
+    '| pipelining | answered | failed: autocannon errors + non-2xx | unanswered (no `Connection: close` before; of them at a FIN without one) | written after a `Connection: close` answer | refused connections | resets (of them opened after the window) | cut mid-answer | replaced in | every worker pid changed |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ]
   const term = [
-    '| pipelining | sent before the signal | unanswered of those | cut mid-answer | resets (of them opened after the signal) | exit code | time to exit | workers left |',
+    '| pipelining | sent before the signal | unanswered of those (at a FIN without `Connection: close`) | cut mid-answer | resets (of them: opened after the signal / never answered) | exit code | time to exit | workers left |',
     '|---|---|---|---|---|---|---|---|',
   ]
   for (const s of signals) {
     const t = s.tally
     if (s.signal === 'SIGHUP')
       hup.push(
-        `| ${s.pipelining} | ${int(t.answered)} | **${t.autocannon.errors + t.autocannon.non2xx}** (${t.autocannon.errors} + ${t.autocannon.non2xx}) | ${t.unansweredBeforeSignal} | ${t.unansweredAfterClose} | ${t.refusedConnects} | ${t.resets} (${t.resetsOpenedAfterSignal}) | ${t.partialAnswers} | ${s.replaced} workers, ${s.replacedMs} ms | ${s.allChanged ? 'yes' : 'NO'}: ${s.pidsBefore.join(', ')} → ${s.pidsAfter.join(', ')} |`,
+        `| ${s.pipelining} | ${int(t.answered)} | **${t.autocannon.errors + t.autocannon.non2xx}** (${t.autocannon.errors} + ${t.autocannon.non2xx}) | ${t.unansweredBeforeSignal} (${t.unansweredAtFin}) | ${t.unansweredAfterClose} | ${t.refusedConnects} | ${t.resets} (${t.resetsOpenedAfterSignal}) | ${t.partialAnswers} | ${s.replaced} workers, ${s.replacedMs} ms | ${s.allChanged ? 'yes' : 'NO'}: ${s.pidsBefore.join(', ')} → ${s.pidsAfter.join(', ')} |`,
       )
     else
       term.push(
-        `| ${s.pipelining} | ${int(t.sentBeforeSignal)} | **${t.unansweredBeforeSignal}** | ${t.partialAnswers} | ${t.resets} (${t.resetsOpenedAfterSignal}) | ${s.code ?? `signal ${s.exitSignal}`} | ${s.exitMs == null ? 'did not exit in 40 s' : `${s.exitMs.toFixed(0)} ms`} | ${s.workersLeft} |`,
+        `| ${s.pipelining} | ${int(t.sentBeforeSignal)} | **${t.unansweredBeforeSignal}** (${t.unansweredAtFin}) | ${t.partialAnswers} | ${t.resets} (${t.resetsOpenedAfterSignal} / ${t.resetsNeverAnswered}) | ${s.code ?? `signal ${s.exitSignal}`} | ${s.exitMs == null ? 'did not exit in 40 s' : `${s.exitMs.toFixed(0)} ms`} | ${s.workersLeft} |`,
       )
   }
   return { hup: hup.join('\n'), term: term.join('\n') }
+}
+
+/**
+ * Requests lost at a FIN without `Connection: close`: said with the measured gaps, since the figure is the
+ * server's (drain-socket.ts closes a connection that read nothing for 50 ms) and not the client's.
+ */
+function finNote(signals) {
+  const hit = signals.filter((s) => s.signal === 'SIGHUP' && s.tally.unansweredAtFin > 0)
+  if (!hit.length) return []
+  const gaps = hit.flatMap((s) => s.tally.finGaps.map((g) => g.sinceWrite))
+  const where = hit.map(
+    (s) => `pipelining ${s.pipelining}: ${s.tally.unansweredAtFin} on ${s.tally.finWithoutClose} connection(s)`,
+  )
+  return [
+    `Unanswered at a FIN without \`Connection: close\` (${where.join('; ')}): the retiring worker closed those connections as quiet (nothing read for 50 ms, packages/engine/src/drain-socket.ts) although the client had written its next requests ${Math.min(...gaps)}–${Math.max(...gaps)} ms before the FIN reached it, so they had been waiting unread in the worker's socket. This is the server dropping requests it had received, not the bench's count: a worker process that is not scheduled for more than 50 ms (a loaded machine) runs its sweep timer before it reads its sockets. A client that retries on a clean close of a reused connection would resend them; autocannon does not.`,
+    '',
+  ]
+}
+
+/** SIGTERM: requests lost on connections that never got an answer (never reached a worker). */
+function handoffNote(signals) {
+  const hit = signals.filter((s) => s.signal === 'SIGTERM' && s.tally.unansweredBeforeSignal > 0)
+  if (!hit.length) return []
+  const where = hit.map(
+    (s) =>
+      `pipelining ${s.pipelining}: ${s.tally.unansweredBeforeSignal} unanswered, ${s.tally.resetsNeverAnswered} connection(s) reset without ever getting an answer`,
+  )
+  return [
+    '',
+    `Requests sent before the SIGTERM left unanswered (${where.join('; ')}): connections that got no answer at all since the load began, most likely accepted by the master and still waiting for node:cluster's round-robin hand-over (one connection per worker per IPC round trip, slow when the processes get little CPU) when the last worker left; the master then closes them with their requests unread (a reset).`,
+  ]
 }
 
 export function workersMarkdown(out) {
@@ -128,15 +159,17 @@ export function workersMarkdown(out) {
       '',
       '### Signals under load',
       '',
-      `\`--workers 2\`, autocannon ${o.connections} keep-alive connections on \`/\` in a worker thread with per-connection bookkeeping (\`packages/engine/test/fixtures/shutdown/load-worker.mjs\`, as the shutdown tests), the signal to the master after ${o.signalLead} s of load.`,
+      `\`--workers 2\`, autocannon ${o.connections} keep-alive connections on \`/\` in a worker thread with per-connection bookkeeping (\`packages/engine/test/fixtures/shutdown/load-worker.mjs\`, as the shutdown tests), the signal to the master after ${o.signalLead} s of load${o.busy ? `, with ${o.busy} CPU-bound processes running beside (\`--busy ${o.busy}\`: a loaded machine)` : ''}.`,
       '',
       `**SIGHUP** (rolling reload): the load runs on 1 s past the master's \`SIGHUP: 2 worker(s) replaced in N ms\`; requests written after that window (in flight when autocannon is stopped) are not counted. "Unanswered" are requests that got no answer although no answer on their connection had said \`Connection: close\` before: requests the server dropped. autocannon ignores \`Connection: close\` (the answers of a retiring worker carry it) and writes more on that connection; those are counted apart, and the connection's close can show up among autocannon's errors.`,
       '',
       s.hup,
       '',
+      ...finNote(out.signals),
       `**SIGTERM**: "sent before the signal" are requests autocannon wrote up to 100 ms before the SIGTERM; "unanswered of those" the ones that got no complete answer. Time to exit: from the signal to the master's exit (every worker finishes its requests and closes first). After the exit autocannon's reconnects are refused (not counted).`,
       '',
       s.term,
+      ...handoffNote(out.signals),
     )
   }
   md.push('<!-- /workers -->')
