@@ -91,7 +91,10 @@ async function measure(server, route, pipelining, seconds) {
   const n0 = await server.counts()
   const c0 = server.cpu()
   const s0 = cpuTimes()
+  // this process is the load generator (autocannon runs in its main thread)
+  const g0 = process.cpuUsage()
   const r = await load(server.port, route.path, pipelining, seconds)
+  const g = process.cpuUsage(g0)
   const s1 = cpuTimes()
   const c1 = server.cpu()
   const n1 = await server.counts()
@@ -125,6 +128,7 @@ async function measure(server, route, pipelining, seconds) {
     usPerReq: (totalCpu * 1e6) / answered,
     masterUsPerReq: server.workers > 1 ? ((masterCpu ?? 0) * 1e6) / answered : null,
     cores: totalCpu / seconds,
+    loadCores: (g.user + g.system) / 1e6 / seconds,
     steal: stealShare(s0, s1),
     procs,
   }
@@ -160,7 +164,7 @@ async function throughput() {
               .map((p) => `${(p.share * 100).toFixed(0)}% at ${p.usPerReq?.toFixed(1)} µs`)
               .join(', ')
             console.log(
-              `${route.id.padEnd(5)} p${String(pipelining).padEnd(2)} workers ${c.workers} round ${round + 1}: ${Math.round(m.rps)} req/s, ${m.usPerReq.toFixed(1)} µs CPU/req (all processes), ${m.cores.toFixed(2)} cores, errors ${m.errors}${c.workers > 1 ? `; master ${m.masterUsPerReq.toFixed(2)} µs/req; workers ${split}` : ''}`,
+              `${route.id.padEnd(5)} p${String(pipelining).padEnd(2)} workers ${c.workers} round ${round + 1}: ${Math.round(m.rps)} req/s, ${m.usPerReq.toFixed(1)} µs CPU/req (all processes), ${m.cores.toFixed(2)} cores, autocannon ${m.loadCores.toFixed(2)} cores, errors ${m.errors}${c.workers > 1 ? `; master ${m.masterUsPerReq.toFixed(2)} µs/req; workers ${split}` : ''}`,
             )
           }
         }

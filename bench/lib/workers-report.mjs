@@ -18,8 +18,8 @@ function summary(rounds) {
 
 function throughputTables(rows) {
   const speed = [
-    '| route | pipelining | workers 1: req/s | workers 2: req/s | 2 / 1 | p99 ms (1 / 2) | cores used (1 / 2) | rounds, workers 1 | rounds, workers 2 | errors (1 / 2) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| route | pipelining | workers 1: req/s | workers 2: req/s | 2 / 1 | p99 ms (1 / 2) | server cores (1 / 2) | autocannon cores (1 / 2) | rounds, workers 1 | rounds, workers 2 | errors (1 / 2) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ]
   const cost = [
     '| route | pipelining | workers 1: µs/req | workers 2: µs/req, all processes | master µs/req | worker #0: share, µs/req | worker #1: share, µs/req |',
@@ -29,7 +29,7 @@ function throughputTables(rows) {
     const one = summary(row.configs[1])
     const two = summary(row.configs[2])
     speed.push(
-      `| ${row.route} | ${row.pipelining} | ${int(one.best.rps)} | ${int(two.best.rps)} | ${(two.best.rps / one.best.rps).toFixed(2)} | ${one.best.p99} / ${two.best.p99} | ${one.best.cores.toFixed(2)} / ${two.best.cores.toFixed(2)} | ${one.list} | ${two.list} | ${one.errors} / ${two.errors} |`,
+      `| ${row.route} | ${row.pipelining} | ${int(one.best.rps)} | ${int(two.best.rps)} | ${(two.best.rps / one.best.rps).toFixed(2)} | ${one.best.p99} / ${two.best.p99} | ${one.best.cores.toFixed(2)} / ${two.best.cores.toFixed(2)} | ${one.best.loadCores.toFixed(2)} / ${two.best.loadCores.toFixed(2)} | ${one.list} | ${two.list} | ${one.errors} / ${two.errors} |`,
     )
     const workers = two.cheapest.procs.map((p) => `${(p.share * 100).toFixed(1)} %, ${us(p.usPerReq)}`)
     cost.push(
@@ -37,6 +37,25 @@ function throughputTables(rows) {
     )
   }
   return { speed: speed.join('\n'), cost: cost.join('\n') }
+}
+
+/** What the tables say together: the CPU the servers and autocannon got, and workers 2 against workers 1. */
+function verdict(rows) {
+  const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`
+  const s = rows.map((r) => ({ one: summary(r.configs[1]).best, two: summary(r.configs[2]).best }))
+  const cheap = rows.map((r) => ({ one: summary(r.configs[1]).cheapest, two: summary(r.configs[2]).cheapest }))
+  const rps = range(s.map((x) => x.two.rps / x.one.rps))
+  const cpu = range(cheap.map((x) => x.two.usPerReq / x.one.usPerReq))
+  const both = (k) =>
+    `${range(s.map((x) => x.one[k]))} cores with \`workers: 1\`, ${range(s.map((x) => x.two[k]))} with \`workers: 2\``
+  const full = Math.min(...s.map((x) => x.two.cores + x.two.loadCores))
+  const mean = (k, w) => s.reduce((a, x) => a + x[w][k], 0) / s.length
+  const starved = mean('loadCores', 'two') < mean('loadCores', 'one') - 0.05
+  const why =
+    full >= 1.7
+      ? ` With \`workers: 2\` the server and autocannon together kept ${full.toFixed(2)} or more of the 2 cores busy: no core was idle for the second worker${starved ? `, and autocannon got less CPU than beside one process (${mean('loadCores', 'two').toFixed(2)} against ${mean('loadCores', 'one').toFixed(2)} cores on average)` : ''}.`
+      : ''
+  return `The server's processes used ${both('cores')}; autocannon ${both('loadCores')}. \`workers: 2\` gave ${rps}× the req/s of \`workers: 1\`, at ${cpu}× its CPU per request.${why}`
 }
 
 /** Host noise over the measured rounds (lib/steal.mjs): CPU time the hypervisor gave to other guests. */
@@ -124,7 +143,7 @@ export function workersMarkdown(out) {
     '',
     `${out.date}, Node ${out.node}, written by \`flock /work/notes/bench.lock node bench/workers.mjs --write\` (packages from ${o.source ? 'src/' : 'dist/'}); load average ${out.loadavg.join(' ')} before, ${out.loadavgAfter.join(' ')} after. The bench Saddle app (\`bench/servers/saddle-workers.mjs\`: \`/\` Hello World, \`/json\`) runs under the \`skitai\` command with \`--workers 1\` (one process: the engine runs no master for 1) and \`--workers 2\` (a master and two workers sharing the port).`,
     '',
-    `**The load generator shares the 2 cores.** This machine has 2 cores and one autocannon process drives the load on them too; nothing is pinned (pinned to one core, two workers would only take turns). So \`workers: 2\` cannot show 2× here: the two workers get what autocannon leaves of the 2 cores, where the single process gets one core while autocannon has the other. The "cores used" column is the CPU time of all the server's processes per second of the round.`,
+    `**The load generator shares the 2 cores.** This machine has 2 cores and one autocannon process drives the load on them too; nothing is pinned (pinned to one core, two workers would only take turns). So \`workers: 2\` cannot show 2× here: the two workers get what autocannon leaves of the 2 cores, where the single process gets one core while autocannon has the other. "Server cores" is the CPU time of all the server's processes per second of the round, "autocannon cores" the bench process's own (autocannon runs in it).`,
   ]
   if (out.throughput) {
     const t = throughputTables(out.throughput)
@@ -141,6 +160,8 @@ export function workersMarkdown(out) {
       `CPU per request (user + system from \`/proc/PID/stat\` around the round; the round with the lowest total): "all processes" is the master's and the workers' CPU over the requests answered; each worker's share is the requests it answered itself (each counts its answers, read by SIGUSR2 before and after the round) and its µs/req its own CPU over its own requests. node:cluster on Linux hands each new connection to the workers in turn, so the split follows the ${o.connections} keep-alive connections, not the requests.`,
       '',
       t.cost,
+      '',
+      verdict(out.throughput),
     )
   }
   if (out.rss) {
