@@ -10,7 +10,7 @@
 //                          [--only throughput,rss,signals] [--source] [--busy n]
 // --write replaces the section between the `workers` markers of bench/RESULTS.md (run it under
 // `flock /work/notes/bench.lock`); --quick takes seconds and writes nothing; --busy n runs the signal
-// scenarios beside n CPU-bound processes (a loaded machine: the retiring workers' event loops stall).
+// scenarios a second time beside n CPU-bound processes (a loaded machine: the workers' event loops stall).
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -314,16 +314,26 @@ const out = {
 console.log(`load average ${out.loadavg.join(' ')}; ${JSON.stringify(opts)}`)
 if (opts.only.includes('throughput')) out.throughput = await throughput()
 if (opts.only.includes('rss')) out.rss = await idleRss()
-if (opts.only.includes('signals')) {
-  out.signals = []
+/** The four signal runs, beside `busy` CPU-bound loops (0: none). */
+async function signalRuns(busy) {
+  const out = []
   // CPU-bound loops that end by themselves when this process is gone (their parent pid changes)
   const spin = `for (let i = 0; ; i++) if (i % 1e7 === 0 && process.ppid !== ${process.pid}) process.exit()`
-  const busy = Array.from({ length: opts.busy }, () => spawn(process.execPath, ['-e', spin], { stdio: 'ignore' }))
+  const loops = Array.from({ length: busy }, () => spawn(process.execPath, ['-e', spin], { stdio: 'ignore' }))
   try {
-    for (const pipelining of [1, 10]) out.signals.push(await sighup(pipelining))
-    for (const pipelining of [1, 10]) out.signals.push(await sigterm(pipelining))
+    for (const pipelining of [1, 10]) out.push(await sighup(pipelining))
+    for (const pipelining of [1, 10]) out.push(await sigterm(pipelining))
   } finally {
-    for (const b of busy) b.kill('SIGKILL')
+    for (const l of loops) l.kill('SIGKILL')
+  }
+  return out
+}
+
+if (opts.only.includes('signals')) {
+  out.signals = await signalRuns(0)
+  if (opts.busy > 0) {
+    console.log(`signals again beside ${opts.busy} CPU-bound processes (--busy)`)
+    out.signalsBusy = await signalRuns(opts.busy)
   }
 }
 out.loadavgAfter = loadavg().map((x) => Number(x.toFixed(2)))

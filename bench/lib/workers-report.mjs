@@ -116,7 +116,7 @@ function finNote(signals) {
     (s) => `pipelining ${s.pipelining}: ${s.tally.unansweredAtFin} on ${s.tally.finWithoutClose} connection(s)`,
   )
   return [
-    `Unanswered at a FIN without \`Connection: close\` (${where.join('; ')}): the retiring worker closed those connections as quiet (nothing read for 50 ms, packages/engine/src/drain-socket.ts) although the client had written its next requests ${Math.min(...gaps)}–${Math.max(...gaps)} ms before the FIN reached it, so they had been waiting unread in the worker's socket. This is the server dropping requests it had received, not the bench's count: a worker process that is not scheduled for more than 50 ms (a loaded machine) runs its sweep timer before it reads its sockets. A client that retries on a clean close of a reused connection would resend them; autocannon does not.`,
+    `Unanswered at a FIN without \`Connection: close\` (${where.join('; ')}): the retiring worker closed those connections as quiet (nothing read for 50 ms, packages/engine/src/drain-socket.ts) although the client had written its next requests ${Math.min(...gaps)}–${Math.max(...gaps)} ms before the FIN reached it, so they had been waiting unread in the worker's socket. This is the server dropping requests it had received, not the bench's count: a worker process that is not scheduled for more than 50 ms (a loaded machine) runs its sweep timer, which finds nothing read since its last look, before it reads its sockets (a probe in the workers, 2026-12-04, saw such requests read in the same event-loop turn as the close, after loop stalls of 150–330 ms). A client that retries on a clean close of a reused connection would resend them; autocannon does not.`,
     '',
   ]
 }
@@ -176,13 +176,14 @@ export function workersMarkdown(out) {
   }
   if (out.signals) {
     const s = signalTables(out.signals)
+    const busy = out.signalsBusy ? signalTables(out.signalsBusy) : null
     md.push(
       '',
       '### Signals under load',
       '',
-      `\`--workers 2\`, autocannon ${o.connections} keep-alive connections on \`/\` in a worker thread with per-connection bookkeeping (\`packages/engine/test/fixtures/shutdown/load-worker.mjs\`, as the shutdown tests), the signal to the master after ${o.signalLead} s of load${o.busy ? `, with ${o.busy} CPU-bound processes running beside (\`--busy ${o.busy}\`: a loaded machine)` : ''}.`,
+      `\`--workers 2\`, autocannon ${o.connections} keep-alive connections on \`/\` in a worker thread with per-connection bookkeeping (\`packages/engine/test/fixtures/shutdown/load-worker.mjs\`, as the shutdown tests), the signal to the master after ${o.signalLead} s of load.`,
       '',
-      `**SIGHUP** (rolling reload): the load runs on 1 s past the master's \`SIGHUP: 2 worker(s) replaced in N ms\`; requests written after that window (in flight when autocannon is stopped) are not counted. "Unanswered" are requests that got no answer although no answer on their connection had said \`Connection: close\` before: requests the server dropped. autocannon ignores \`Connection: close\` (the answers of a retiring worker carry it) and writes more on that connection; those are counted apart, and the connection's close can show up among autocannon's errors.`,
+      `**SIGHUP** (rolling reload): the load runs on 1 s past the master's \`SIGHUP: 2 worker(s) replaced in N ms\`; requests written after that window (in flight when autocannon is stopped) are not counted. "Unanswered" are requests that got no answer although no answer on their connection had said \`Connection: close\` before: requests the server dropped. autocannon ignores \`Connection: close\` (the answers of a retiring worker carry it) and writes more on that connection; those are counted apart, and the connection's close can show up among autocannon's errors. autocannon's own count (errors + non-2xx) misses requests lost at a clean close: it reconnects and never counts them; the per-connection count does.`,
       '',
       s.hup,
       '',
@@ -192,6 +193,19 @@ export function workersMarkdown(out) {
       s.term,
       ...handoffNote(out.signals),
     )
+    if (busy)
+      md.push(
+        '',
+        '### Signals on a loaded machine',
+        '',
+        `The same four runs with ${o.busy} CPU-bound processes beside them (\`--busy ${o.busy}\`), as when other work shares the 2 cores: the processes get the CPU in turns and their event loops stall (a probe measured stalls of 150–330 ms).`,
+        '',
+        busy.hup,
+        '',
+        ...finNote(out.signalsBusy),
+        busy.term,
+        ...handoffNote(out.signalsBusy),
+      )
   }
   md.push('<!-- /workers -->')
   return md.join('\n')
