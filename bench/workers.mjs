@@ -7,10 +7,11 @@
 // (and PSS) of the single process and of master + each worker; (3) SIGHUP and SIGTERM under load with
 // the failed requests counted per connection (packages/engine/test/fixtures/shutdown/load-worker.mjs).
 //   node bench/workers.mjs [--quick] [--write] [--duration s] [--rounds n] [--connections n]
-//                          [--only throughput,rss,signals] [--source] [--busy n]
+//                          [--only throughput,rss,signals] [--source] [--busy n] [--busy-runs k]
 // --write replaces the section between the `workers` markers of bench/RESULTS.md (run it under
 // `flock /work/notes/bench.lock`); --quick takes seconds and writes nothing; --busy n runs the signal
-// scenarios a second time beside n CPU-bound processes (a loaded machine: the workers' event loops stall).
+// scenarios k more times (--busy-runs, default 4) beside n CPU-bound processes (a loaded machine: the
+// workers' event loops stall, and what gets lost then varies from run to run).
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -40,6 +41,7 @@ function parseOptions(argv) {
     connections: 100,
     only: PARTS,
     busy: 0,
+    busyRuns: 4,
   }
   const given = new Set()
   for (let i = 0; i < argv.length; i++) {
@@ -57,6 +59,7 @@ function parseOptions(argv) {
     else if (arg === '--rounds') o.rounds = Math.round(number())
     else if (arg === '--connections') o.connections = Math.round(number())
     else if (arg === '--busy') o.busy = Math.round(number())
+    else if (arg === '--busy-runs') o.busyRuns = Math.round(number())
     else if (arg === '--only') {
       o.only = String(argv[++i] ?? '')
         .split(',')
@@ -291,7 +294,7 @@ async function sigterm(pipelining) {
     }
     const t = tally
     console.log(
-      `SIGTERM p${pipelining}: sent before ${t.sentBeforeSignal}, unanswered of those ${t.unansweredBeforeSignal} (at a FIN without close: ${t.unansweredAtFin} on ${t.finWithoutClose} connection(s), ms since last answer / last write ${JSON.stringify(t.finGaps.slice(0, 5))}), cut ${t.partialAnswers}, resets ${t.resets} (${t.resetsOpenedAfterSignal} opened after the signal, ${t.resetsNeverAnswered} never answered); exit ${r.code} after ${r.exitMs?.toFixed(0)} ms; autocannon errors ${t.autocannon.errors} (after the exit: refused reconnects)`,
+      `SIGTERM p${pipelining}: sent before ${t.sentBeforeSignal}, unanswered of those ${t.unansweredBeforeSignal} (at a FIN without close: ${t.unansweredAtFin} on ${t.finWithoutClose} connection(s), ms since last answer / last write ${JSON.stringify(t.finGaps.slice(0, 5))}), cut ${t.partialAnswers}, resets ${t.resets} (${t.resetsOpenedAfterSignal} opened after the signal, ${t.resetsNeverAnswered} opened before it and never answered); exit ${r.code} after ${r.exitMs?.toFixed(0)} ms; autocannon errors ${t.autocannon.errors} (after the exit: refused reconnects)`,
     )
     return r
   } finally {
@@ -332,8 +335,11 @@ async function signalRuns(busy) {
 if (opts.only.includes('signals')) {
   out.signals = await signalRuns(0)
   if (opts.busy > 0) {
-    console.log(`signals again beside ${opts.busy} CPU-bound processes (--busy)`)
-    out.signalsBusy = await signalRuns(opts.busy)
+    out.signalsBusy = []
+    for (let run = 1; run <= opts.busyRuns; run++) {
+      console.log(`signals beside ${opts.busy} CPU-bound processes (--busy), run ${run} of ${opts.busyRuns}`)
+      out.signalsBusy.push(await signalRuns(opts.busy))
+    }
   }
 }
 out.loadavgAfter = loadavg().map((x) => Number(x.toFixed(2)))

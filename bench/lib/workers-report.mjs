@@ -87,7 +87,7 @@ function signalTables(signals) {
     '|---|---|---|---|---|---|---|---|---|---|',
   ]
   const term = [
-    '| pipelining | sent before the signal | unanswered of those (at a FIN without `Connection: close`) | cut mid-answer | resets (of them: opened after the signal / never answered) | exit code | time to exit | workers left |',
+    '| pipelining | sent before the signal | unanswered of those (at a FIN without `Connection: close`) | cut mid-answer | resets (of them: opened after the signal / opened before it and never answered) | exit code | time to exit | workers left |',
     '|---|---|---|---|---|---|---|---|',
   ]
   for (const s of signals) {
@@ -119,6 +119,21 @@ function finNote(signals) {
     `Unanswered at a FIN without \`Connection: close\` (${where.join('; ')}): the retiring worker closed those connections as quiet (nothing read for 50 ms, packages/engine/src/drain-socket.ts) although the client had written its next requests ${Math.min(...gaps)}–${Math.max(...gaps)} ms before the FIN reached it, so they had been waiting unread in the worker's socket. This is the server dropping requests it had received, not the bench's count: a worker process that is not scheduled for more than 50 ms (a loaded machine) runs its sweep timer, which finds nothing read since its last look, before it reads its sockets (a probe in the workers, 2026-12-04, saw such requests read in the same event-loop turn as the close, after loop stalls of 150–330 ms). A client that retries on a clean close of a reused connection would resend them; autocannon does not.`,
     '',
   ]
+}
+
+/** One row per scenario, one figure per run: the requests lost, and how (see the notes). */
+function busyTable(runs) {
+  const lines = [
+    '| scenario | unanswered per run (SIGHUP: in the window; SIGTERM: sent before the signal) | of them at a FIN without `Connection: close` | connections opened before the signal, reset without ever getting an answer | autocannon errors + non-2xx | every pid changed (SIGHUP) / exit code (SIGTERM) |',
+    '|---|---|---|---|---|---|',
+  ]
+  const per = (i, f) => runs.map((r) => f(r[i])).join(' / ')
+  runs[0].forEach((first, i) => {
+    lines.push(
+      `| ${first.signal} p${first.pipelining} | ${per(i, (s) => `**${s.tally.unansweredBeforeSignal}**`)} | ${per(i, (s) => s.tally.unansweredAtFin)} | ${per(i, (s) => s.tally.resetsNeverAnswered)} | ${first.signal === 'SIGHUP' ? per(i, (s) => s.tally.autocannon.errors + s.tally.autocannon.non2xx) : '(refused reconnects after the exit)'} | ${per(i, (s) => (s.signal === 'SIGHUP' ? (s.allChanged ? 'yes' : 'NO') : (s.code ?? s.exitSignal)))} |`,
+    )
+  })
+  return lines.join('\n')
 }
 
 /** SIGTERM: requests lost on connections that never got an answer (never reached a worker). */
@@ -176,7 +191,6 @@ export function workersMarkdown(out) {
   }
   if (out.signals) {
     const s = signalTables(out.signals)
-    const busy = out.signalsBusy ? signalTables(out.signalsBusy) : null
     md.push(
       '',
       '### Signals under load',
@@ -193,18 +207,17 @@ export function workersMarkdown(out) {
       s.term,
       ...handoffNote(out.signals),
     )
-    if (busy)
+    if (out.signalsBusy)
       md.push(
         '',
         '### Signals on a loaded machine',
         '',
-        `The same four runs with ${o.busy} CPU-bound processes beside them (\`--busy ${o.busy}\`), as when other work shares the 2 cores: the processes get the CPU in turns and their event loops stall (a probe measured stalls of 150–330 ms).`,
+        `The same four scenarios ${out.signalsBusy.length} times with ${o.busy} CPU-bound processes beside them (\`--busy ${o.busy}\`), as when other work shares the 2 cores: the processes get the CPU in turns and their event loops stall (a probe measured stalls of 150–330 ms). What is lost varies from run to run; one figure per run.`,
         '',
-        busy.hup,
+        busyTable(out.signalsBusy),
         '',
-        ...finNote(out.signalsBusy),
-        busy.term,
-        ...handoffNote(out.signalsBusy),
+        ...finNote(out.signalsBusy.flat()),
+        ...handoffNote(out.signalsBusy.flat()),
       )
   }
   md.push('<!-- /workers -->')
