@@ -287,8 +287,8 @@ main().catch((err) => {
 
 /**
  * Sections other scripts or hands write into RESULTS.md (bench/ts-idle-rss.mjs; the paired before/after
- * runs; the enableMetrics cost; shutdown under load; bench/ws.mjs --write, kept when this run did not
- * measure WebSocket itself), kept when the file is rewritten.
+ * runs; the enableMetrics cost; shutdown under load; bench/workers.mjs --write; bench/ws.mjs --write, kept
+ * when this run did not measure WebSocket itself), kept when the file is rewritten.
  */
 function keptSections(file, keepWebSocket, keepH2) {
   let text = ''
@@ -301,7 +301,7 @@ function keptSections(file, keepWebSocket, keepH2) {
   const h2 = text.match(/<!-- h2 -->[\s\S]*?<!-- \/h2 -->/)
   if (keepH2 && h2) out += `\n${h2[0]}\n`
   // sections measured by hand or by other scripts, each between its markers
-  for (const name of ['shutdown', 'metrics', 'paired-lifecycle']) {
+  for (const name of ['shutdown', 'metrics', 'paired-lifecycle', 'workers']) {
     const section = text.match(new RegExp(`<!-- ${name} -->[\\s\\S]*?<!-- /${name} -->`))
     if (section) out += `\n${section[0]}\n`
   }
