@@ -72,10 +72,23 @@ export function drainAndClose(
 
 function noop(): void {}
 
-/** Lingering close of every HTTP/1.1 connection that has nothing to answer and has gone quiet. */
+/**
+ * Lingering close of every HTTP/1.1 connection that has nothing to answer and has gone quiet — decided
+ * twice: the sweep's timer finds the candidates, an immediate closes those still quiet. After the event
+ * loop stalled (a starved CPU), timers run before the sockets are read in the same turn, so bytes a client
+ * wrote during the stall would not be counted yet and its requests, already received, would be lost with
+ * the close (bench/workers.mjs `--busy`); the immediate comes after this turn's reads.
+ */
 function closeIdle(server: Server, open: Set<Socket>): void {
   const midHead = connectionsWithHeadArriving(server)
-  for (const s of open) if (!isLingering(s) && isQuietConnection(s, midHead)) lingerClose(s)
+  let quiet: Socket[] | null = null
+  for (const s of open) if (!isLingering(s) && isQuietConnection(s, midHead)) (quiet ??= []).push(s)
+  if (quiet !== null) setImmediate(closeStillQuiet, server, quiet)
+}
+
+function closeStillQuiet(server: Server, sockets: Socket[]): void {
+  const midHead = connectionsWithHeadArriving(server)
+  for (const s of sockets) if (!isLingering(s) && isQuietConnection(s, midHead)) lingerClose(s)
 }
 
 /**
