@@ -116,7 +116,7 @@ function finNote(signals) {
     (s) => `pipelining ${s.pipelining}: ${s.tally.unansweredAtFin} on ${s.tally.finWithoutClose} connection(s)`,
   )
   return [
-    `Unanswered at a FIN without \`Connection: close\` (${where.join('; ')}): the retiring worker closed those connections as quiet (nothing read for 50 ms, packages/engine/src/drain-socket.ts) although the client had written its next requests ${Math.min(...gaps)}–${Math.max(...gaps)} ms before the FIN reached it, so they had been waiting unread in the worker's socket. This is the server dropping requests it had received, not the bench's count: a worker process that is not scheduled for more than 50 ms (a loaded machine) runs its sweep timer, which finds nothing read since its last look, before it reads its sockets (a probe in the workers, 2026-12-04, saw such requests read in the same event-loop turn as the close, after loop stalls of 150–330 ms). A client that retries on a clean close of a reused connection would resend them; autocannon does not.`,
+    `Unanswered at a FIN without \`Connection: close\` (${where.join('; ')}): the retiring worker closed those connections as quiet (nothing read for 50 ms, packages/engine/src/drain-socket.ts) although the client had written its next requests ${Math.min(...gaps)}–${Math.max(...gaps)} ms before it saw the FIN. A probe in the workers (2026-12-04) saw such requests read in the same event-loop turn as the close, after loop stalls of 150–330 ms: they were already waiting in the worker's socket. So this is the server dropping requests it had received, not the bench's count: a worker that is not scheduled for more than 50 ms runs its sweep timer, which finds nothing read since its last look, before it reads its sockets. A client that retries on a clean close of a reused connection would resend them; autocannon does not.`,
     '',
   ]
 }
@@ -156,7 +156,7 @@ export function workersMarkdown(out) {
     '<!-- workers -->',
     HEADING,
     '',
-    `${out.date}, Node ${out.node}, written by \`flock /work/notes/bench.lock node bench/workers.mjs --write\` (packages from ${o.source ? 'src/' : 'dist/'}); load average ${out.loadavg.join(' ')} before, ${out.loadavgAfter.join(' ')} after. The bench Saddle app (\`bench/servers/saddle-workers.mjs\`: \`/\` Hello World, \`/json\`) runs under the \`skitai\` command with \`--workers 1\` (one process: the engine runs no master for 1) and \`--workers 2\` (a master and two workers sharing the port).`,
+    `${out.date}, Node ${out.node}, written by \`flock /work/notes/bench.lock node bench/workers.mjs --write${o.busy ? ` --busy ${o.busy}` : ''}\` (packages from ${o.source ? 'src/' : 'dist/'}); load average ${out.loadavg.join(' ')} before, ${out.loadavgAfter.join(' ')} after. The bench Saddle app (\`bench/servers/saddle-workers.mjs\`: \`/\` Hello World, \`/json\`) runs under the \`skitai\` command with \`--workers 1\` (one process: the engine runs no master for 1) and \`--workers 2\` (a master and two workers sharing the port).`,
     '',
     `**The load generator shares the 2 cores.** This machine has 2 cores and one autocannon process drives the load on them too; nothing is pinned (pinned to one core, two workers would only take turns). So \`workers: 2\` cannot show 2× here: the two workers get what autocannon leaves of the 2 cores, where the single process gets one core while autocannon has the other. "Server cores" is the CPU time of all the server's processes per second of the round, "autocannon cores" the bench process's own (autocannon runs in it).`,
   ]
@@ -184,7 +184,7 @@ export function workersMarkdown(out) {
       '',
       '### Idle memory',
       '',
-      `Fresh processes, after ${o.warmup} s of load on each route and ${o.idle} s idle: VmRSS from \`/proc/PID/status\`, and PSS from \`/proc/PID/smaps_rollup\` (pages shared between the processes, such as the node binary, divided among them; RSS counts them in each).`,
+      `Fresh processes, after ${o.warmup} s of load on each route and ${o.idle} s idle: VmRSS from \`/proc/PID/status\`, and PSS from \`/proc/PID/smaps_rollup\` (pages shared between the processes, such as the node binary, divided among them; RSS counts them in each). The single process took the whole warm-up load, each worker half of it.`,
       '',
       rssTable(out.rss),
     )
