@@ -70,6 +70,11 @@ function where(o: RedisOptions): string {
   return `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}/${o.db ?? 0}`
 }
 
+/** The longest wait between two reconnect attempts to Redis. */
+const RECONNECT_MAX_MS = 2000
+/** How long broadcasts queued while Redis was away wait after the sync before they are sent. */
+const LATE_BROADCAST_DELAY_MS = RECONNECT_MAX_MS + 500
+
 export class RedisSharedState implements SharedState {
   readonly #local = new MemorySharedState()
   /** The last record applied per key (deleted keys too), for last-write-wins and for re-offering. */
@@ -101,7 +106,7 @@ export class RedisSharedState implements SharedState {
   constructor(connection: string | RedisOptions, options: RedisSharedStateOptions = {}) {
     const Client = ioredisLib()
     const base: RedisOptions = {
-      retryStrategy: (times: number) => Math.min(times * 200, 2000),
+      retryStrategy: (times: number) => Math.min(times * 200, RECONNECT_MAX_MS),
       ...(typeof connection === 'string' ? {} : connection),
       lazyConnect: true,
     }
@@ -337,7 +342,19 @@ export class RedisSharedState implements SharedState {
     await Promise.all(offers)
     const queued = this.#queue
     this.#queue = []
-    for (const text of queued) await this.#cmd.publish(this.#msgChannel, text)
+    // Redis keeps no pub/sub message for a subscriber that is not there: the other hosts that lost Redis
+    // in the same outage resubscribe within one reconnect attempt (at most 2 s apart, retryStrategy above),
+    // so the late broadcasts wait that long first
+    if (queued.length > 0) await new Promise((r) => setTimeout(r, LATE_BROADCAST_DELAY_MS).unref())
+    for (let i = 0; i < queued.length; i++) {
+      try {
+        await this.#cmd.publish(this.#msgChannel, queued[i] as string)
+      } catch (e) {
+        // the connection dropped again: the unsent ones wait for the next sync
+        this.#queue = [...queued.slice(i), ...this.#queue]
+        throw e
+      }
+    }
     const dropped = this.#dropped
     this.#dropped = 0
     return { in: taken, out: offers.length, sent: queued.length, dropped }
