@@ -70,13 +70,20 @@ export function guardH2Session(session: ServerHttp2Session, limits: H2Limits, en
 }
 
 type StreamListener = (stream: ServerHttp2Stream, headers: object, flags: number, rawHeaders: string[]) => void
+/** A listener that may take the stream itself (true) instead of node's compatibility layer (http2-lean.ts). */
+type StreamListenerTaking = (stream: ServerHttp2Stream, headers: object, flags: number, rawHeaders: string[]) => boolean
 
 /**
  * Put the checks in front of node's own 'stream' listener (the one that builds the compatibility
  * request): a header list over `maxHeaderListSize` (counted as RFC 9113 §6.5.2 does: name + value + 32
- * per field; nghttp2 only advertises the setting) is answered 431 without reaching the mounts.
+ * per field; nghttp2 only advertises the setting) is answered 431 without reaching the mounts. `lean`
+ * may take a stream before node's compatibility request is built for it (http2-lean.ts).
  */
-export function guardStreams(server: Http2Server<any, any, any, any>, limits: H2Limits): void {
+export function guardStreams(
+  server: Http2Server<any, any, any, any>,
+  limits: H2Limits,
+  lean: StreamListenerTaking | null = null,
+): void {
   const compat = server.listeners('stream')[0] as StreamListener
   server.removeListener('stream', compat)
   const max = limits.maxHeaderListSize
@@ -90,7 +97,8 @@ export function guardStreams(server: Http2Server<any, any, any, any>, limits: H2
         refuseHeaders(stream, size, max)
         return
       }
-      compat.call(this, stream, headers, flags, rawHeaders)
+      if (lean === null || !lean(stream, headers, flags, rawHeaders))
+        compat.call(this, stream, headers, flags, rawHeaders)
     },
   )
 }

@@ -28,7 +28,7 @@ const h2SetHeader = Http2ServerResponse.prototype.setHeader
 const h2AppendHeader = (Http2ServerResponse.prototype as any).appendHeader
 
 /** Headers that belong to one HTTP/1.1 connection; HTTP/2 forbids them (RFC 9113 §8.2.2). */
-const HTTP1_ONLY = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
+export const HTTP1_ONLY = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
 
 /**
  * Response class of the HTTP/2 side: counts the body bytes for the access log like SkitaiResponse does
@@ -84,7 +84,7 @@ let dateText = ''
 let dateUntil = 0
 
 /** The Date header's value for now, computed once a second. */
-function httpDate(): string {
+export function httpDate(): string {
   const now = Date.now()
   if (now >= dateUntil) {
     dateText = new Date(now).toUTCString()

@@ -1,8 +1,11 @@
-import type { Server } from 'node:http'
-import { createServer as createH2, type Http2Server, type ServerHttp2Session } from 'node:http2'
+import type { IncomingHttpHeaders, Server } from 'node:http'
+import { createServer as createH2, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2'
 import type { Socket } from 'node:net'
 import { lingerClose } from './drain-socket.js'
 import type { EngineCore } from './engine-core.js'
+import { takesLeanStream } from './http2-lean.js'
+import { H2LeanRequest } from './http2-lean-request.js'
+import { H2LeanResponse } from './http2-lean-response.js'
 import { guardH2Session, guardStreams, type H2Limits } from './http2-limits.js'
 import { SkitaiH2Request, SkitaiH2Response } from './http2-response.js'
 import { handleRequest } from './pipeline.js'
@@ -48,6 +51,27 @@ function onRequest(this: Http2Server, req: SkitaiH2Request, res: SkitaiH2Respons
   handleRequest((this as any)[kEngine], req as any, res as any)
 }
 
+/** A body-less stream for an engine-native mount: the engine's own request and response (http2-lean.ts). */
+function onLeanStream(
+  engine: EngineCore,
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  flags: number,
+  rawHeaders: string[],
+): boolean {
+  if (!takesLeanStream(engine.mounts, headers, flags)) return false
+  const session = stream.session as KeptSession | undefined
+  const socket = session?.[kSocket] ?? (session?.socket as Socket | undefined)
+  if (session === undefined || socket === undefined) return false
+  const req = new H2LeanRequest(stream, headers, rawHeaders, socket)
+  const res = new H2LeanResponse(stream, req)
+  req.skitaiSocket = socket
+  req.skitaiIp = session[kIp] ?? socket.remoteAddress
+  session[kRequests]++
+  handleRequest(engine, req as any, res as any)
+  return true
+}
+
 /** The HTTP/2 side of one engine server. */
 export class H2Side {
   readonly server: Http2Server<any, any, any, any>
@@ -86,7 +110,9 @@ export class H2Side {
     this.server.on('request', onRequest)
     ;(this.server as any)[kEngine] = engine
     // node's compatibility layer turns each stream into a request; the limits see the stream first
-    guardStreams(this.server, limits)
+    guardStreams(this.server, limits, (stream, headers, flags, rawHeaders) =>
+      onLeanStream(engine, stream, headers as IncomingHttpHeaders, flags, rawHeaders),
+    )
     this.server.on('session', (session: ServerHttp2Session) => {
       const socket = this.accepting
       const kept = session as KeptSession
