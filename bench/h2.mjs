@@ -1,11 +1,13 @@
 // The HTTP/2 and TLS bench (bench/README.md "HTTP/2 and TLS"), side by side in one run:
 //   h2load -n N -c 100 -m 10 on / and /json, over h2c and h2 with TLS: Saddle, Fastify (http2: true /
-//     https + http2), raw node:http2;
+//     https + http2), raw node:http2 (its compatibility API, `createServer(listener)`: the SPEC's
+//     baseline) and, for reference, raw node:http2's stream API (`stream.respond` + `stream.end`);
 //   autocannon over https/1.1 on / and /json: Saddle, Fastify (https), raw node:https;
 //   the cost of compression: autocannon on a 10 KB JSON answer from Saddle with and without
 //     Accept-Encoding: gzip, and with compression off.
 // Each server runs in its own process; the servers compared run side by side and their rounds interleave;
-// the best of --rounds rounds counts.
+// the best of the rounds counts, and the server's CPU per request (user + system from /proc around
+// each round; the lowest of the rounds) is printed beside it: on a shared machine it is the steadier figure.
 //   node bench/h2.mjs [--quick] [--write]   (npm run bench runs it too: `--only h2` alone)
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -14,9 +16,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { cpuPlan, pinned, pinSelf } from './lib/cpus.mjs'
-import { freePort, sleep } from './lib/procs.mjs'
+import { cpuSecondsOf, freePort, sleep } from './lib/procs.mjs'
 
-let rounds = 3
+let rounds = 5
 let requests = 100_000
 let duration = 5
 const serverScript = new URL('./servers/h2.mjs', import.meta.url).pathname
@@ -64,7 +66,7 @@ async function withServer(kind, tls, env, fn) {
   })
   await sleep(200)
   try {
-    return await fn(port)
+    return await fn(port, child.pid)
   } finally {
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
@@ -74,10 +76,12 @@ async function withServer(kind, tls, env, fn) {
 /** Several servers at once (each in its own process), for rounds that interleave. */
 async function withServers(kinds, tls, fn) {
   const ports = {}
+  const pids = {}
   const run = async (i) => {
-    if (i === kinds.length) return fn(ports)
-    return withServer(kinds[i], tls, {}, (port) => {
+    if (i === kinds.length) return fn(ports, pids)
+    return withServer(kinds[i], tls, {}, (port, pid) => {
       ports[kinds[i]] = port
+      pids[kinds[i]] = pid
       return run(i + 1)
     })
   }
@@ -89,9 +93,16 @@ function h2loadCommand(args) {
   return loadCpu === null ? ['h2load', args] : ['taskset', ['-c', String(loadCpu), 'h2load', ...args]]
 }
 
-/** One h2load run: req/s, and the failed/errored counts from its summary. */
-function h2load(url, clients, streams) {
+/** CPU µs per request of `pid` over a round that answered `n` requests (null off Linux). */
+function cpuPerRequest(pid, before, n) {
+  const after = pid === undefined ? null : cpuSecondsOf(pid)
+  return before === null || after === null || n <= 0 ? null : ((after - before) * 1e6) / n
+}
+
+/** One h2load run: req/s, the failed/errored counts from its summary, and the server's CPU µs/req. */
+function h2load(url, clients, streams, pid) {
   const [cmd, args] = h2loadCommand(['-n', String(requests), '-c', String(clients), '-m', String(streams), url])
+  const cpu0 = pid === undefined ? null : cpuSecondsOf(pid)
   const out = execFileSync(cmd, args, {
     encoding: 'utf8',
     timeout: 300_000,
@@ -99,10 +110,13 @@ function h2load(url, clients, streams) {
   const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0)
   const m = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out)
   const proto = /Application protocol: (\S+)/.exec(out)?.[1] ?? '?'
-  return { rps, succeeded: Number(m?.[4] ?? 0), failed: Number(m?.[5] ?? -1), errored: Number(m?.[6] ?? -1), proto }
+  const succeeded = Number(m?.[4] ?? 0)
+  const cpuUs = cpuPerRequest(pid, cpu0, succeeded)
+  return { rps, succeeded, failed: Number(m?.[5] ?? -1), errored: Number(m?.[6] ?? -1), proto, cpuUs }
 }
 
-async function cannon(port, path, tls, headers = {}) {
+async function cannon(port, path, tls, headers = {}, pid = undefined) {
+  const cpu0 = pid === undefined ? null : cpuSecondsOf(pid)
   const r = await autocannon({
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`,
     connections: 50,
@@ -115,6 +129,7 @@ async function cannon(port, path, tls, headers = {}) {
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
     bytes: r.throughput.average,
+    cpuUs: cpuPerRequest(pid, cpu0, r.requests.total),
   }
 }
 
@@ -139,16 +154,21 @@ export async function runH2Bench({ quick = false } = {}) {
     zeroErrors: [],
   }
   const best = (xs) => xs.reduce((a, b) => (b.rps > a.rps ? b : a))
-  const h2Servers = ['saddle', 'fastify', 'node-http2']
+  const leastCpu = (xs) => {
+    const c = xs.map((x) => x.cpuUs).filter((x) => x != null)
+    return c.length === 0 ? null : Math.min(...c)
+  }
+  const h2Servers = ['saddle', 'fastify', 'node-http2', 'node-http2-stream']
   for (const tls of [false, true]) {
     // the three servers run side by side and the rounds interleave (saddle, fastify, node, saddle, …),
     // so a disturbance of the shared machine hits all of them alike
-    await withServers(h2Servers, tls, async (ports) => {
+    await withServers(h2Servers, tls, async (ports, pids) => {
       for (const path of ['/', '/json']) {
         const url = (kind) => `${tls ? 'https' : 'http'}://127.0.0.1:${ports[kind]}${path}`
         for (const kind of h2Servers) h2load(url(kind), 10, 10) // warm-up
         const runs = Object.fromEntries(h2Servers.map((k) => [k, []]))
-        for (let i = 0; i < rounds; i++) for (const kind of h2Servers) runs[kind].push(h2load(url(kind), 100, 10))
+        for (let i = 0; i < rounds; i++)
+          for (const kind of h2Servers) runs[kind].push(h2load(url(kind), 100, 10, pids[kind]))
         for (const kind of h2Servers) {
           const b = best(runs[kind])
           results.h2load.push({
@@ -156,10 +176,11 @@ export async function runH2Bench({ quick = false } = {}) {
             path,
             server: kind,
             ...b,
+            cpuUs: leastCpu(runs[kind]),
             rounds: runs[kind].map((r) => Math.round(r.rps)),
           })
           console.log(
-            `h2load -c 100 -m 10 ${tls ? 'h2+TLS' : 'h2c   '} ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  proto ${b.proto}  failed ${b.failed} errored ${b.errored}  rounds ${runs[kind].map((r) => Math.round(r.rps)).join(' / ')}`,
+            `h2load -c 100 -m 10 ${tls ? 'h2+TLS' : 'h2c   '} ${path.padEnd(6)} ${kind.padEnd(17)} ${Math.round(b.rps)} req/s  cpu ${leastCpu(runs[kind])?.toFixed(1)} µs/req  proto ${b.proto}  failed ${b.failed} errored ${b.errored}  rounds ${runs[kind].map((r) => Math.round(r.rps)).join(' / ')}`,
           )
         }
       }
@@ -184,17 +205,23 @@ export async function runH2Bench({ quick = false } = {}) {
     console.log(`h2load -n 20000 -c 50 -m 10 saddle ${tls ? 'h2+TLS' : 'h2c'}: ${m?.[0]}`)
   }
   const httpsServers = ['saddle', 'fastify', 'node-https']
-  await withServers(httpsServers, true, async (ports) => {
+  await withServers(httpsServers, true, async (ports, pids) => {
     for (const path of ['/', '/json']) {
       for (const kind of httpsServers) await cannon(ports[kind], path, true) // warm-up
       const runs = Object.fromEntries(httpsServers.map((k) => [k, []]))
       for (let i = 0; i < rounds; i++)
-        for (const kind of httpsServers) runs[kind].push(await cannon(ports[kind], path, true))
+        for (const kind of httpsServers) runs[kind].push(await cannon(ports[kind], path, true, {}, pids[kind]))
       for (const kind of httpsServers) {
         const b = best(runs[kind])
-        results.https.push({ path, server: kind, ...b, rounds: runs[kind].map((r) => Math.round(r.rps)) })
+        results.https.push({
+          path,
+          server: kind,
+          ...b,
+          cpuUs: leastCpu(runs[kind]),
+          rounds: runs[kind].map((r) => Math.round(r.rps)),
+        })
         console.log(
-          `autocannon https/1.1 ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  errors ${b.errors} non2xx ${b.non2xx}  rounds ${runs[kind].map((r) => Math.round(r.rps)).join(' / ')}`,
+          `autocannon https/1.1 ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  cpu ${leastCpu(runs[kind])?.toFixed(1)} µs/req  errors ${b.errors} non2xx ${b.non2xx}  rounds ${runs[kind].map((r) => Math.round(r.rps)).join(' / ')}`,
         )
       }
     }
@@ -261,29 +288,32 @@ export function h2Markdown(out) {
     '',
     `${new Date(out.date).toISOString()}, Node ${process.version}; the compared servers side by side, rounds interleaved, best of ${out.rounds} rounds; ${out.pinned ? 'servers pinned to CPU 1, h2load and autocannon to CPU 0; ' : ''}h2load -n ${out.requests} -c 100 -m 10, autocannon 50 connections for ${out.duration} s; written by \`npm run bench\` or \`node bench/h2.mjs --write\` (under \`flock /work/notes/bench.lock\`). Other work shared the machine's 2 cores during the run: compare the ratios, not the absolute figures. Command lines: \`h2load -n ${out.requests} -c 100 -m 10 http://127.0.0.1:PORT/\` (\`https://\` for h2 with TLS, negotiated by ALPN), autocannon \`-c 50 -d ${out.duration} https://127.0.0.1:PORT/\`.`,
     '',
-    '| h2load -c 100 -m 10 | path | Saddle | Fastify | node:http2 | Saddle / Fastify | Saddle / node:http2 |',
-    '|---|---|---|---|---|---|---|',
+    'req/s, best round; CPU µs/req, the server\'s user + system time per answer, lowest round. "node:http2" is the SPEC\'s baseline, `http2.createServer(listener)` (node\'s compatibility API, which Fastify uses too); "stream API" is a bare `server.on(\'stream\')` with `stream.respond` + `stream.end`, for reference: the floor of node:http2 itself.',
+    '',
+    '| h2load -c 100 -m 10 | path | Saddle | Fastify | node:http2 | stream API | Saddle / Fastify | Saddle / node:http2 | CPU µs/req: Saddle / Fastify / node:http2 / stream API |',
+    '|---|---|---|---|---|---|---|---|---|',
   ]
+  const us = (r) => (r?.cpuUs == null ? '–' : r.cpuUs.toFixed(1))
   const pick = (rows, server) => rows.find((r) => r.server === server)
   for (const transport of ['h2c', 'h2 (TLS)']) {
     for (const path of ['/', '/json']) {
       const rows = out.h2load.filter((r) => r.transport === transport && r.path === path)
-      const [s, f, n] = ['saddle', 'fastify', 'node-http2'].map((id) => pick(rows, id))
+      const [s, f, n, st] = ['saddle', 'fastify', 'node-http2', 'node-http2-stream'].map((id) => pick(rows, id))
       lines.push(
-        `| ${transport} | \`${path}\` | ${fmt(s.rps)} | ${fmt(f.rps)} | ${fmt(n.rps)} | ${(s.rps / f.rps).toFixed(2)} | ${(s.rps / n.rps).toFixed(2)} |`,
+        `| ${transport} | \`${path}\` | ${fmt(s.rps)} | ${fmt(f.rps)} | ${fmt(n.rps)} | ${st ? fmt(st.rps) : '–'} | ${(s.rps / f.rps).toFixed(2)} | ${(s.rps / n.rps).toFixed(2)} | ${us(s)} / ${us(f)} / ${us(n)} / ${us(st)} |`,
       )
     }
   }
   lines.push(
     '',
-    '| autocannon https/1.1 | path | Saddle | Fastify | node:https | Saddle / Fastify | Saddle / node:https |',
-    '|---|---|---|---|---|---|---|',
+    '| autocannon https/1.1 | path | Saddle | Fastify | node:https | Saddle / Fastify | Saddle / node:https | CPU µs/req: Saddle / Fastify / node:https |',
+    '|---|---|---|---|---|---|---|---|',
   )
   for (const path of ['/', '/json']) {
     const rows = out.https.filter((r) => r.path === path)
     const [s, f, n] = ['saddle', 'fastify', 'node-https'].map((id) => pick(rows, id))
     lines.push(
-      `| https | \`${path}\` | ${fmt(s.rps)} | ${fmt(f.rps)} | ${fmt(n.rps)} | ${(s.rps / f.rps).toFixed(2)} | ${(s.rps / n.rps).toFixed(2)} |`,
+      `| https | \`${path}\` | ${fmt(s.rps)} | ${fmt(f.rps)} | ${fmt(n.rps)} | ${(s.rps / f.rps).toFixed(2)} | ${(s.rps / n.rps).toFixed(2)} | ${us(s)} / ${us(f)} / ${us(n)} |`,
     )
   }
   lines.push('', 'h2load -n 20000 -c 50 -m 10 on Saddle `/json`:', '')

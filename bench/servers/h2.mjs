@@ -1,7 +1,8 @@
 // The servers of the HTTP/2 bench (bench/h2.mjs): `node h2.mjs <kind> <port> [certDir]` — kind is
 // saddle (a Saddle app on the engine: h2c beside HTTP/1.1, or h2/http1.1 by ALPN with TLS), fastify
 // (`http2: true`, or `https` + `http2` with allowHTTP1), node-http2 (node:http2 createServer /
-// createSecureServer with allowHTTP1, one listener) or node-https (node:https, HTTP/1.1 only). With a
+// createSecureServer with allowHTTP1, one listener), node-http2-stream (node:http2 without its
+// compatibility API: `stream.respond` + `stream.end`, HTTP/2 only) or node-https (node:https, HTTP/1.1 only). With a
 // cert dir the server speaks TLS. Every server answers / (Hello World), /json and /json10k (a 10 KB
 // JSON body: compressed by Saddle when the client accepts gzip; `BENCH_COMPRESSION=off` turns it off).
 import { readFileSync } from 'node:fs'
@@ -73,6 +74,32 @@ if (kind === 'saddle') {
   const http2 = await import('node:http2')
   const server =
     tls === null ? http2.createServer(listener) : http2.createSecureServer({ ...tls, allowHTTP1: true }, listener)
+  server.listen(port, '127.0.0.1')
+} else if (kind === 'node-http2-stream') {
+  const http2 = await import('node:http2')
+  const server = tls === null ? http2.createServer() : http2.createSecureServer(tls)
+  server.on('stream', (stream, headers) => {
+    const path = headers[':path']
+    // JSON serialized per request, as the other servers do
+    const body =
+      path === '/'
+        ? 'Hello World'
+        : path === '/json'
+          ? JSON.stringify({ hello: 'world' })
+          : path === '/json10k'
+            ? JSON.stringify(big)
+            : null
+    if (body === null) {
+      stream.respond({ ':status': 404 }, { endStream: true })
+      return
+    }
+    stream.respond({
+      ':status': 200,
+      'content-type': path === '/' ? TEXT : JSON_TYPE,
+      'content-length': String(Buffer.byteLength(body)),
+    })
+    stream.end(body)
+  })
   server.listen(port, '127.0.0.1')
 } else if (kind === 'node-https') {
   const https = await import('node:https')
