@@ -288,7 +288,7 @@ export function h2Markdown(out) {
     '',
     `${new Date(out.date).toISOString()}, Node ${process.version}; the compared servers side by side, rounds interleaved, best of ${out.rounds} rounds; ${out.pinned ? 'servers pinned to CPU 1, h2load and autocannon to CPU 0; ' : ''}h2load -n ${out.requests} -c 100 -m 10, autocannon 50 connections for ${out.duration} s; written by \`npm run bench\` or \`node bench/h2.mjs --write\` (under \`flock /work/notes/bench.lock\`). Other work shared the machine's 2 cores during the run: compare the ratios, not the absolute figures. Command lines: \`h2load -n ${out.requests} -c 100 -m 10 http://127.0.0.1:PORT/\` (\`https://\` for h2 with TLS, negotiated by ALPN), autocannon \`-c 50 -d ${out.duration} https://127.0.0.1:PORT/\`.`,
     '',
-    'req/s, best round; CPU µs/req, the server\'s user + system time per answer, lowest round. "node:http2" is the SPEC\'s baseline, `http2.createServer(listener)` (node\'s compatibility API, which Fastify uses too); "stream API" is a bare `server.on(\'stream\')` with `stream.respond` + `stream.end`, for reference: the floor of node:http2 itself.',
+    "req/s, best round; CPU µs/req, the server's user + system time per answer, lowest round. \"node:http2\" is the SPEC's baseline, `http2.createServer(listener)` (node's compatibility API, which Fastify uses too); \"stream API\" is a bare `server.on('stream')` with `stream.respond` + `stream.end`, for reference: the floor of node:http2 itself.",
     '',
     '| h2load -c 100 -m 10 | path | Saddle | Fastify | node:http2 | stream API | Saddle / Fastify | Saddle / node:http2 | CPU µs/req: Saddle / Fastify / node:http2 / stream API |',
     '|---|---|---|---|---|---|---|---|---|',

@@ -19,8 +19,8 @@ type LeanStream = ServerHttp2Stream & { [kRes]: H2LeanResponse }
 /**
  * The response of a body-less HTTP/2 request to an engine-native mount (http2-lean.ts): the
  * ServerResponse surface the engine, Saddle and static files use (status, headers, writeHead, write,
- * end, 'drain', 'finish', 'close', early hints, trailers), over the stream with two listeners
- * ('close', 'error') where node's compatibility response adds five and a closure, and sends trailers
+ * end, 'drain', 'finish', 'close', early hints, trailers), over the stream with three listeners
+ * ('close', 'aborted', 'error') where node's compatibility objects add eleven and a closure, and sends trailers
  * only when there are some (node's waits for them on every response: an extra step per stream).
  * Like node's, it is a legacy Stream (pipe-able into, not a Writable) and drops the HTTP/1.1-only
  * headers (Connection, Keep-Alive, Transfer-Encoding, Upgrade) an app may set.
@@ -53,6 +53,9 @@ export class H2LeanResponse extends Stream {
     this.req = req
     ;(stream as LeanStream)[kRes] = this
     stream.on('close', onStreamClose)
+    // node emits 'aborted' while it processes the client's RST_STREAM, 'close' only ticks later: a burst
+    // of resets read at once must be counted as it is read (http2-limits.ts, rapid reset)
+    stream.on('aborted', onStreamAborted)
     // a stream error (a reset with an error code, a write after the client went) must not reach the
     // process as an unhandled 'error'; the response's 'close' reports the end
     stream.on('error', ignore)
@@ -313,24 +316,28 @@ function onStreamDrain(this: LeanStream): void {
 }
 
 /**
- * The stream closed: the answer went out ('finish', then 'close'), or the stream was reset before the
- * response ended — by the client ('aborted' on the request, counted toward the rapid-reset rule in
- * http2-limits.ts) or by the app (`res.destroy()`).
+ * The stream was reset before the response ended (node emits this only while the writable side is
+ * open) — by the client: 'aborted' on the request, counted toward the rapid-reset rule in
+ * http2-limits.ts; a reset by the app (`res.destroy()`) is not counted.
  */
+function onStreamAborted(this: LeanStream): void {
+  const res = this[kRes]
+  if (res[kByApp]) return
+  res.req.aborted = true
+  streamAborted(this.session)
+  res.req.emit('aborted')
+}
+
+/** The stream closed: the answer went out ('finish', then 'close'), or it was cut ('close' alone). */
 function onStreamClose(this: LeanStream): void {
   const res = this[kRes]
-  const req = res.req
   res.destroyed = true
   if (res.writableEnded && this.rstCode === constants.NGHTTP2_NO_ERROR) {
     res.writableFinished = true
     res.emit('finish')
-  } else if (!res[kByApp]) {
-    req.aborted = true
-    streamAborted(this.session)
-    req.emit('aborted')
   }
   res.emit('close')
-  req.emit('close')
+  res.req.emit('close')
 }
 
 function ignore(): void {}

@@ -12,12 +12,15 @@ import { Readable } from 'node:stream'
 import { after, before, test } from 'node:test'
 import { Engine } from '@skitai/engine'
 import { Saddle } from '@skitai/saddle'
+import { getRequest, rawH2, rstStream } from '../../engine/test/h2-frames.js'
 
 let engine: Engine
 let session: ClientHttp2Session
 let logDir: string
 let slowDestroyed: Promise<void>
 let markSlowDestroyed: () => void = () => {}
+let port = 0
+let lateCalls = 0
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x61)
 
@@ -58,6 +61,11 @@ before(async () => {
     })
     return src
   })
+  app.route('/late', async (_was) => {
+    lateCalls++
+    await new Promise((r) => setTimeout(r, 50))
+    return 'late'
+  })
   app.route('/bad-header', (was) => {
     was.nodeResponse.setHeader('x-bad', 'a\nb')
     return 'unreachable'
@@ -66,7 +74,7 @@ before(async () => {
   engine.enableFileLogging(logDir)
   engine.mount('/', app)
   engine.mount('/node', (req: any, res: any) => res.end(`${req.constructor.name} ${res.constructor.name}`))
-  const port = await engine.listen({ port: 0, address: '127.0.0.1' })
+  port = await engine.listen({ port: 0, address: '127.0.0.1' })
   session = connect(`http://127.0.0.1:${port}`)
   session.on('error', () => {})
 })
@@ -150,6 +158,22 @@ test('a client reset mid-answer ends the handler stream, and the session keeps s
   const gone = await Promise.race([slowDestroyed.then(() => true), new Promise((r) => setTimeout(r, 2000, false))])
   assert.equal(gone, true, 'the streamed source was not destroyed after the client reset')
   assert.equal((await request('/hello')).body.toString(), 'Hello')
+})
+
+test('rapid reset on the lean path: the session gets GOAWAY ENHANCE_YOUR_CALM, other clients are served', async () => {
+  const before = lateCalls
+  const c = await rawH2(port)
+  const burst: Buffer[] = []
+  for (let i = 0; i < 5000; i++) burst.push(getRequest(1 + 2 * i, '/late'), rstStream(1 + 2 * i))
+  c.socket.write(Buffer.concat(burst))
+  const others = await Promise.all(Array.from({ length: 20 }, () => request('/hello')))
+  for (const o of others) assert.equal(o.body.toString(), 'Hello')
+  await Promise.race([c.closed, new Promise((r) => setTimeout(r, 3000))])
+  assert.ok(
+    c.frames.some((f) => f.type === 0x7 && f.code === 0xb),
+    JSON.stringify(c.frames.filter((f) => f.type === 7)),
+  )
+  assert.ok(lateCalls - before < 2500, `${lateCalls - before} of 5000 reset streams reached the handler`)
 })
 
 test('a header value with a newline is refused with 500, not sent and not a crash', async () => {
