@@ -14,6 +14,7 @@ import { readTlsFiles, type TlsFiles } from './tls.js'
 import { SkitaiRequest } from './incoming.js'
 import { SkitaiResponse } from './response.js'
 import { connectionsOf } from './uncaught.js'
+import { joinResponseWrites } from './tls-writes.js'
 import { coalesceWrites } from './write-coalescing.js'
 
 export interface ServerSettings {
@@ -81,6 +82,7 @@ export function createHttpServer(engine: EngineCore, t: ServerSettings): Server 
   }
   const http1Setup = (socket: Socket) => {
     if (coalesce && (socket as TLSSocket).encrypted !== true) coalesceWrites(socket)
+    else if ((socket as TLSSocket).encrypted === true) joinResponseWrites(socket as TLSSocket)
     open.add(socket)
     socket.once('close', () => open.delete(socket))
   }
