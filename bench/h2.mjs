@@ -133,7 +133,9 @@ async function cannon(port, path, tls, headers = {}, pid = undefined) {
   }
 }
 
-export async function runH2Bench({ quick = false } = {}) {
+/** `only`: run just these parts (`h2load`, `https`, `compression`), for a look at one of them; all by default. */
+export async function runH2Bench({ quick = false, only = null } = {}) {
+  const part = (name) => only === null || only.includes(name)
   if (quick) {
     rounds = 1
     requests = 5_000
@@ -159,7 +161,7 @@ export async function runH2Bench({ quick = false } = {}) {
     return c.length === 0 ? null : Math.min(...c)
   }
   const h2Servers = ['saddle', 'fastify', 'node-http2', 'node-http2-stream']
-  for (const tls of [false, true]) {
+  for (const tls of part('h2load') ? [false, true] : []) {
     // the three servers run side by side and the rounds interleave (saddle, fastify, node, saddle, …),
     // so a disturbance of the shared machine hits all of them alike
     await withServers(h2Servers, tls, async (ports, pids) => {
@@ -187,7 +189,7 @@ export async function runH2Bench({ quick = false } = {}) {
     })
   }
   // -n 20000 -c 50 -m 10 as asked for the 0-error check, over both transports
-  for (const tls of [false, true]) {
+  for (const tls of part('h2load') ? [false, true] : []) {
     const r = await withServer('saddle', tls, {}, async (port) => {
       const [cmd, args] = h2loadCommand([
         '-n',
@@ -205,33 +207,36 @@ export async function runH2Bench({ quick = false } = {}) {
     console.log(`h2load -n 20000 -c 50 -m 10 saddle ${tls ? 'h2+TLS' : 'h2c'}: ${m?.[0]}`)
   }
   const httpsServers = ['saddle', 'fastify', 'node-https']
-  await withServers(httpsServers, true, async (ports, pids) => {
-    for (const path of ['/', '/json']) {
-      for (const kind of httpsServers) await cannon(ports[kind], path, true) // warm-up
-      const runs = Object.fromEntries(httpsServers.map((k) => [k, []]))
-      for (let i = 0; i < rounds; i++)
-        for (const kind of httpsServers) runs[kind].push(await cannon(ports[kind], path, true, {}, pids[kind]))
-      for (const kind of httpsServers) {
-        const b = best(runs[kind])
-        results.https.push({
-          path,
-          server: kind,
-          ...b,
-          cpuUs: leastCpu(runs[kind]),
-          rounds: runs[kind].map((r) => Math.round(r.rps)),
-        })
-        console.log(
-          `autocannon https/1.1 ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  cpu ${leastCpu(runs[kind])?.toFixed(1)} µs/req  errors ${b.errors} non2xx ${b.non2xx}  rounds ${runs[kind].map((r) => Math.round(r.rps)).join(' / ')}`,
-        )
+  if (part('https'))
+    await withServers(httpsServers, true, async (ports, pids) => {
+      for (const path of ['/', '/json']) {
+        for (const kind of httpsServers) await cannon(ports[kind], path, true) // warm-up
+        const runs = Object.fromEntries(httpsServers.map((k) => [k, []]))
+        for (let i = 0; i < rounds; i++)
+          for (const kind of httpsServers) runs[kind].push(await cannon(ports[kind], path, true, {}, pids[kind]))
+        for (const kind of httpsServers) {
+          const b = best(runs[kind])
+          results.https.push({
+            path,
+            server: kind,
+            ...b,
+            cpuUs: leastCpu(runs[kind]),
+            rounds: runs[kind].map((r) => Math.round(r.rps)),
+          })
+          console.log(
+            `autocannon https/1.1 ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  cpu ${leastCpu(runs[kind])?.toFixed(1)} µs/req  errors ${b.errors} non2xx ${b.non2xx}  rounds ${runs[kind].map((r) => Math.round(r.rps)).join(' / ')}`,
+          )
+        }
       }
-    }
-  })
-  for (const [label, env, headers] of [
-    ['identity (no Accept-Encoding)', {}, {}],
-    ['gzip', {}, { 'accept-encoding': 'gzip' }],
-    ['br', {}, { 'accept-encoding': 'br' }],
-    ['compression off, gzip asked', { BENCH_COMPRESSION: 'off' }, { 'accept-encoding': 'gzip' }],
-  ]) {
+    })
+  for (const [label, env, headers] of !part('compression')
+    ? []
+    : [
+        ['identity (no Accept-Encoding)', {}, {}],
+        ['gzip', {}, { 'accept-encoding': 'gzip' }],
+        ['br', {}, { 'accept-encoding': 'br' }],
+        ['compression off, gzip asked', { BENCH_COMPRESSION: 'off' }, { 'accept-encoding': 'gzip' }],
+      ]) {
     const runs = await withServer('saddle', false, env, async (port) => {
       await cannon(port, '/json10k', false, headers)
       const out = []
@@ -328,8 +333,11 @@ export function h2Markdown(out) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const out = await runH2Bench({ quick: process.argv.includes('--quick') })
-  if (process.argv.includes('--write')) {
+  const onlyAt = process.argv.indexOf('--only')
+  const only = onlyAt > 0 ? String(process.argv[onlyAt + 1]).split(',') : null
+  const out = await runH2Bench({ quick: process.argv.includes('--quick'), only })
+  if (process.argv.includes('--write') && only !== null) console.log('--only: not written (a partial run)')
+  else if (process.argv.includes('--write')) {
     writeFileSync(new URL('./results/h2-latest.json', import.meta.url), `${JSON.stringify(out, null, 2)}\n`)
     // replaces this script's section of bench/RESULTS.md (npm run bench keeps it when it rewrites the file)
     const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
