@@ -94,7 +94,9 @@ export function createHttpServer(engine: EngineCore, t: ServerSettings): Server 
     if (tls !== null)
       server.on('secureConnection', (socket: Socket) => {
         engine.addresses.adopt(socket)
-        http1Setup(socket)
+        // an h2 connection (ALPN) is its session's (http2-server.ts): not an HTTP/1.1 connection of the
+        // idle sweep and the drain, which would count it twice when cutting at the end of a shutdown
+        if ((socket as TLSSocket).alpnProtocol !== 'h2') http1Setup(socket)
       })
   }
   if (t.http2 !== null) {

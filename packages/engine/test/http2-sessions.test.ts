@@ -2,9 +2,13 @@
 // time and a busy one is not; the per-address caps (README "Limits") count HTTP/2 streams and TLS
 // connections like plain HTTP/1.1 ones.
 import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2'
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
+import { Engine } from '@skitai/engine'
 import { quietEngine, sleep } from './helpers.js'
 import { makeCert } from './tls-cert.js'
 
@@ -165,4 +169,31 @@ test('h2 answers carry a current Date header; one the app sets (writeHead or set
   } finally {
     await engine.close(1)
   }
+})
+
+test('an h2 connection over TLS is its session only: a graceful shutdown finishes its stream, a cut counts it once', async () => {
+  const c = makeCert()
+  const dir = mkdtempSync(join(tmpdir(), 'skitai-h2tls-log-'))
+  const engine = new Engine()
+  engine.enableFileLogging(dir)
+  engine.enableSsl(c.cert, c.key)
+  engine.mount('/', (req: any, res: any) => {
+    if (req.url === '/slow') setTimeout(() => res.end('slow'), 300)
+    else if (req.url === '/hung') return
+    else res.end('ok')
+  })
+  const port = await engine.listen({ port: 0 })
+  const s = h2connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false })
+  s.on('error', () => {})
+  assert.equal((await get(s, '/')).body, 'ok')
+  // in flight at the shutdown: /slow finishes within the grace; /hung is cut when it is over
+  const slow = get(s, '/slow')
+  const hung = get(s, '/hung').catch(() => null)
+  await sleep(50)
+  await engine.close(1)
+  assert.deepEqual(await slow, { status: 200, body: 'slow' })
+  await hung
+  s.destroy()
+  const log = readFileSync(join(dir, 'server.log'), 'utf8')
+  assert.match(log, /cutting 1 connection\(s\), 1 request\(s\) unanswered/, log)
 })
