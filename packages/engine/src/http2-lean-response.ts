@@ -3,9 +3,9 @@ import { constants, type ServerHttp2Stream } from 'node:http2'
 import { Stream } from 'node:stream'
 import type { H2LeanRequest } from './http2-lean-request.js'
 import { streamAborted } from './http2-limits.js'
-import { HTTP1_ONLY, httpDate } from './http2-response.js'
+import { closingH2Emit, HTTP1_ONLY, httpDate } from './http2-response.js'
 import type { EngineRequestContext } from './request-context.js'
-import { byteLength, responseClosed } from './response.js'
+import { byteLength } from './response.js'
 
 const kHeaders = Symbol('skitai.h2leanHeaders')
 const kTrailers = Symbol('skitai.h2leanTrailers')
@@ -252,15 +252,8 @@ proto[kResponded] = false
 proto[kDrainArmed] = false
 proto[kByApp] = false
 
-const streamEmit = Stream.prototype.emit
-/** Its 'close' closes the request's bookkeeping (response.ts `reportsClose`), as SkitaiH2Response's does. */
-function closingEmit(this: H2LeanResponse, event: string | symbol): boolean {
-  if (event === 'close') responseClosed(this as any)
-  // biome-ignore lint/complexity/noArguments: forwards emit's arguments as they came, without a rest array
-  return streamEmit.apply(this, arguments as any)
-}
-;(closingEmit as any).skitaiReportsClose = true
-proto.emit = closingEmit
+// its 'close' closes the request's bookkeeping, as SkitaiH2Response's does (the same function)
+proto.emit = closingH2Emit
 
 /** The options of `stream.respond`: constants, so nothing is allocated for them per response. */
 const BODY_FOLLOWS = { endStream: false, waitForTrailers: false, sendDate: false }

@@ -44,8 +44,11 @@ proto.skitaiBodyBytes = 0
 proto.skitaiHeadTime = 0
 proto.skitaiCtx = null
 const h2ResponseEmit = Http2ServerResponse.prototype.emit
-/** Its 'close' closes the request's bookkeeping (response.ts `reportsClose`): no listener per response. */
-function closingH2Emit(this: SkitaiH2Response, event: string | symbol): boolean {
+/**
+ * Its 'close' closes the request's bookkeeping (response.ts `reportsClose`): no listener per response.
+ * Shared with H2LeanResponse (http2-lean-response.ts): both are legacy Streams, whose emit is EventEmitter's.
+ */
+export function closingH2Emit(this: { emit: unknown }, event: string | symbol): boolean {
   if (event === 'close') responseClosed(this as any)
   // biome-ignore lint/complexity/noArguments: forwards emit's arguments as they came, without a rest array
   return h2ResponseEmit.apply(this, arguments as any)

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ClientHttp2Session } from 'node:http2'
 import { connect } from 'node:net'
 import { Engine } from '@skitai/engine'
 
@@ -72,4 +73,22 @@ export function counting(req: IncomingMessage, res: ServerResponse): void {
     n += c.length
   })
   req.on('end', () => res.end(`got ${n}`))
+}
+
+/** One GET on an open HTTP/2 session: its status and body. */
+export function h2Get(s: ClientHttp2Session, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const r = s.request({ ':path': path })
+    let body = ''
+    let status = 0
+    r.on('response', (h) => {
+      status = Number(h[':status'])
+    })
+    r.setEncoding('utf8')
+    r.on('data', (d) => {
+      body += d
+    })
+    r.on('end', () => resolve({ status, body }))
+    r.on('error', reject)
+  })
 }

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test'
 import { connect as tlsConnect } from 'node:tls'
 import type { Engine } from '@skitai/engine'
 import { frame, getRequest, headerBlock, ping, rawH2, rstStream, settings } from './h2-frames.js'
-import { quietEngine, raw, sleep } from './helpers.js'
+import { h2Get, quietEngine, raw, sleep } from './helpers.js'
 import { makeCert } from './tls-cert.js'
 
 let plain: Engine
@@ -37,26 +37,15 @@ after(async () => {
 })
 
 /** One GET over a fresh h2c connection: its status and body. */
-function h2get(port: number, path = '/'): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const s = h2connect(`http://127.0.0.1:${port}`)
-    s.on('error', reject)
-    const r = s.request({ ':path': path })
-    let body = ''
-    let status = 0
-    r.on('response', (h) => {
-      status = Number(h[':status'])
-    })
-    r.setEncoding('utf8')
-    r.on('data', (d) => {
-      body += d
-    })
-    r.on('end', () => {
-      s.close()
-      resolve({ status, body })
-    })
-    r.on('error', reject)
-  })
+async function h2get(port: number, path = '/'): Promise<{ status: number; body: string }> {
+  const s = h2connect(`http://127.0.0.1:${port}`)
+  const failed = new Promise<never>((_, reject) => s.once('error', reject))
+  failed.catch(() => {}) // an error after the answer is not this GET's
+  try {
+    return await Promise.race([h2Get(s, path), failed])
+  } finally {
+    s.close()
+  }
 }
 
 test('a malformed preface closes that connection; the server goes on', async () => {

@@ -3,13 +3,13 @@
 // connections like plain HTTP/1.1 ones.
 import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync } from 'node:fs'
-import { connect as h2connect, type ClientHttp2Session } from 'node:http2'
+import { connect as h2connect } from 'node:http2'
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { Engine } from '@skitai/engine'
-import { quietEngine, sleep } from './helpers.js'
+import { h2Get, quietEngine, sleep } from './helpers.js'
 import { makeCert } from './tls-cert.js'
 
 function slowApp(req: any, res: any): void {
@@ -17,23 +17,7 @@ function slowApp(req: any, res: any): void {
   else res.end('ok')
 }
 
-/** One GET on an open session: status and body. */
-function get(s: ClientHttp2Session, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const r = s.request({ ':path': path })
-    let body = ''
-    let status = 0
-    r.on('response', (h) => {
-      status = Number(h[':status'])
-    })
-    r.setEncoding('utf8')
-    r.on('data', (d) => {
-      body += d
-    })
-    r.on('end', () => resolve({ status, body }))
-    r.on('error', reject)
-  })
-}
+const get = h2Get
 
 test('an idle h2c session gets GOAWAY after the keep-alive time (plus its grace); a busy one stays open', async () => {
   const engine = quietEngine()
