@@ -5,7 +5,7 @@
 //   autocannon over https/1.1 on / and /json: Saddle, Fastify (https), raw node:https;
 //   the cost of compression: autocannon on a 10 KB JSON answer from Saddle with and without
 //     Accept-Encoding: gzip, and with compression off.
-// Each server runs in its own process; the servers compared run side by side and their rounds interleave;
+// Each server runs in its own process; the servers compared run side by side and their rounds interleave (the order rotating each round);
 // the best of the rounds counts, and the server's CPU per request (user + system from /proc around
 // each round; the lowest of the rounds) is printed beside it: on a shared machine it is the steadier figure.
 //   node bench/h2.mjs [--quick] [--write]   (npm run bench runs it too: `--only h2` alone)
@@ -173,7 +173,7 @@ export async function runH2Bench({ quick = false, only = null } = {}) {
   }
   const h2Servers = ['saddle', 'fastify', 'node-http2', 'node-http2-stream']
   for (const tls of part('h2load') ? [false, true] : []) {
-    // the three servers run side by side and the rounds interleave (saddle, fastify, node, saddle, …),
+    // the servers run side by side and the rounds interleave, in an order that rotates (rotated above),
     // so a disturbance of the shared machine hits all of them alike
     await withServers(h2Servers, tls, async (ports, pids) => {
       for (const path of ['/', '/json']) {
@@ -303,7 +303,7 @@ export function h2Markdown(out) {
     '<!-- h2 -->',
     '## HTTP/2 and TLS (bench/h2.mjs)',
     '',
-    `${new Date(out.date).toISOString()}, Node ${process.version}; the compared servers side by side, rounds interleaved, best of ${out.rounds} rounds; ${out.pinned ? 'servers pinned to CPU 1, h2load and autocannon to CPU 0; ' : ''}h2load -n ${out.requests} -c 100 -m 10, autocannon 50 connections for ${out.duration} s; written by \`npm run bench\` or \`node bench/h2.mjs --write\` (under \`flock /work/notes/bench.lock\`). Other work shared the machine's 2 cores during the run: compare the ratios, not the absolute figures. Command lines: \`h2load -n ${out.requests} -c 100 -m 10 http://127.0.0.1:PORT/\` (\`https://\` for h2 with TLS, negotiated by ALPN), autocannon \`-c 50 -d ${out.duration} https://127.0.0.1:PORT/\`.`,
+    `${new Date(out.date).toISOString()}, Node ${process.version}; the compared servers side by side, rounds interleaved in an order that rotates each round, best of ${out.rounds} rounds; ${out.pinned ? 'servers pinned to CPU 1, h2load and autocannon to CPU 0; ' : ''}h2load -n ${out.requests} -c 100 -m 10, autocannon 50 connections for ${out.duration} s; written by \`npm run bench\` or \`node bench/h2.mjs --write\` (under \`flock /work/notes/bench.lock\`). Other work shared the machine's 2 cores during the run: compare the ratios, not the absolute figures. Command lines: \`h2load -n ${out.requests} -c 100 -m 10 http://127.0.0.1:PORT/\` (\`https://\` for h2 with TLS, negotiated by ALPN), autocannon \`-c 50 -d ${out.duration} https://127.0.0.1:PORT/\`.`,
     '',
     "req/s, best round; CPU µs/req, the server's user + system time per answer, lowest round. \"node:http2\" is the SPEC's baseline, `http2.createServer(listener)` (node's compatibility API, which Fastify uses too); \"stream API\" is a bare `server.on('stream')` with `stream.respond` + `stream.end`, for reference: the floor of node:http2 itself.",
     '',
