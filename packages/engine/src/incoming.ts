@@ -3,7 +3,10 @@ import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { responseClosed } from './response.js'
 
-const nodeEmit = IncomingMessage.prototype.emit
+const nodeDestroy = (IncomingMessage.prototype as any)._destroy as (
+  err: Error | null,
+  cb: (e?: Error | null) => void,
+) => void
 
 /**
  * The server's request class: node's IncomingMessage plus a link to its response. When a connection
@@ -25,15 +28,19 @@ export class SkitaiRequest extends IncomingMessage {
 ;(SkitaiRequest.prototype as any).skitaiRes = null
 ;(SkitaiRequest.prototype as any).skitaiSocket = null
 
-;(SkitaiRequest.prototype as any).emit = closingRequestEmit
+;(SkitaiRequest.prototype as any)._destroy = closingDestroy
 
-function closingRequestEmit(this: SkitaiRequest, event: string | symbol): boolean {
-  if (event === 'close' && this.aborted && this.skitaiRes !== null) responseClosed(this.skitaiRes)
-  // biome-ignore lint/complexity/noArguments: forwards emit's arguments as they came, without a rest array
-  return nodeEmit.apply(this, arguments as any)
+/**
+ * node's `_destroy` marks a request cut short `aborted` (synchronously, before its 'close' a tick later):
+ * one call per request, where an `emit` override would see every one of its events ('readable', 'resume',
+ * 'end', 'close').
+ */
+function closingDestroy(this: SkitaiRequest, err: Error | null, cb: (e?: Error | null) => void): void {
+  nodeDestroy.call(this, err, cb)
+  if (this.aborted && this.skitaiRes !== null) responseClosed(this.skitaiRes)
 }
 
 /** For a request handed to a Node listener that may swap its prototype (Express does). */
 export function pinRequestHooks(req: IncomingMessage): void {
-  if (req instanceof SkitaiRequest) (req as any).emit = closingRequestEmit
+  if (req instanceof SkitaiRequest) (req as any)._destroy = closingDestroy
 }
