@@ -33,6 +33,7 @@ export {
 } from './response-body.js'
 export { contentRange, evaluateRange, type RangeAnswer } from './range.js'
 export { EngineRequestContext } from './request-context.js'
+export { writeWholeAnswer } from './response.js'
 export { handlerScope } from './handler-scope.js'
 export {
   TestClient,

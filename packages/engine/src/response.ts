@@ -1,4 +1,4 @@
-import { type IncomingMessage, ServerResponse } from 'node:http'
+import { type IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { closeIfLastAnswer } from './drain-socket.js'
 import type { EngineRequestContext } from './request-context.js'
 
@@ -133,6 +133,39 @@ export function responseClosed(res: ServerResponse & { skitaiCtx?: EngineRequest
       (res as Partial<SkitaiResponse>).skitaiHeadTime ?? 0,
       engine.connections,
     )
+}
+
+/**
+ * A whole answer held in memory, head and body in one call, for an app that has both at once (Saddle's
+ * writer). On the engine's own HTTP/1.1 response it does what the writeHead/end hooks below do and calls
+ * node's methods directly: two wrapper frames less per response, and node's `end` inlines its `_send`
+ * again when called from here (https/1.1 profiles). Any other response (HTTP/2, inject, one pinned for a
+ * Node listener) goes through its own writeHead and end. `bytes` is the body's length, known to the caller.
+ */
+export function writeWholeAnswer(
+  res: ServerResponse,
+  status: number,
+  reason: string,
+  headers: OutgoingHttpHeaders,
+  body: string | Uint8Array,
+  bytes: number,
+): void {
+  const r = res as SkitaiResponse
+  if (r.writeHead !== countingWriteHead || r.end !== countingEnd) {
+    res.writeHead(status, reason, headers)
+    res.end(body)
+    return
+  }
+  const ctx = r.skitaiCtx
+  if (ctx !== null) {
+    if (ctx.logged) {
+      if (r.skitaiHeadTime === 0) r.skitaiHeadTime = performance.now()
+      r.skitaiBodyBytes += bytes
+    }
+    if (ctx.engine.draining) closeIfLastAnswer(r)
+  }
+  ;(nodeWriteHead as any).call(r, status, reason, headers)
+  ;(nodeEnd as any).call(r, body)
 }
 
 function countingWriteHead(this: SkitaiResponse, statusCode: number, reason?: any, headers?: any): SkitaiResponse {

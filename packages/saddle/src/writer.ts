@@ -1,6 +1,6 @@
-import { STATUS_CODES } from 'node:http'
+import { type OutgoingHttpHeaders, STATUS_CODES } from 'node:http'
 import { Readable } from 'node:stream'
-import { writeBodyAnswer } from '@skitai/engine'
+import { writeBodyAnswer, writeWholeAnswer } from '@skitai/engine'
 import { defaultReason, HttpError } from '@skitai/was'
 import { ApiResult, FaultResult } from './api.js'
 import { defaultErrorBody, errorInfo } from './error-pages.js'
@@ -127,19 +127,22 @@ export function send(
       body,
     )
   }
+  const text = reason ?? STATUS_CODES[status] ?? defaultReason(status)
   if (headers === null) {
     const length = String(size)
-    res.writeHead(
+    writeWholeAnswer(
+      res,
       status,
-      reason ?? STATUS_CODES[status] ?? defaultReason(status),
+      text,
       defaultType === null ? { 'content-length': length } : { 'content-type': defaultType, 'content-length': length },
+      body,
+      size,
     )
   } else {
     if (defaultType !== null && headers['content-type'] === undefined) headers['content-type'] = defaultType
     headers['content-length'] = String(size)
-    res.writeHead(status, reason ?? STATUS_CODES[status] ?? defaultReason(status), headers)
+    writeWholeAnswer(res, status, text, headers as OutgoingHttpHeaders, body, size)
   }
-  res.end(body)
 }
 
 function writeApi(was: SaddleWas, api: ApiResult, headers: Headers): void | Promise<void> {
