@@ -1,4 +1,4 @@
-import { AsyncResource } from 'node:async_hooks'
+import { AsyncResource, executionAsyncId } from 'node:async_hooks'
 import type { RequestContext } from './contract.js'
 
 /**
@@ -10,7 +10,8 @@ import type { RequestContext } from './contract.js'
  * blamed on the next one. Costs one small object per request (no async hooks are enabled).
  */
 export function handlerScope<A, B, R>(ctx: RequestContext, fn: (a: A, b: B) => R, a: A, b: B): R {
-  const scope = new AsyncResource('skitai.handler')
+  // the trigger given as a number (what node would default to): skips the options-object path
+  const scope = new AsyncResource('skitai.handler', executionAsyncId())
   ctx.asyncId = scope.asyncId()
   return scope.runInAsyncScope(fn, null, a, b)
 }
