@@ -5,7 +5,7 @@
 //   autocannon over https/1.1 on / and /json: Saddle, Fastify (https), raw node:https;
 //   the cost of compression: autocannon on a 10 KB JSON answer from Saddle with and without
 //     Accept-Encoding: gzip, and with compression off.
-// Each server runs in its own process; the servers compared run side by side and their rounds interleave (the order rotating each round);
+// Each server runs in its own process, started afresh every round; the servers compared run side by side and their rounds interleave (the order rotating each round);
 // the best of the rounds counts, and the server's CPU per request (user + system from /proc around
 // each round; the lowest of the rounds) is printed beside it: on a shared machine it is the steadier figure.
 //   node bench/h2.mjs [--quick] [--write]   (npm run bench runs it too: `--only h2` alone)
@@ -21,6 +21,9 @@ import { cpuSecondsOf, freePort, sleep } from './lib/procs.mjs'
 let rounds = 5
 let requests = 100_000
 let duration = 5
+// each round's fresh processes are warmed up (JIT) before they are measured
+let warmRequests = 20_000
+let warmSeconds = 2
 const serverScript = new URL('./servers/h2.mjs', import.meta.url).pathname
 // as in the main bench (bench/lib/cpus.mjs): the server under test on CPU 1, the load generators
 // (h2load, autocannon in this process) on CPU 0, so that they do not take turns on one core
@@ -88,6 +91,12 @@ async function withServers(kinds, tls, fn) {
   return run(0)
 }
 
+// Fresh processes per round: two processes of the same server, started side by side and measured in
+// alternating rounds, differed by 3–4 % in CPU per request over 16 rounds (Saddle and Saddle, Fastify and
+// Fastify: each process keeps its own JIT decisions and memory layout for its whole life), as much as the
+// servers compared differ. With one process per server for the whole run that luck decided verdicts;
+// starting the servers afresh every round spreads it over the rounds.
+
 /**
  * The order of the servers in round `i`: rotated by one each round, so that no server always runs first
  * (right after the others' rounds) or last. With a fixed order the first server's figures came out
@@ -111,8 +120,8 @@ function cpuPerRequest(pid, before, n) {
 }
 
 /** One h2load run: req/s, the failed/errored counts from its summary, and the server's CPU µs/req. */
-function h2load(url, clients, streams, pid) {
-  const [cmd, args] = h2loadCommand(['-n', String(requests), '-c', String(clients), '-m', String(streams), url])
+function h2load(url, clients, streams, pid, n = requests) {
+  const [cmd, args] = h2loadCommand(['-n', String(n), '-c', String(clients), '-m', String(streams), url])
   const cpu0 = pid === undefined ? null : cpuSecondsOf(pid)
   const out = execFileSync(cmd, args, {
     encoding: 'utf8',
@@ -126,17 +135,17 @@ function h2load(url, clients, streams, pid) {
   return { rps, succeeded, failed: Number(m?.[5] ?? -1), errored: Number(m?.[6] ?? -1), proto, cpuUs }
 }
 
-async function cannon(port, path, tls, headers = {}, pid = undefined) {
+async function cannon(port, path, tls, headers = {}, pid = undefined, seconds = duration) {
   const cpu0 = pid === undefined ? null : cpuSecondsOf(pid)
   const r = await autocannon({
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`,
     connections: 50,
     pipelining: 1,
-    duration,
+    duration: seconds,
     headers,
   })
   return {
-    rps: r.requests.total / (r.duration || duration),
+    rps: r.requests.total / (r.duration || seconds),
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
     bytes: r.throughput.average,
@@ -151,6 +160,8 @@ export async function runH2Bench({ quick = false, only = null } = {}) {
     rounds = 1
     requests = 5_000
     duration = 1
+    warmRequests = 1_000
+    warmSeconds = 1
   }
   makeCert()
   if (loadCpu !== null) pinSelf(loadCpu)
@@ -172,32 +183,36 @@ export async function runH2Bench({ quick = false, only = null } = {}) {
     return c.length === 0 ? null : Math.min(...c)
   }
   const h2Servers = ['saddle', 'fastify', 'node-http2', 'node-http2-stream']
+  const paths = ['/', '/json']
   for (const tls of part('h2load') ? [false, true] : []) {
-    // the servers run side by side and the rounds interleave, in an order that rotates (rotated above),
-    // so a disturbance of the shared machine hits all of them alike
-    await withServers(h2Servers, tls, async (ports, pids) => {
-      for (const path of ['/', '/json']) {
-        const url = (kind) => `${tls ? 'https' : 'http'}://127.0.0.1:${ports[kind]}${path}`
-        for (const kind of h2Servers) h2load(url(kind), 10, 10) // warm-up
-        const runs = Object.fromEntries(h2Servers.map((k) => [k, []]))
-        for (let i = 0; i < rounds; i++)
-          for (const kind of rotated(h2Servers, i)) runs[kind].push(h2load(url(kind), 100, 10, pids[kind]))
-        for (const kind of h2Servers) {
-          const b = best(runs[kind])
-          results.h2load.push({
-            transport: tls ? 'h2 (TLS)' : 'h2c',
-            path,
-            server: kind,
-            ...b,
-            cpuUs: leastCpu(runs[kind]),
-            rounds: runs[kind].map((r) => Math.round(r.rps)),
-          })
-          console.log(
-            `h2load -c 100 -m 10 ${tls ? 'h2+TLS' : 'h2c   '} ${path.padEnd(6)} ${kind.padEnd(17)} ${Math.round(b.rps)} req/s  cpu ${leastCpu(runs[kind])?.toFixed(1)} µs/req  proto ${b.proto}  failed ${b.failed} errored ${b.errored}  rounds ${runs[kind].map((r) => Math.round(r.rps)).join(' / ')}`,
-          )
+    const runs = Object.fromEntries(paths.map((p) => [p, Object.fromEntries(h2Servers.map((k) => [k, []]))]))
+    // every round starts the servers afresh ("Fresh processes per round" above), side by side, their rounds
+    // interleaved in an order that rotates (rotated above): a disturbance of the shared machine hits all
+    // of them alike, and no server keeps one process's luck for the whole run
+    for (let i = 0; i < rounds; i++)
+      await withServers(rotated(h2Servers, i), tls, async (ports, pids) => {
+        for (const path of paths) {
+          const url = (kind) => `${tls ? 'https' : 'http'}://127.0.0.1:${ports[kind]}${path}`
+          for (const kind of h2Servers) h2load(url(kind), 10, 10, undefined, warmRequests) // warm-up
+          for (const kind of rotated(h2Servers, i)) runs[path][kind].push(h2load(url(kind), 100, 10, pids[kind]))
         }
+      })
+    for (const path of paths)
+      for (const kind of h2Servers) {
+        const r = runs[path][kind]
+        const b = best(r)
+        results.h2load.push({
+          transport: tls ? 'h2 (TLS)' : 'h2c',
+          path,
+          server: kind,
+          ...b,
+          cpuUs: leastCpu(r),
+          rounds: r.map((x) => Math.round(x.rps)),
+        })
+        console.log(
+          `h2load -c 100 -m 10 ${tls ? 'h2+TLS' : 'h2c   '} ${path.padEnd(6)} ${kind.padEnd(17)} ${Math.round(b.rps)} req/s  cpu ${leastCpu(r)?.toFixed(1)} µs/req  proto ${b.proto}  failed ${b.failed} errored ${b.errored}  rounds ${r.map((x) => Math.round(x.rps)).join(' / ')}`,
+        )
       }
-    })
   }
   // -n 20000 -c 50 -m 10 as asked for the 0-error check, over both transports
   for (const tls of part('h2load') ? [false, true] : []) {
@@ -218,29 +233,32 @@ export async function runH2Bench({ quick = false, only = null } = {}) {
     console.log(`h2load -n 20000 -c 50 -m 10 saddle ${tls ? 'h2+TLS' : 'h2c'}: ${m?.[0]}`)
   }
   const httpsServers = ['saddle', 'fastify', 'node-https']
-  if (part('https'))
-    await withServers(httpsServers, true, async (ports, pids) => {
-      for (const path of ['/', '/json']) {
-        for (const kind of httpsServers) await cannon(ports[kind], path, true) // warm-up
-        const runs = Object.fromEntries(httpsServers.map((k) => [k, []]))
-        for (let i = 0; i < rounds; i++)
+  if (part('https')) {
+    const runs = Object.fromEntries(paths.map((p) => [p, Object.fromEntries(httpsServers.map((k) => [k, []]))]))
+    for (let i = 0; i < rounds; i++)
+      await withServers(rotated(httpsServers, i), true, async (ports, pids) => {
+        for (const path of paths) {
+          for (const kind of httpsServers) await cannon(ports[kind], path, true, {}, undefined, warmSeconds) // warm-up
           for (const kind of rotated(httpsServers, i))
-            runs[kind].push(await cannon(ports[kind], path, true, {}, pids[kind]))
-        for (const kind of httpsServers) {
-          const b = best(runs[kind])
-          results.https.push({
-            path,
-            server: kind,
-            ...b,
-            cpuUs: leastCpu(runs[kind]),
-            rounds: runs[kind].map((r) => Math.round(r.rps)),
-          })
-          console.log(
-            `autocannon https/1.1 ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  cpu ${leastCpu(runs[kind])?.toFixed(1)} µs/req  errors ${b.errors} non2xx ${b.non2xx}  rounds ${runs[kind].map((r) => Math.round(r.rps)).join(' / ')}`,
-          )
+            runs[path][kind].push(await cannon(ports[kind], path, true, {}, pids[kind]))
         }
+      })
+    for (const path of paths)
+      for (const kind of httpsServers) {
+        const r = runs[path][kind]
+        const b = best(r)
+        results.https.push({
+          path,
+          server: kind,
+          ...b,
+          cpuUs: leastCpu(r),
+          rounds: r.map((x) => Math.round(x.rps)),
+        })
+        console.log(
+          `autocannon https/1.1 ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  cpu ${leastCpu(r)?.toFixed(1)} µs/req  errors ${b.errors} non2xx ${b.non2xx}  rounds ${r.map((x) => Math.round(x.rps)).join(' / ')}`,
+        )
       }
-    })
+  }
   for (const [label, env, headers] of !part('compression')
     ? []
     : [
