@@ -153,6 +153,42 @@ async function cannon(port, path, tls, headers = {}, pid = undefined, seconds = 
   }
 }
 
+const PATHS = ['/', '/json']
+const urlOf = (tls, port, path) => `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`
+const best = (xs) => xs.reduce((a, b) => (b.rps > a.rps ? b : a))
+const leastCpu = (xs) => {
+  const c = xs.map((x) => x.cpuUs).filter((x) => x != null)
+  return c.length === 0 ? null : Math.min(...c)
+}
+
+/**
+ * `rounds` rounds, each with the servers started afresh ("Fresh processes per round" above) side by side:
+ * per path every fresh process is warmed up, then each is measured once, in an order that rotates
+ * (rotated above), so a disturbance of the shared machine hits all of them alike. Returns the runs by
+ * path and server.
+ */
+async function roundsOfFreshServers(kinds, tls, warm, measure) {
+  const runs = Object.fromEntries(PATHS.map((p) => [p, Object.fromEntries(kinds.map((k) => [k, []]))]))
+  for (let i = 0; i < rounds; i++)
+    await withServers(rotated(kinds, i), tls, async (ports, pids) => {
+      for (const path of PATHS) {
+        for (const kind of kinds) await warm(ports[kind], path)
+        for (const kind of rotated(kinds, i)) runs[path][kind].push(await measure(ports[kind], path, pids[kind]))
+      }
+    })
+  return runs
+}
+
+/** Per path and server: the best round, the lowest CPU per request of the rounds, every round's req/s. */
+function bestRounds(runs, kinds) {
+  return PATHS.flatMap((path) =>
+    kinds.map((server) => {
+      const r = runs[path][server]
+      return { path, server, ...best(r), cpuUs: leastCpu(r), rounds: r.map((x) => Math.round(x.rps)) }
+    }),
+  )
+}
+
 /** `only`: run just these parts (`h2load`, `https`, `compression`), for a look at one of them; all by default. */
 export async function runH2Bench({ quick = false, only = null } = {}) {
   const part = (name) => only === null || only.includes(name)
@@ -177,42 +213,20 @@ export async function runH2Bench({ quick = false, only = null } = {}) {
     compression: [],
     zeroErrors: [],
   }
-  const best = (xs) => xs.reduce((a, b) => (b.rps > a.rps ? b : a))
-  const leastCpu = (xs) => {
-    const c = xs.map((x) => x.cpuUs).filter((x) => x != null)
-    return c.length === 0 ? null : Math.min(...c)
-  }
   const h2Servers = ['saddle', 'fastify', 'node-http2', 'node-http2-stream']
-  const paths = ['/', '/json']
   for (const tls of part('h2load') ? [false, true] : []) {
-    const runs = Object.fromEntries(paths.map((p) => [p, Object.fromEntries(h2Servers.map((k) => [k, []]))]))
-    // every round starts the servers afresh ("Fresh processes per round" above), side by side, their rounds
-    // interleaved in an order that rotates (rotated above): a disturbance of the shared machine hits all
-    // of them alike, and no server keeps one process's luck for the whole run
-    for (let i = 0; i < rounds; i++)
-      await withServers(rotated(h2Servers, i), tls, async (ports, pids) => {
-        for (const path of paths) {
-          const url = (kind) => `${tls ? 'https' : 'http'}://127.0.0.1:${ports[kind]}${path}`
-          for (const kind of h2Servers) h2load(url(kind), 10, 10, undefined, warmRequests) // warm-up
-          for (const kind of rotated(h2Servers, i)) runs[path][kind].push(h2load(url(kind), 100, 10, pids[kind]))
-        }
-      })
-    for (const path of paths)
-      for (const kind of h2Servers) {
-        const r = runs[path][kind]
-        const b = best(r)
-        results.h2load.push({
-          transport: tls ? 'h2 (TLS)' : 'h2c',
-          path,
-          server: kind,
-          ...b,
-          cpuUs: leastCpu(r),
-          rounds: r.map((x) => Math.round(x.rps)),
-        })
-        console.log(
-          `h2load -c 100 -m 10 ${tls ? 'h2+TLS' : 'h2c   '} ${path.padEnd(6)} ${kind.padEnd(17)} ${Math.round(b.rps)} req/s  cpu ${leastCpu(r)?.toFixed(1)} µs/req  proto ${b.proto}  failed ${b.failed} errored ${b.errored}  rounds ${r.map((x) => Math.round(x.rps)).join(' / ')}`,
-        )
-      }
+    const runs = await roundsOfFreshServers(
+      h2Servers,
+      tls,
+      (port, path) => h2load(urlOf(tls, port, path), 10, 10, undefined, warmRequests),
+      (port, path, pid) => h2load(urlOf(tls, port, path), 100, 10, pid),
+    )
+    for (const row of bestRounds(runs, h2Servers)) {
+      results.h2load.push({ transport: tls ? 'h2 (TLS)' : 'h2c', ...row })
+      console.log(
+        `h2load -c 100 -m 10 ${tls ? 'h2+TLS' : 'h2c   '} ${row.path.padEnd(6)} ${row.server.padEnd(17)} ${Math.round(row.rps)} req/s  cpu ${row.cpuUs?.toFixed(1)} µs/req  proto ${row.proto}  failed ${row.failed} errored ${row.errored}  rounds ${row.rounds.join(' / ')}`,
+      )
+    }
   }
   // -n 20000 -c 50 -m 10 as asked for the 0-error check, over both transports
   for (const tls of part('h2load') ? [false, true] : []) {
@@ -234,30 +248,18 @@ export async function runH2Bench({ quick = false, only = null } = {}) {
   }
   const httpsServers = ['saddle', 'fastify', 'node-https']
   if (part('https')) {
-    const runs = Object.fromEntries(paths.map((p) => [p, Object.fromEntries(httpsServers.map((k) => [k, []]))]))
-    for (let i = 0; i < rounds; i++)
-      await withServers(rotated(httpsServers, i), true, async (ports, pids) => {
-        for (const path of paths) {
-          for (const kind of httpsServers) await cannon(ports[kind], path, true, {}, undefined, warmSeconds) // warm-up
-          for (const kind of rotated(httpsServers, i))
-            runs[path][kind].push(await cannon(ports[kind], path, true, {}, pids[kind]))
-        }
-      })
-    for (const path of paths)
-      for (const kind of httpsServers) {
-        const r = runs[path][kind]
-        const b = best(r)
-        results.https.push({
-          path,
-          server: kind,
-          ...b,
-          cpuUs: leastCpu(r),
-          rounds: r.map((x) => Math.round(x.rps)),
-        })
-        console.log(
-          `autocannon https/1.1 ${path.padEnd(6)} ${kind.padEnd(11)} ${Math.round(b.rps)} req/s  cpu ${leastCpu(r)?.toFixed(1)} µs/req  errors ${b.errors} non2xx ${b.non2xx}  rounds ${r.map((x) => Math.round(x.rps)).join(' / ')}`,
-        )
-      }
+    const runs = await roundsOfFreshServers(
+      httpsServers,
+      true,
+      (port, path) => cannon(port, path, true, {}, undefined, warmSeconds),
+      (port, path, pid) => cannon(port, path, true, {}, pid),
+    )
+    for (const row of bestRounds(runs, httpsServers)) {
+      results.https.push(row)
+      console.log(
+        `autocannon https/1.1 ${row.path.padEnd(6)} ${row.server.padEnd(11)} ${Math.round(row.rps)} req/s  cpu ${row.cpuUs?.toFixed(1)} µs/req  errors ${row.errors} non2xx ${row.non2xx}  rounds ${row.rounds.join(' / ')}`,
+      )
+    }
   }
   for (const [label, env, headers] of !part('compression')
     ? []
