@@ -156,25 +156,23 @@ export function writeWholeAnswer(
     res.end(body)
     return
   }
-  const ctx = r.skitaiCtx
-  if (ctx !== null) {
-    if (ctx.logged) {
-      if (r.skitaiHeadTime === 0) r.skitaiHeadTime = performance.now()
-      r.skitaiBodyBytes += bytes
-    }
-    if (ctx.engine.draining) closeIfLastAnswer(r)
-  }
+  beforeHead(r)
+  if (r.skitaiCtx?.logged === true) r.skitaiBodyBytes += bytes
   ;(nodeWriteHead as any).call(r, status, reason, headers)
   ;(nodeEnd as any).call(r, body)
 }
 
+/** What the engine does as a head is written: its time for the log line, `Connection: close` while draining. */
+function beforeHead(res: SkitaiResponse): void {
+  const ctx = res.skitaiCtx
+  if (ctx == null) return
+  if (res.skitaiHeadTime === 0 && ctx.logged) res.skitaiHeadTime = performance.now()
+  // shutting down: the connection's last answer says `Connection: close` (drain-socket.ts)
+  if (ctx.engine.draining) closeIfLastAnswer(res)
+}
+
 function countingWriteHead(this: SkitaiResponse, statusCode: number, reason?: any, headers?: any): SkitaiResponse {
-  const ctx = this.skitaiCtx
-  if (ctx != null) {
-    if (this.skitaiHeadTime === 0 && ctx.logged) this.skitaiHeadTime = performance.now()
-    // shutting down: the connection's last answer says `Connection: close` (drain-socket.ts)
-    if (ctx.engine.draining) closeIfLastAnswer(this)
-  }
+  beforeHead(this)
   ;(nodeWriteHead as any).call(this, statusCode, reason, headers)
   return this
 }
